@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages Kyso's build, demo and tests need,
+# only those missing. Runs apt-get as root, or through sudo.
+set -euo pipefail
+pkgs=(softhsm2 opensc p11-kit gnutls-bin openssl gcc make libc6-dev
+      xvfb zenity xdotool x11-utils xauth dbus-x11 fonts-dejavu-core
+      chromium)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "Installing: ${missing[*]}"
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,125 @@
+// Package token is Kyso's token layer: it finds signing certificates on the
+// user's tokens and signs hashes with their keys. The engine sees only the
+// Provider and Key interfaces below, so that a remote-signing provider (CSC
+// API style signHash) can sit beside PKCS#11 later; nothing above this
+// package may assume PKCS#11.
+package token
+
+import (
+	"context"
+	"crypto/x509"
+	"time"
+)
+
+// HashFunc names a hash function as protocol v1 spells it.
+type HashFunc string
+
+const (
+	SHA224   HashFunc = "SHA-224"
+	SHA256   HashFunc = "SHA-256"
+	SHA384   HashFunc = "SHA-384"
+	SHA512   HashFunc = "SHA-512"
+	SHA3_256 HashFunc = "SHA3-256"
+	SHA3_384 HashFunc = "SHA3-384"
+	SHA3_512 HashFunc = "SHA3-512"
+)
+
+// Scheme names a signature scheme as protocol v1 spells it.
+type Scheme string
+
+const (
+	PKCS1v15 Scheme = "RSASSA-PKCS1-v1_5"
+	PSS      Scheme = "RSASSA-PSS"
+	ECDSA    Scheme = "ECDSA"
+)
+
+// Info describes the token a certificate lives on.
+type Info struct {
+	Label        string `json:"label"`
+	Manufacturer string `json:"manufacturer"`
+	Model        string `json:"model"`
+	SerialNumber string `json:"serialNumber"`
+}
+
+// Certificate is a signing certificate whose private key is on a token.
+type Certificate struct {
+	ID    string // lowercase hex SHA-256 of the DER
+	Cert  *x509.Certificate
+	Token Info
+	Chain [][]byte // DER of CA certificates found on the same token
+}
+
+// PINState is what the token reports about its user PIN.
+type PINState struct {
+	CountLow bool // a wrong PIN was entered since the last good one
+	FinalTry bool // one more wrong PIN locks it
+	Locked   bool
+}
+
+// Provider lists certificates and opens keys. It looks at the tokens anew on
+// every call, so a token plugged in or pulled out is seen without a restart.
+// It is safe for use from several goroutines.
+type Provider interface {
+	// Certificates lists the signing certificates of every present token.
+	// It fails with NO_TOKEN when no module is loaded or no token is present.
+	Certificates(ctx context.Context) ([]Certificate, error)
+	// Open opens a session on the token holding certificate id; it fails
+	// with CERTIFICATE_NOT_FOUND when no present token holds it.
+	Open(ctx context.Context, id string) (Key, error)
+}
+
+// Key is one operation's session on one key. It is not for concurrent use.
+type Key interface {
+	Certificate() Certificate
+	PINState() (PINState, error)
+	// LoggedIn reports whether the token is still logged in from an earlier
+	// Login kept alive by Close(keep > 0).
+	LoggedIn() bool
+	// Login logs the user in (logging out first if already logged in, so a
+	// PIN is always checked). A wrong PIN fails with PIN_INCORRECT and the
+	// new PINState; the caller wipes pin after the call.
+	Login(pin []byte) error
+	// Sign signs a hash already computed with h. For keys that need
+	// context-specific login (CKA_ALWAYS_AUTHENTICATE) the PIN given to Login
+	// is used again, then wiped at Close.
+	Sign(ctx context.Context, hash []byte, h HashFunc, s Scheme) ([]byte, error)
+	// Close ends the operation. With keep > 0 the token stays logged in for
+	// keep (the pinCacheSeconds window); with 0 it logs out now.
+	Close(keep time.Duration) error
+}
+
+// Error codes of the token layer. All but PIN_INCORRECT are protocol v1 codes
+// and travel to the page unchanged; PIN_INCORRECT makes the engine reopen the
+// PIN dialog.
+const (
+	CodeNoToken              = "NO_TOKEN"
+	CodeNoCertificate        = "NO_CERTIFICATE"
+	CodeCertificateNotFound  = "CERTIFICATE_NOT_FOUND"
+	CodeUnsupportedAlgorithm = "UNSUPPORTED_ALGORITHM"
+	CodePINIncorrect         = "PIN_INCORRECT"
+	CodePINLocked            = "PIN_LOCKED"
+	CodeTokenRemoved         = "TOKEN_REMOVED"
+	CodeTokenError           = "TOKEN_ERROR"
+)
+
+// Error is a token failure with its protocol code. Detail is the CKR_ name
+// for TOKEN_ERROR. PIN carries the PIN state after a PIN_INCORRECT.
+type Error struct {
+	Code   string
+	Detail string
+	PIN    PINState
+	Err    error
+}
+
+func (e *Error) Error() string {
+	s := e.Code
+	if e.Detail != "" {
+		s += " (" + e.Detail + ")"
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
