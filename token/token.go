@@ -100,6 +100,10 @@ const (
 	CodePINLocked            = "PIN_LOCKED"
 	CodeTokenRemoved         = "TOKEN_REMOVED"
 	CodeTokenError           = "TOKEN_ERROR"
+	// CodeBadRequest: Sign was given a hash of the wrong length for its
+	// hash function (the engine checks this first; the token layer checks
+	// again rather than sign a truncated or padded value).
+	CodeBadRequest = "BAD_REQUEST"
 )
 
 // Error is a token failure with its protocol code. Detail is the CKR_ name

@@ -1,0 +1,727 @@
+/*
+ * faultp11 — a PKCS#11 module for Kyso's tests that forwards to a real module
+ * (SoftHSM2) and injects the faults a real USB token shows: removal, removal
+ * in the middle of a signature, PIN counters and lock, keys that need a
+ * context-specific login. Never shipped. See testdata/README.md.
+ *
+ * Build: gcc -shared -fPIC -O2 -Wall -o libkysofault.so faultp11.c -ldl
+ *
+ * Environment:
+ *   KYSO_FAULT_TARGET   the real module (default: SoftHSM's usual paths)
+ *   KYSO_FAULT_CONTROL  the control file, re-read before each wrapped call;
+ *                       missing or empty = no faults. Lines key=value:
+ *     removed=1|all|LABEL[,LABEL...]  tokens pulled out
+ *     remove_on_sign=1                the next C_SignInit/C_Sign* pulls the
+ *                                     token of that session out (until the
+ *                                     control file is rewritten)
+ *     pin_flags=count_low,final_try,locked
+ *     lock_after=N                    lock the user PIN after N wrong PINs
+ *     always_authenticate=1           private keys need CKU_CONTEXT_SPECIFIC
+ *   What must outlive a process (wrong-PIN count, removal by remove_on_sign)
+ *   is kept in CONTROL.state.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pkcs11.h" /* p11-kit's header, copied beside this file */
+
+#define EXPORT __attribute__((visibility("default")))
+
+static const char *default_targets[] = {
+    "/usr/lib/softhsm/libsofthsm2.so",
+    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+    "/usr/local/lib/softhsm/libsofthsm2.so",
+    NULL,
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static void *target_handle;
+static CK_FUNCTION_LIST *T;        /* the target's functions */
+static CK_FUNCTION_LIST fl;        /* ours: a copy of T with overrides */
+static int initialized;            /* C_Initialize went through us */
+static int shared_init;            /* the target was already initialized by someone else */
+
+/* ---- control file ------------------------------------------------------ */
+
+#define MAX_LABELS 16
+struct control {
+	int removed_all;
+	int n_removed;
+	char removed[MAX_LABELS][33];
+	int remove_on_sign;
+	CK_FLAGS pin_flags;
+	int pin_locked;
+	long lock_after;
+	int always_auth;
+	char ident[128]; /* identity of the control file: dev:ino:mtime:size */
+};
+
+struct state {
+	long wrong;              /* wrong user PINs since the last good one */
+	char sign_removed[256];  /* "IDENT|LABEL" when remove_on_sign fired */
+};
+
+static char *trim(char *s) {
+	while (isspace((unsigned char)*s)) s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1])) *--e = 0;
+	return s;
+}
+
+static void read_control(struct control *c) {
+	memset(c, 0, sizeof(*c));
+	const char *path = getenv("KYSO_FAULT_CONTROL");
+	if (!path || !*path) return;
+	FILE *f = fopen(path, "r");
+	if (!f) return;
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0)
+		snprintf(c->ident, sizeof(c->ident), "%lu:%lu:%ld.%09ld:%ld",
+		         (unsigned long)st.st_dev, (unsigned long)st.st_ino,
+		         (long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec, (long)st.st_size);
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		char *s = trim(line);
+		if (!*s || *s == '#') continue;
+		char *eq = strchr(s, '=');
+		if (!eq) continue;
+		*eq = 0;
+		char *k = trim(s), *v = trim(eq + 1);
+		if (!strcmp(k, "removed")) {
+			if (!strcmp(v, "1") || !strcmp(v, "all")) {
+				c->removed_all = 1;
+				continue;
+			}
+			if (!strcmp(v, "0") || !*v) continue;
+			for (char *tok = strtok(v, ","); tok && c->n_removed < MAX_LABELS; tok = strtok(NULL, ",")) {
+				snprintf(c->removed[c->n_removed++], 33, "%s", trim(tok));
+			}
+		} else if (!strcmp(k, "remove_on_sign")) {
+			c->remove_on_sign = atoi(v) != 0;
+		} else if (!strcmp(k, "pin_flags")) {
+			for (char *tok = strtok(v, ","); tok; tok = strtok(NULL, ",")) {
+				tok = trim(tok);
+				if (!strcmp(tok, "count_low")) c->pin_flags |= CKF_USER_PIN_COUNT_LOW;
+				else if (!strcmp(tok, "final_try")) c->pin_flags |= CKF_USER_PIN_FINAL_TRY;
+				else if (!strcmp(tok, "locked")) { c->pin_flags |= CKF_USER_PIN_LOCKED; c->pin_locked = 1; }
+			}
+		} else if (!strcmp(k, "lock_after")) {
+			c->lock_after = atol(v);
+		} else if (!strcmp(k, "always_authenticate")) {
+			c->always_auth = atoi(v) != 0;
+		}
+	}
+	fclose(f);
+}
+
+static void state_path(char *buf, size_t n) {
+	const char *path = getenv("KYSO_FAULT_CONTROL");
+	snprintf(buf, n, "%s.state", path ? path : "");
+}
+
+static void read_state(struct state *s) {
+	memset(s, 0, sizeof(*s));
+	char p[4096];
+	state_path(p, sizeof(p));
+	FILE *f = fopen(p, "r");
+	if (!f) return;
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		char *l = trim(line), *eq = strchr(l, '=');
+		if (!eq) continue;
+		*eq = 0;
+		if (!strcmp(l, "wrong")) s->wrong = atol(eq + 1);
+		else if (!strcmp(l, "sign_removed")) snprintf(s->sign_removed, sizeof(s->sign_removed), "%s", eq + 1);
+	}
+	fclose(f);
+}
+
+/* write_state replaces the state file atomically (write + rename). */
+static void write_state(const struct state *s) {
+	if (!getenv("KYSO_FAULT_CONTROL")) return;
+	char p[4096], tmp[4200];
+	state_path(p, sizeof(p));
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", p, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (!f) return;
+	fprintf(f, "wrong=%ld\nsign_removed=%s\n", s->wrong, s->sign_removed);
+	if (fclose(f) == 0) rename(tmp, p);
+	else unlink(tmp);
+}
+
+/* ---- slots, labels, removal ------------------------------------------- */
+
+#define MAX_SLOTS 64
+static struct {
+	CK_SLOT_ID id;
+	char label[33];
+	int removed; /* as last observed: sessions were closed on the way in */
+} slots[MAX_SLOTS];
+static int n_slots;
+
+static int slot_index(CK_SLOT_ID id) {
+	for (int i = 0; i < n_slots; i++)
+		if (slots[i].id == id) return i;
+	if (n_slots == MAX_SLOTS) return -1;
+	CK_TOKEN_INFO ti;
+	int i = n_slots++;
+	slots[i].id = id;
+	slots[i].label[0] = 0;
+	slots[i].removed = 0;
+	if (T->C_GetTokenInfo(id, &ti) == CKR_OK) {
+		memcpy(slots[i].label, ti.label, 32);
+		slots[i].label[32] = 0;
+		for (int j = 31; j >= 0 && slots[i].label[j] == ' '; j--) slots[i].label[j] = 0;
+	}
+	return i;
+}
+
+static int label_removed(const struct control *c, const struct state *s, const char *label) {
+	if (c->removed_all) return 1;
+	for (int i = 0; i < c->n_removed; i++)
+		if (!strcmp(c->removed[i], label)) return 1;
+	/* remove_on_sign fired while the control file was what it still is. */
+	size_t n = strlen(c->ident);
+	if (n && !strncmp(s->sign_removed, c->ident, n) && s->sign_removed[n] == '|' &&
+	    !strcmp(s->sign_removed + n + 1, label))
+		return 1;
+	return 0;
+}
+
+#define MAX_SESSIONS 1024
+static struct {
+	CK_SESSION_HANDLE h;
+	CK_SLOT_ID slot;
+	int dead;      /* its token was removed: the target's session is gone */
+	int need_ctx;  /* C_SignInit on a key that needs context-specific login */
+	int ctx_ok;    /* ... and C_Login(CKU_CONTEXT_SPECIFIC) succeeded since */
+	int used;
+} sess[MAX_SESSIONS];
+
+static int sess_find(CK_SESSION_HANDLE h) {
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		if (sess[i].used && sess[i].h == h) return i;
+	return -1;
+}
+
+static void sess_add(CK_SESSION_HANDLE h, CK_SLOT_ID slot) {
+	int i = sess_find(h); /* the target may reuse a dead session's handle */
+	for (int j = 0; i < 0 && j < MAX_SESSIONS; j++)
+		if (!sess[j].used) i = j;
+	if (i < 0) return;
+	memset(&sess[i], 0, sizeof(sess[i]));
+	sess[i].used = 1;
+	sess[i].h = h;
+	sess[i].slot = slot;
+}
+
+/*
+ * refresh reads the control and state files and applies removals: when a
+ * token is seen removed for the first time, all of its sessions on the target
+ * are closed (a real token loses its sessions and its login when pulled out)
+ * and ours are marked dead, so they never reach a session the target opens
+ * later under the same handle. Called with mu held.
+ */
+static void refresh(struct control *c, struct state *s) {
+	read_control(c);
+	read_state(s);
+	int any = c->removed_all || c->n_removed || s->sign_removed[0];
+	if (any && n_slots == 0) {
+		CK_ULONG n = 0;
+		if (T->C_GetSlotList(CK_FALSE, NULL, &n) == CKR_OK && n > 0) {
+			CK_SLOT_ID *ids = calloc(n, sizeof(*ids));
+			if (ids && T->C_GetSlotList(CK_FALSE, ids, &n) == CKR_OK)
+				for (CK_ULONG i = 0; i < n; i++) slot_index(ids[i]);
+			free(ids);
+		}
+	}
+	for (int i = 0; i < n_slots; i++) {
+		int r = any && label_removed(c, s, slots[i].label);
+		if (r && !slots[i].removed) {
+			T->C_CloseAllSessions(slots[i].id);
+			for (int j = 0; j < MAX_SESSIONS; j++)
+				if (sess[j].used && sess[j].slot == slots[i].id) sess[j].dead = 1;
+		}
+		slots[i].removed = r;
+	}
+}
+
+static int slot_removed(CK_SLOT_ID id) {
+	int i = slot_index(id);
+	return i >= 0 && slots[i].removed;
+}
+
+/*
+ * session_check says what a call on session h returns before reaching the
+ * target: CKR_DEVICE_REMOVED while its token is out, CKR_SESSION_HANDLE_INVALID
+ * once it is back (the session died with the removal), else CKR_OK.
+ */
+static CK_RV session_check(CK_SESSION_HANDLE h) {
+	int i = sess_find(h);
+	if (i < 0) return CKR_OK; /* not opened through us: let the target judge */
+	if (slot_removed(sess[i].slot)) return CKR_DEVICE_REMOVED;
+	if (sess[i].dead) return CKR_SESSION_HANDLE_INVALID;
+	return CKR_OK;
+}
+
+#define LOCK() pthread_mutex_lock(&mu)
+#define UNLOCK() pthread_mutex_unlock(&mu)
+
+/* SESSION_GUARD refreshes the faults and returns early for a removed token. */
+#define SESSION_GUARD(h)                         \
+	struct control c;                            \
+	struct state st;                             \
+	LOCK();                                      \
+	refresh(&c, &st);                            \
+	CK_RV guard_rv = session_check(h);           \
+	UNLOCK();                                    \
+	if (guard_rv != CKR_OK) return guard_rv;     \
+	(void)c;                                     \
+	(void)st
+
+/* ---- wrapped functions ------------------------------------------------- */
+
+static CK_RV w_Initialize(void *args) {
+	LOCK();
+	if (initialized) {
+		UNLOCK();
+		return CKR_CRYPTOKI_ALREADY_INITIALIZED;
+	}
+	CK_RV rv = T->C_Initialize(args);
+	/* The same process may also use the target directly (it is one shared
+	 * library instance): share its initialization instead of failing. */
+	if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		shared_init = 1;
+		rv = CKR_OK;
+	}
+	if (rv == CKR_OK) initialized = 1;
+	UNLOCK();
+	return rv;
+}
+
+static CK_RV w_Finalize(void *reserved) {
+	LOCK();
+	if (!initialized) {
+		UNLOCK();
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	}
+	CK_RV rv = shared_init ? CKR_OK : T->C_Finalize(reserved);
+	initialized = 0;
+	shared_init = 0;
+	n_slots = 0;
+	memset(sess, 0, sizeof(sess));
+	UNLOCK();
+	return rv;
+}
+
+static CK_RV w_GetSlotList(CK_BBOOL present, CK_SLOT_ID *list, CK_ULONG *count) {
+	struct control c;
+	struct state st;
+	if (!count) return CKR_ARGUMENTS_BAD;
+	LOCK();
+	refresh(&c, &st);
+	UNLOCK();
+	if (!present) return T->C_GetSlotList(present, list, count);
+	CK_ULONG n = 0;
+	CK_RV rv = T->C_GetSlotList(CK_TRUE, NULL, &n);
+	if (rv != CKR_OK) return rv;
+	CK_SLOT_ID *all = calloc(n ? n : 1, sizeof(*all));
+	if (!all) return CKR_HOST_MEMORY;
+	rv = T->C_GetSlotList(CK_TRUE, all, &n);
+	if (rv != CKR_OK) {
+		free(all);
+		return rv;
+	}
+	CK_ULONG k = 0;
+	LOCK();
+	for (CK_ULONG i = 0; i < n; i++)
+		if (!slot_removed(all[i])) all[k++] = all[i];
+	UNLOCK();
+	if (list) {
+		if (*count < k) rv = CKR_BUFFER_TOO_SMALL;
+		else memcpy(list, all, k * sizeof(*all));
+	}
+	*count = k;
+	free(all);
+	return rv;
+}
+
+static CK_RV w_GetSlotInfo(CK_SLOT_ID id, CK_SLOT_INFO *info) {
+	struct control c;
+	struct state st;
+	LOCK();
+	refresh(&c, &st);
+	int r = slot_removed(id);
+	UNLOCK();
+	CK_RV rv = T->C_GetSlotInfo(id, info);
+	if (rv == CKR_OK && r) info->flags &= ~(CK_FLAGS)CKF_TOKEN_PRESENT;
+	return rv;
+}
+
+/* pin_flags_for returns the PIN flags the faults add to CK_TOKEN_INFO. */
+static CK_FLAGS pin_flags_for(const struct control *c, const struct state *st) {
+	CK_FLAGS f = c->pin_flags;
+	if (c->lock_after > 0) {
+		if (st->wrong >= 1) f |= CKF_USER_PIN_COUNT_LOW;
+		if (st->wrong == c->lock_after - 1) f |= CKF_USER_PIN_FINAL_TRY;
+		if (st->wrong >= c->lock_after) f |= CKF_USER_PIN_LOCKED;
+	}
+	if (f & CKF_USER_PIN_LOCKED) f &= ~(CK_FLAGS)(CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY);
+	return f;
+}
+
+static CK_RV w_GetTokenInfo(CK_SLOT_ID id, CK_TOKEN_INFO *info) {
+	struct control c;
+	struct state st;
+	LOCK();
+	refresh(&c, &st);
+	int r = slot_removed(id);
+	UNLOCK();
+	if (r) return CKR_TOKEN_NOT_PRESENT;
+	CK_RV rv = T->C_GetTokenInfo(id, info);
+	if (rv != CKR_OK) return rv;
+	/* With PIN faults on, the module owns the PIN flags: SoftHSM sets
+	 * COUNT_LOW by itself after a wrong PIN and would blur the states. */
+	if (c.pin_flags || c.lock_after > 0)
+		info->flags &= ~(CK_FLAGS)(CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED);
+	info->flags |= pin_flags_for(&c, &st);
+	return rv;
+}
+
+/* slot-level calls other than the above fail while the token is out */
+static CK_RV slot_check(CK_SLOT_ID id) {
+	struct control c;
+	struct state st;
+	LOCK();
+	refresh(&c, &st);
+	int r = slot_removed(id);
+	UNLOCK();
+	return r ? CKR_TOKEN_NOT_PRESENT : CKR_OK;
+}
+
+static CK_RV w_GetMechanismList(CK_SLOT_ID id, CK_MECHANISM_TYPE *list, CK_ULONG *count) {
+	CK_RV rv = slot_check(id);
+	return rv != CKR_OK ? rv : T->C_GetMechanismList(id, list, count);
+}
+
+static CK_RV w_GetMechanismInfo(CK_SLOT_ID id, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO *info) {
+	CK_RV rv = slot_check(id);
+	return rv != CKR_OK ? rv : T->C_GetMechanismInfo(id, type, info);
+}
+
+static CK_RV w_OpenSession(CK_SLOT_ID id, CK_FLAGS flags, void *app, CK_NOTIFY notify, CK_SESSION_HANDLE *h) {
+	CK_RV rv = slot_check(id);
+	if (rv != CKR_OK) return rv;
+	rv = T->C_OpenSession(id, flags, app, notify, h);
+	if (rv == CKR_OK) {
+		LOCK();
+		sess_add(*h, id);
+		UNLOCK();
+	}
+	return rv;
+}
+
+static CK_RV w_CloseSession(CK_SESSION_HANDLE h) {
+	struct control c;
+	struct state st;
+	LOCK();
+	refresh(&c, &st);
+	CK_RV g = session_check(h);
+	int i = sess_find(h);
+	if (i >= 0 && g != CKR_OK) sess[i].used = 0; /* the target's session is already gone */
+	UNLOCK();
+	if (g != CKR_OK) return g;
+	CK_RV rv = T->C_CloseSession(h);
+	LOCK();
+	i = sess_find(h);
+	if (i >= 0) sess[i].used = 0;
+	UNLOCK();
+	return rv;
+}
+
+static CK_RV w_CloseAllSessions(CK_SLOT_ID id) {
+	CK_RV rv = slot_check(id);
+	LOCK();
+	for (int j = 0; j < MAX_SESSIONS; j++)
+		if (sess[j].used && sess[j].slot == id) sess[j].used = 0;
+	UNLOCK();
+	return rv != CKR_OK ? rv : T->C_CloseAllSessions(id);
+}
+
+static CK_RV w_GetSessionInfo(CK_SESSION_HANDLE h, CK_SESSION_INFO *info) {
+	SESSION_GUARD(h);
+	return T->C_GetSessionInfo(h, info);
+}
+
+/*
+ * check_pin verifies a PIN against the target without changing its login
+ * state: C_SetPIN(pin, pin) in a fresh read/write session of the same token
+ * checks the old PIN and writes it back unchanged. Used for context-specific
+ * login, which SoftHSM does not enforce by itself, so no PIN is kept here.
+ */
+static CK_RV check_pin(CK_SESSION_HANDLE h, CK_UTF8CHAR *pin, CK_ULONG len) {
+	CK_SESSION_INFO si;
+	CK_RV rv = T->C_GetSessionInfo(h, &si);
+	if (rv != CKR_OK) return rv;
+	CK_SESSION_HANDLE rw;
+	rv = T->C_OpenSession(si.slotID, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &rw);
+	if (rv != CKR_OK) return rv;
+	rv = T->C_SetPIN(rw, pin, len, pin, len);
+	T->C_CloseSession(rw);
+	return rv;
+}
+
+/* count_pin updates the wrong-PIN count after the target judged a user PIN. */
+static CK_RV count_pin(const struct control *c, CK_RV rv) {
+	if (c->lock_after <= 0 || (rv != CKR_OK && rv != CKR_PIN_INCORRECT)) return rv;
+	struct state st;
+	LOCK();
+	read_state(&st);
+	if (rv == CKR_OK) st.wrong = 0;
+	else st.wrong++;
+	write_state(&st);
+	UNLOCK();
+	/* The Nth wrong PIN is still CKR_PIN_INCORRECT; the token now reports
+	 * CKF_USER_PIN_LOCKED and every later login gets CKR_PIN_LOCKED. */
+	return rv;
+}
+
+static CK_RV w_Login(CK_SESSION_HANDLE h, CK_USER_TYPE type, CK_UTF8CHAR *pin, CK_ULONG len) {
+	SESSION_GUARD(h);
+	if (type == CKU_USER || type == CKU_CONTEXT_SPECIFIC) {
+		if (c.pin_locked || (c.lock_after > 0 && st.wrong >= c.lock_after)) return CKR_PIN_LOCKED;
+	}
+	if (type == CKU_CONTEXT_SPECIFIC && c.always_auth) {
+		LOCK();
+		int i = sess_find(h);
+		int need = i >= 0 && sess[i].need_ctx;
+		UNLOCK();
+		if (!need) return CKR_OPERATION_NOT_INITIALIZED;
+		CK_RV rv = count_pin(&c, check_pin(h, pin, len));
+		if (rv == CKR_OK) {
+			LOCK();
+			i = sess_find(h);
+			if (i >= 0) sess[i].ctx_ok = 1;
+			UNLOCK();
+		}
+		return rv;
+	}
+	CK_RV rv = T->C_Login(h, type, pin, len);
+	if (type == CKU_USER) rv = count_pin(&c, rv);
+	return rv;
+}
+
+static CK_RV w_Logout(CK_SESSION_HANDLE h) {
+	SESSION_GUARD(h);
+	return T->C_Logout(h);
+}
+
+static CK_RV w_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE *tmpl, CK_ULONG n) {
+	SESSION_GUARD(h);
+	CK_RV rv = T->C_GetAttributeValue(h, o, tmpl, n);
+	if (!c.always_auth || (rv != CKR_OK && rv != CKR_ATTRIBUTE_SENSITIVE && rv != CKR_ATTRIBUTE_TYPE_INVALID &&
+	                       rv != CKR_BUFFER_TOO_SMALL))
+		return rv;
+	CK_OBJECT_CLASS cls = 0;
+	CK_ATTRIBUTE a = {CKA_CLASS, &cls, sizeof(cls)};
+	if (T->C_GetAttributeValue(h, o, &a, 1) != CKR_OK || cls != CKO_PRIVATE_KEY) return rv;
+	for (CK_ULONG i = 0; i < n; i++) {
+		if (tmpl[i].type != CKA_ALWAYS_AUTHENTICATE) continue;
+		if (tmpl[i].pValue == NULL) {
+			tmpl[i].ulValueLen = sizeof(CK_BBOOL);
+		} else if (tmpl[i].ulValueLen >= sizeof(CK_BBOOL)) {
+			*(CK_BBOOL *)tmpl[i].pValue = CK_TRUE;
+			tmpl[i].ulValueLen = sizeof(CK_BBOOL);
+		}
+	}
+	return rv;
+}
+
+static CK_RV w_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE *tmpl, CK_ULONG n) {
+	SESSION_GUARD(h);
+	return T->C_FindObjectsInit(h, tmpl, n);
+}
+
+static CK_RV w_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE *objs, CK_ULONG max, CK_ULONG *count) {
+	SESSION_GUARD(h);
+	return T->C_FindObjects(h, objs, max, count);
+}
+
+static CK_RV w_FindObjectsFinal(CK_SESSION_HANDLE h) {
+	SESSION_GUARD(h);
+	return T->C_FindObjectsFinal(h);
+}
+
+/*
+ * remove_now handles remove_on_sign: the token of session h is pulled out
+ * now. It stays out until the control file is rewritten (Fault.Set/Reset),
+ * also for other processes, because the state file records it.
+ */
+static int remove_now(const struct control *c, CK_SESSION_HANDLE h) {
+	if (!c->remove_on_sign || !c->ident[0]) return 0;
+	struct state st;
+	LOCK();
+	int i = sess_find(h);
+	int si = i >= 0 ? slot_index(sess[i].slot) : -1;
+	if (si >= 0) {
+		read_state(&st);
+		snprintf(st.sign_removed, sizeof(st.sign_removed), "%s|%s", c->ident, slots[si].label);
+		write_state(&st);
+		struct control c2;
+		refresh(&c2, &st); /* closes the target's sessions */
+	}
+	UNLOCK();
+	return si >= 0;
+}
+
+/* sign_abort ends the target's signing operation after we refused a
+ * C_Sign*, as a failed C_Sign ends it on a real token. */
+static void sign_abort(CK_SESSION_HANDLE h, CK_BYTE *data, CK_ULONG len, int final) {
+	CK_BYTE scratch[2048];
+	CK_ULONG n = sizeof(scratch);
+	if (final) T->C_SignFinal(h, scratch, &n);
+	else T->C_Sign(h, data, len, scratch, &n);
+}
+
+static CK_RV w_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM *mech, CK_OBJECT_HANDLE key) {
+	SESSION_GUARD(h);
+	if (remove_now(&c, h)) return CKR_DEVICE_REMOVED;
+	CK_RV rv = T->C_SignInit(h, mech, key);
+	if (rv == CKR_OK) {
+		LOCK();
+		int i = sess_find(h);
+		if (i >= 0) {
+			sess[i].need_ctx = c.always_auth;
+			sess[i].ctx_ok = 0;
+		}
+		UNLOCK();
+	}
+	return rv;
+}
+
+/* ctx_missing reports (and clears) a signing operation that needed a
+ * context-specific login and did not get one. */
+static int ctx_missing(CK_SESSION_HANDLE h, int end) {
+	LOCK();
+	int i = sess_find(h), missing = 0;
+	if (i >= 0 && sess[i].need_ctx) {
+		missing = !sess[i].ctx_ok;
+		if (end || missing) sess[i].need_ctx = sess[i].ctx_ok = 0;
+	}
+	UNLOCK();
+	return missing;
+}
+
+static CK_RV w_Sign(CK_SESSION_HANDLE h, CK_BYTE *data, CK_ULONG len, CK_BYTE *sig, CK_ULONG *siglen) {
+	SESSION_GUARD(h);
+	if (remove_now(&c, h)) return CKR_DEVICE_REMOVED;
+	/* A length query (sig == NULL) does not end the operation. */
+	if (sig == NULL) {
+		LOCK();
+		int i = sess_find(h), missing = i >= 0 && sess[i].need_ctx && !sess[i].ctx_ok;
+		UNLOCK();
+		if (missing) {
+			ctx_missing(h, 1);
+			sign_abort(h, data, len, 0);
+			return CKR_USER_NOT_LOGGED_IN;
+		}
+		return T->C_Sign(h, data, len, sig, siglen);
+	}
+	if (ctx_missing(h, 0)) {
+		sign_abort(h, data, len, 0);
+		return CKR_USER_NOT_LOGGED_IN;
+	}
+	CK_RV rv = T->C_Sign(h, data, len, sig, siglen);
+	if (rv != CKR_BUFFER_TOO_SMALL) ctx_missing(h, 1);
+	return rv;
+}
+
+static CK_RV w_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE *part, CK_ULONG len) {
+	SESSION_GUARD(h);
+	if (remove_now(&c, h)) return CKR_DEVICE_REMOVED;
+	if (ctx_missing(h, 0)) {
+		sign_abort(h, NULL, 0, 1);
+		return CKR_USER_NOT_LOGGED_IN;
+	}
+	return T->C_SignUpdate(h, part, len);
+}
+
+static CK_RV w_SignFinal(CK_SESSION_HANDLE h, CK_BYTE *sig, CK_ULONG *siglen) {
+	SESSION_GUARD(h);
+	if (remove_now(&c, h)) return CKR_DEVICE_REMOVED;
+	if (ctx_missing(h, 0)) {
+		sign_abort(h, NULL, 0, 1);
+		return CKR_USER_NOT_LOGGED_IN;
+	}
+	CK_RV rv = T->C_SignFinal(h, sig, siglen);
+	if (sig != NULL && rv != CKR_BUFFER_TOO_SMALL) ctx_missing(h, 1);
+	return rv;
+}
+
+/* ---- entry point ------------------------------------------------------- */
+
+static CK_RV load_target(void) {
+	if (T) return CKR_OK;
+	const char *path = getenv("KYSO_FAULT_TARGET");
+	if (path && *path) {
+		target_handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	} else {
+		for (int i = 0; default_targets[i] && !target_handle; i++)
+			if (access(default_targets[i], R_OK) == 0)
+				target_handle = dlopen(default_targets[i], RTLD_NOW | RTLD_LOCAL);
+	}
+	if (!target_handle) {
+		fprintf(stderr, "faultp11: cannot load target module: %s\n", dlerror());
+		return CKR_GENERAL_ERROR;
+	}
+	CK_C_GetFunctionList get = (CK_C_GetFunctionList)dlsym(target_handle, "C_GetFunctionList");
+	CK_FUNCTION_LIST *t = NULL;
+	if (!get || get(&t) != CKR_OK || !t) {
+		fprintf(stderr, "faultp11: target has no usable C_GetFunctionList\n");
+		return CKR_GENERAL_ERROR;
+	}
+	fl = *t;
+	fl.C_Initialize = w_Initialize;
+	fl.C_Finalize = w_Finalize;
+	fl.C_GetSlotList = w_GetSlotList;
+	fl.C_GetSlotInfo = w_GetSlotInfo;
+	fl.C_GetTokenInfo = w_GetTokenInfo;
+	fl.C_GetMechanismList = w_GetMechanismList;
+	fl.C_GetMechanismInfo = w_GetMechanismInfo;
+	fl.C_OpenSession = w_OpenSession;
+	fl.C_CloseSession = w_CloseSession;
+	fl.C_CloseAllSessions = w_CloseAllSessions;
+	fl.C_GetSessionInfo = w_GetSessionInfo;
+	fl.C_Login = w_Login;
+	fl.C_Logout = w_Logout;
+	fl.C_GetAttributeValue = w_GetAttributeValue;
+	fl.C_FindObjectsInit = w_FindObjectsInit;
+	fl.C_FindObjects = w_FindObjects;
+	fl.C_FindObjectsFinal = w_FindObjectsFinal;
+	fl.C_SignInit = w_SignInit;
+	fl.C_Sign = w_Sign;
+	fl.C_SignUpdate = w_SignUpdate;
+	fl.C_SignFinal = w_SignFinal;
+	fl.C_GetFunctionList = C_GetFunctionList;
+	T = t;
+	return CKR_OK;
+}
+
+EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST **list) {
+	if (!list) return CKR_ARGUMENTS_BAD;
+	LOCK();
+	CK_RV rv = load_target();
+	UNLOCK();
+	if (rv != CKR_OK) return rv;
+	*list = &fl;
+	return CKR_OK;
+}

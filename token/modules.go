@@ -1,0 +1,231 @@
+package token
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/miekg/pkcs11"
+)
+
+// Module sources, in the order Discover tries them.
+const (
+	SourceConfig = "config"  // policy or config `modules`
+	SourceP11Kit = "p11-kit" // registered with p11-kit (Linux)
+	SourceVendor = "vendor"  // a known vendor module found in a system folder
+)
+
+// ModuleStatus says where a module came from and whether it loaded.
+type ModuleStatus struct {
+	Path   string
+	Source string
+	Loaded bool
+	Err    error
+
+	real string // resolved path, the key of the process-wide module map
+}
+
+// vendorModules are the PKCS#11 module base names shipped by token vendors
+// whose tokens are in use in Vietnam (see docs/tokens.md). They are data in
+// the binary on purpose: the modules come only from the agent's side.
+var vendorModules = []string{
+	"eTPKCS11", "eTPkcs11",
+	"eps2003csp11", "eps2003csp11v2",
+	"ShuttleCsp11_3003",
+	"vnpt-ca_csp11", "vnptca_p11_v6", "vnptca_p11_v7", "vnptca_p11_v8",
+	"vnptca_p11_v9", "vnptca_p11_v10",
+	"viettel-ca_v1", "viettel-ca_v2", "viettel-ca_v3", "viettel-ca_v4",
+	"viettel-ca_v5", "viettel-ca_v6",
+	"BkavCA",
+	"fptca_v3", "fptca_v4", "fptca_v5", "fptca_v6",
+	"nca_v4", "nca_v5", "nca_v6", "nca_v7", "nca_v8", "nca_v9",
+	"Vina-CA",
+	"safe-ca",
+	"wdpkcs",
+	"vdctdcsp11",
+	"CA2_csp11",
+	"st3csp11",
+	"gclib",
+	"psapkcs",
+	"ostc1_csp11",
+	"ngp11v211",
+	"SignatureP11",
+	"opensc-pkcs11",
+	"IDPrimePKCS11",
+	"ykcs11",
+}
+
+// Discover lists the modules to use, in order: configured ones, then the
+// p11-kit registered ones (Linux), then known vendor modules found on disk.
+// Each is loaded and initialised (once per process); a module that fails is
+// reported in its status, never fatal. Modules are deduplicated by their
+// resolved real path, so a vendor module also registered with p11-kit is
+// loaded once, under its first source.
+func Discover(configured []string) []ModuleStatus {
+	return discover(configured, true)
+}
+
+func discover(configured []string, auto bool) []ModuleStatus {
+	type cand struct{ path, source string }
+	var cands []cand
+	for _, p := range configured {
+		cands = append(cands, cand{p, SourceConfig})
+	}
+	if auto {
+		for _, p := range p11kitModules() {
+			cands = append(cands, cand{p, SourceP11Kit})
+		}
+		for _, p := range vendorCandidates(vendorModules) {
+			cands = append(cands, cand{p, SourceVendor})
+		}
+	}
+	seen := map[string]bool{}
+	var out []ModuleStatus
+	for _, c := range cands {
+		real := c.path
+		if r, err := filepath.EvalSymlinks(c.path); err == nil {
+			real = r
+		}
+		if abs, err := filepath.Abs(real); err == nil {
+			real = abs
+		}
+		if seen[real] {
+			continue
+		}
+		seen[real] = true
+		st := ModuleStatus{Path: c.path, Source: c.source, real: real}
+		if _, err := loadModule(real); err != nil {
+			st.Err = err
+		} else {
+			st.Loaded = true
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// module is one loaded and initialised PKCS#11 library.
+type module struct {
+	path string
+	ctx  *pkcs11.Ctx
+}
+
+// Modules are loaded and C_Initialize'd once per process and kept: many
+// modules fail or misbehave on a second C_Initialize, and unloading a module
+// while another part of the process (or a browser's p11-kit proxy in the
+// same process) still uses it is unsafe. Failures are remembered too, so a
+// broken module is not dlopen'ed on every request.
+var (
+	modulesMu sync.Mutex
+	modules   = map[string]*module{}
+	modErrs   = map[string]error{}
+)
+
+func loadModule(path string) (*module, error) {
+	modulesMu.Lock()
+	defer modulesMu.Unlock()
+	if m, ok := modules[path]; ok {
+		return m, nil
+	}
+	if err, ok := modErrs[path]; ok {
+		return nil, err
+	}
+	m, err := openModule(path)
+	if err != nil {
+		modErrs[path] = err
+		return nil, err
+	}
+	modules[path] = m
+	return m, nil
+}
+
+func openModule(path string) (*module, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("module %s: %w", path, err)
+	}
+	ctx := pkcs11.New(path)
+	if ctx == nil {
+		return nil, fmt.Errorf("module %s: cannot load it or it has no C_GetFunctionList", path)
+	}
+	if err := ctx.Initialize(); err != nil {
+		// Another library in this process may have initialised it already;
+		// the module is then usable as it is.
+		if e, ok := err.(pkcs11.Error); !ok || e != pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED {
+			ctx.Destroy()
+			return nil, fmt.Errorf("module %s: C_Initialize: %s", path, ckrName(err))
+		}
+	}
+	return &module{path: path, ctx: ctx}, nil
+}
+
+// parseP11KitDir reads the `module:` lines of the *.module files in dir.
+// Relative module names resolve against libDir. The trust module (it holds
+// trust anchors, no keys), the proxy and the client (they would list every
+// module a second time) are skipped.
+func parseP11KitDir(dir, libDir string) []string {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.module"))
+	sort.Strings(files)
+	var out []string
+	for _, f := range files {
+		p := moduleLine(f)
+		if p == "" {
+			continue
+		}
+		base := filepath.Base(p)
+		if strings.HasPrefix(base, "p11-kit-trust") || strings.HasPrefix(base, "p11-kit-proxy") ||
+			strings.HasPrefix(base, "p11-kit-client") {
+			continue
+		}
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(libDir, p)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func moduleLine(file string) string {
+	f, err := os.Open(file)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if ok && strings.TrimSpace(k) == "module" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// vendorCandidates returns the existing files, among the per-OS folders
+// and name patterns, for the given module base names.
+func vendorCandidates(names []string) []string {
+	var out []string
+	for _, dir := range vendorDirs() {
+		for _, n := range names {
+			for _, file := range moduleFileNames(n) {
+				p := filepath.Join(dir, file)
+				if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
