@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(softhsm2 opensc p11-kit gnutls-bin openssl gcc make libc6-dev
       xvfb zenity xdotool x11-utils xauth dbus-x11 fonts-dejavu-core
-      chromium)
+      chromium file gcc-mingw-w64-x86-64 msitools wixl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

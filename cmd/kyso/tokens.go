@@ -2,18 +2,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"kyso.vn/kyso/engine"
+	"kyso.vn/kyso/prompt"
 	"kyso.vn/kyso/token"
 )
 
@@ -43,43 +42,22 @@ func runTokens(args []string) error {
 	return printTokens(os.Stdout, p, tokensText(localeIsVietnamese()))
 }
 
-// configModules reads the `modules` key of the user's config.
-// TODO(lead): use engine.LoadSettings (system policy over user config) once
-// the engine's settings loader lands; this reads only the user file.
+// configModules is the `modules` key of the merged settings (system policy
+// over the user's config), so `kyso tokens` tries what the agent tries.
 func configModules(file string) ([]string, error) {
-	explicit := file != ""
-	if !explicit {
-		dir, err := os.UserConfigDir()
-		if err != nil {
-			return nil, nil
-		}
-		file = filepath.Join(dir, "kyso", "config.json")
-	}
-	b, err := os.ReadFile(file)
+	paths, err := engine.DefaultPaths(file)
 	if err != nil {
-		if !explicit && errors.Is(err, os.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("reading config: %w", err)
+		return nil, err
 	}
-	var c struct {
-		Modules []string `json:"modules"`
+	s, err := engine.LoadSettings(paths)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("config %s: %w", file, err)
-	}
-	return c.Modules, nil
+	return s.Modules, nil
 }
 
-// localeIsVietnamese: Vietnamese unless the locale names another language.
-func localeIsVietnamese() bool {
-	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-		if l := os.Getenv(v); l != "" {
-			return l == "C" || l == "POSIX" || strings.HasPrefix(l, "C.") || strings.HasPrefix(strings.ToLower(l), "vi")
-		}
-	}
-	return true
-}
+// localeIsVietnamese follows the dialogs' locale rule (prompt.Lang).
+func localeIsVietnamese() bool { return prompt.Lang() == "vi" }
 
 type tokText struct {
 	modules, loaded, failed, noToken, token, serial, pin, noCert, subject, issuer, valid, expired, notYet, key, certID, readErr string
