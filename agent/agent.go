@@ -1,0 +1,223 @@
+// Package agent is the front-end of `kyso serve`: it serves protocol v1 on a
+// loopback WebSocket (ws://127.0.0.1:<port>/v1 and [::1]) and on a user-only
+// local socket (Unix socket / Windows named pipe) that `kyso host` relays to.
+// It only moves bytes and establishes the origin; the engine does the rest.
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Engine is what the agent needs of *engine.Engine. It is an interface so
+// that the transport can be tested alone; the real engine satisfies it.
+type Engine interface {
+	Handle(ctx context.Context, origin string, raw []byte) []byte
+	MayAsk(origin string) error
+}
+
+// DefaultPort is the WebSocket port when the settings name none.
+const DefaultPort = 28418
+
+// Limits of the front-ends. A page has no reason to come near them; they
+// bound what a hostile local process or page can make the agent hold.
+const (
+	DefaultMaxConns    = 1000 // open connections (WebSocket and local socket each)
+	DefaultMaxInFlight = 16   // requests pending on one connection
+)
+
+// Options configures an Agent.
+type Options struct {
+	Engine Engine
+	Log    zerolog.Logger
+	// Lang picks the language of the agent's own error messages ("vi" or
+	// "en"); the engine localizes its own.
+	Lang        string
+	MaxConns    int // 0: DefaultMaxConns
+	MaxInFlight int // 0: DefaultMaxInFlight
+}
+
+// Agent serves the engine on its transports. Create it with New, bind with
+// ListenWS and ListenLocal, then Run.
+type Agent struct {
+	o Options
+
+	// ctx is cancelled at shutdown; every connection's context derives
+	// from it, so shutdown cancels every pending operation.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // every goroutine the agent starts
+	mu      sync.Mutex
+	closing bool // set before wg.Wait: no new connection may be tracked
+
+	wsConns    atomic.Int64
+	localConns atomic.Int64
+}
+
+// New returns an Agent.
+func New(o Options) *Agent {
+	if o.MaxConns <= 0 {
+		o.MaxConns = DefaultMaxConns
+	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = DefaultMaxInFlight
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Agent{o: o, ctx: ctx, cancel: cancel}
+}
+
+// Listeners are the bound endpoints Run serves.
+type Listeners struct {
+	WS    []net.Listener // loopback TCP listeners, all on Port
+	Port  int            // the WebSocket port, for the Host header check
+	Local net.Listener   // the local socket; may be nil
+}
+
+// Run serves until ctx ends, then shuts down gracefully: it stops
+// accepting, cancels every pending operation (which closes its dialog),
+// closes every connection and the listeners (removing the socket file), and
+// returns once every goroutine it started has ended.
+func (a *Agent) Run(ctx context.Context, l Listeners) error {
+	if len(l.WS) == 0 && l.Local == nil {
+		return errors.New("agent: nothing to serve")
+	}
+	var srvs []*wsServer
+	for _, ln := range l.WS {
+		s := a.newWSServer(l.Port)
+		srvs = append(srvs, s)
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			if err := s.http.Serve(ln); err != nil && !errors.Is(err, errServerClosed) {
+				a.o.Log.Error().Err(err).Str("addr", ln.Addr().String()).Msg("websocket listener failed")
+			}
+		}()
+		a.o.Log.Info().Str("addr", ln.Addr().String()).Msg("serving WebSocket")
+	}
+	if l.Local != nil {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.serveLocal(l.Local)
+		}()
+		a.o.Log.Info().Str("addr", l.Local.Addr().String()).Msg("serving local socket")
+	}
+
+	select {
+	case <-ctx.Done():
+	case <-a.ctx.Done():
+	}
+	a.o.Log.Info().Msg("shutting down")
+	// Cancel first: each connection sees its context end, cancels its
+	// operations and closes itself.
+	a.cancel()
+	a.mu.Lock()
+	a.closing = true
+	a.mu.Unlock()
+	for _, s := range srvs {
+		sctx, done := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.http.Shutdown(sctx) // closes listeners and idle HTTP conns
+		done()
+	}
+	if l.Local != nil {
+		_ = l.Local.Close()
+	}
+	a.wg.Wait()
+	a.o.Log.Info().Msg("stopped")
+	return nil
+}
+
+// track counts a connection's goroutine in wg, unless shutdown has begun
+// (WaitGroup forbids Add racing with Wait from zero).
+func (a *Agent) track() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closing {
+		return false
+	}
+	a.wg.Add(1)
+	return true
+}
+
+// Stop makes Run return (like cancelling its context).
+func (a *Agent) Stop() { a.cancel() }
+
+// errorResponse builds a protocol v1 failure for errors the transport itself
+// finds (the engine builds all others).
+func errorResponse(id, code, message string) []byte {
+	b, err := json.Marshal(struct {
+		ID    string `json:"id"`
+		OK    bool   `json:"ok"`
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}{ID: id, Error: struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}{code, message}})
+	if err != nil { // cannot happen with strings
+		panic(fmt.Sprintf("agent: marshal error response: %v", err))
+	}
+	return b
+}
+
+// requestID digs the id out of a request the agent refuses before the
+// engine sees it, so the page can match the answer; "" when it has none.
+func requestID(raw []byte) string {
+	var r struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(raw, &r) != nil || len(r.ID) > 64 {
+		return ""
+	}
+	return r.ID
+}
+
+// Messages of the agent's own errors, Vietnamese first.
+var messages = map[string][2]string{
+	"binary":   {"Yêu cầu không hợp lệ: chỉ nhận thông điệp văn bản JSON.", "Bad request: only JSON text messages are accepted."},
+	"tooLarge": {"Yêu cầu không hợp lệ: thông điệp lớn hơn 1 MiB.", "Bad request: the message is larger than 1 MiB."},
+	"envelope": {"Yêu cầu không hợp lệ: cần {\"origin\", \"request\"}.", "Bad request: expected {\"origin\", \"request\"}."},
+	"busy":     {"Có quá nhiều yêu cầu đang chờ trên kết nối này.", "Too many requests are pending on this connection."},
+}
+
+func (a *Agent) msg(key string) string {
+	m := messages[key]
+	if a.o.Lang == "en" {
+		return m[1]
+	}
+	return m[0]
+}
+
+// inflight bounds the requests pending on one connection and runs each in
+// its own goroutine, tracked so the connection can wait for them.
+type inflight struct {
+	sem chan struct{}
+	wg  sync.WaitGroup
+}
+
+func newInflight(n int) *inflight { return &inflight{sem: make(chan struct{}, n)} }
+
+// start runs f in a goroutine, or reports false when the cap is reached.
+func (f *inflight) start(run func()) bool {
+	select {
+	case f.sem <- struct{}{}:
+	default:
+		return false
+	}
+	f.wg.Add(1)
+	go func() {
+		defer func() { <-f.sem; f.wg.Done() }()
+		run()
+	}()
+	return true
+}

@@ -1,0 +1,115 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"kyso.vn/kyso/internal/frame"
+)
+
+// ErrAlreadyRunning is returned by ListenLocal when another agent answers on
+// the local socket.
+var ErrAlreadyRunning = errors.New("agent: another kyso agent is already running for this user")
+
+// Envelope is what a local client (the native-messaging host) sends: the
+// origin it established and the page's protocol v1 request. The agent
+// answers with the plain v1 response.
+type Envelope struct {
+	Origin  string          `json:"origin"`
+	Request json.RawMessage `json:"request"`
+}
+
+// serveLocal accepts local-socket connections until the listener closes.
+// The listener from ListenLocal has already refused other users.
+func (a *Agent) serveLocal(ln net.Listener) {
+	if pl, ok := ln.(interface{ onRefused(func(int, error)) }); ok {
+		pl.onRefused(func(uid int, err error) {
+			a.o.Log.Warn().Int("peerUid", uid).AnErr("reason", err).Msg("local socket: refused a connection from another user")
+		})
+	}
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if a.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Transient (out of fds…): back off instead of spinning.
+			a.o.Log.Warn().Err(err).Msg("local socket accept failed")
+			select {
+			case <-time.After(100 * time.Millisecond):
+			case <-a.ctx.Done():
+				return
+			}
+			continue
+		}
+		if n := a.localConns.Add(1); n > int64(a.o.MaxConns) {
+			a.localConns.Add(-1)
+			a.o.Log.Warn().Msg("local socket: connection cap reached")
+			c.Close()
+			continue
+		}
+		if !a.track() {
+			a.localConns.Add(-1)
+			c.Close()
+			return
+		}
+		go func() {
+			defer a.wg.Done()
+			defer a.localConns.Add(-1)
+			a.serveLocalConn(c)
+		}()
+	}
+}
+
+// serveLocalConn runs one local connection: frames in, one goroutine per
+// request, frames out whole under a mutex. Ending the connection cancels its
+// pending operations.
+func (a *Agent) serveLocalConn(c net.Conn) {
+	ctx, cancel := context.WithCancel(a.ctx)
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		<-ctx.Done()
+		c.Close() // unblocks the read loop at shutdown
+	}()
+	var wmu sync.Mutex
+	write := func(msg []byte) {
+		wmu.Lock()
+		defer wmu.Unlock()
+		_ = c.SetWriteDeadline(time.Now().Add(writeWait))
+		if err := frame.Write(c, msg); err != nil {
+			a.o.Log.Debug().Err(err).Msg("local socket write failed")
+		}
+	}
+	reqs := newInflight(a.o.MaxInFlight)
+	for {
+		msg, err := frame.Read(c, frame.Max)
+		if err != nil {
+			if errors.Is(err, frame.ErrTooLarge) {
+				// The body was not read: the stream cannot be resynced.
+				write(errorResponse("", "BAD_REQUEST", a.msg("tooLarge")))
+			} else if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+				a.o.Log.Debug().Err(err).Msg("local socket read failed")
+			}
+			break
+		}
+		var env Envelope
+		// The request must at least be an object; the engine checks the rest.
+		if err := json.Unmarshal(msg, &env); err != nil || !bytes.HasPrefix(bytes.TrimSpace(env.Request), []byte("{")) {
+			write(errorResponse("", "BAD_REQUEST", a.msg("envelope")))
+			continue
+		}
+		if !reqs.start(func() { write(a.handle(ctx, env.Origin, env.Request)) }) {
+			write(errorResponse(requestID(env.Request), "BUSY", a.msg("busy")))
+		}
+	}
+	cancel()
+	reqs.wg.Wait()
+	<-closed
+}

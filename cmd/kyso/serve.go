@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os/signal"
+
+	"kyso.vn/kyso/agent"
+	"kyso.vn/kyso/engine"
+	"kyso.vn/kyso/internal/logging"
+	"kyso.vn/kyso/prompt"
+	"kyso.vn/kyso/token"
+)
+
+func init() {
+	register(command{name: "serve", usage: "run the agent (WebSocket on loopback and the local socket)", run: runServe})
+}
+
+// runServe is `kyso serve [--config FILE]`. It runs in the foreground: the
+// login autostart (systemd --user, launchd, a logon task) starts it and
+// stops it with a signal.
+func runServe(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	config := fs.String("config", "", "the user's config file (default: config.json in the user's config dir)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: kyso serve [--config FILE]\n\nRuns the Kyso agent until stopped (Ctrl+C or a stop signal).")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+
+	log, logFile, err := logging.New("agent")
+	defer logFile.Close()
+	if err != nil {
+		log.Warn().Err(err).Msg("no log file; logging to stderr only")
+	}
+
+	// The local socket first: it tells whether an agent already runs,
+	// before this one reads anything or touches the port.
+	local, err := agent.ListenLocal()
+	if errors.Is(err, agent.ErrAlreadyRunning) {
+		return &exitError{code: 3, msg: err.Error()}
+	}
+	if err != nil {
+		// `kyso host` then runs the engine itself: degraded, not fatal.
+		log.Error().Err(err).Msg("local socket unavailable; serving WebSocket only")
+	}
+
+	paths, err := engine.DefaultPaths(*config)
+	if err != nil {
+		closeAll(local, nil)
+		return err
+	}
+	settings, err := engine.LoadSettings(paths)
+	if err != nil {
+		// Keep serving: the engine denies every origin while a policy
+		// file is broken, and picks up the fix without a restart. The
+		// port and modules fall back to their defaults until then.
+		log.Error().Err(err).Msg("policy or config file broken: every origin is denied until it is fixed")
+		settings = engine.Settings{}
+	}
+	port := settings.Port
+	if port == 0 {
+		port = agent.DefaultPort
+	}
+
+	ws, boundPort, err := agent.ListenWS(port)
+	if err != nil {
+		if local == nil {
+			return fmt.Errorf("nothing to serve: %w", err)
+		}
+		// Another user's agent may hold the port on a shared machine;
+		// the extension path over the local socket still works.
+		log.Error().Err(err).Int("port", port).Msg("WebSocket port unavailable; serving the local socket only")
+	}
+
+	lang := prompt.Lang()
+	eng, err := engine.New(engine.Options{
+		Provider: token.NewPKCS11(token.PKCS11Options{Modules: settings.Modules, Log: log}),
+		Prompter: prompt.Native(lang),
+		Paths:    paths,
+		Log:      log,
+		Lang:     lang,
+	})
+	if err != nil {
+		closeAll(local, ws)
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), shutdownSignals...)
+	defer stop()
+	log.Info().Str("version", engine.Version).Int("port", boundPort).
+		Str("config", paths.User).Str("policy", paths.System).Msg("kyso agent starting")
+	return agent.New(agent.Options{Engine: eng, Log: log, Lang: lang}).
+		Run(ctx, agent.Listeners{WS: ws, Port: boundPort, Local: local})
+}
+
+func closeAll(local net.Listener, ws []net.Listener) {
+	if local != nil {
+		local.Close()
+	}
+	for _, l := range ws {
+		l.Close()
+	}
+}

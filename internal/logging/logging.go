@@ -1,0 +1,103 @@
+// Package logging sets up Kyso's zerolog logger as DESIGN's "Logs" rule asks:
+// JSON lines in the user's cache dir (os.UserCacheDir()/kyso/kyso.log), and a
+// human console writer on stderr when stderr is a terminal.
+//
+// What goes into a log line is the callers' business, but the rules stand:
+// never a PIN, hashes and signatures only truncated.
+package logging
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+)
+
+// MaxSize is the size above which kyso.log is rotated to kyso.log.1 when a
+// process starts. Rotation only at start keeps the code free of locking
+// between the agent and host processes, which may share the file.
+const MaxSize = 5 << 20
+
+// FileName is the log file's name inside Dir().
+const FileName = "kyso.log"
+
+// Dir is where the logs live: os.UserCacheDir()/kyso.
+func Dir() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("logging: no user cache dir: %w", err)
+	}
+	return filepath.Join(base, "kyso"), nil
+}
+
+// New returns a logger tagged with component ("agent", "host", …) writing to
+// the log file and, when stderr is a terminal, to stderr. The Closer closes
+// the file. If the file cannot be opened, New still returns a usable logger
+// (stderr only) together with the error, so a read-only cache dir never stops
+// the agent.
+func New(component string) (zerolog.Logger, io.Closer, error) {
+	dir, err := Dir()
+	if err != nil {
+		return stderrOnly(component), nopCloser{}, err
+	}
+	return NewIn(dir, component)
+}
+
+// NewIn is New with the log directory given (tests).
+func NewIn(dir, component string) (zerolog.Logger, io.Closer, error) {
+	f, err := openLog(dir)
+	if err != nil {
+		return stderrOnly(component), nopCloser{}, err
+	}
+	var w io.Writer = f
+	if isatty.IsTerminal(os.Stderr.Fd()) || isatty.IsCygwinTerminal(os.Stderr.Fd()) {
+		w = zerolog.MultiLevelWriter(f, console())
+	}
+	return zerolog.New(w).With().Timestamp().Str("component", component).Logger(), f, nil
+}
+
+func openLog(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("logging: create %s: %w", dir, err)
+	}
+	// MkdirAll leaves an existing dir's mode alone; the logs name origins
+	// and certificates, which other local users have no business reading.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("logging: chmod %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, FileName)
+	if st, err := os.Stat(path); err == nil && st.Size() > MaxSize {
+		// Best effort: if another process rotated first, the rename fails
+		// or moves its fresh file; both are harmless.
+		_ = os.Rename(path, path+".1")
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("logging: open %s: %w", path, err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("logging: chmod %s: %w", path, err)
+	}
+	return f, nil
+}
+
+func console() io.Writer {
+	return zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.TimeOnly}
+}
+
+func stderrOnly(component string) zerolog.Logger {
+	var w io.Writer = os.Stderr
+	if isatty.IsTerminal(os.Stderr.Fd()) {
+		w = console()
+	}
+	return zerolog.New(w).With().Timestamp().Str("component", component).Logger()
+}
+
+type nopCloser struct{}
+
+func (nopCloser) Close() error { return nil }

@@ -1,0 +1,89 @@
+package logging
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestNewInWritesJSONPrivately(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kyso")
+	if err := os.MkdirAll(dir, 0o755); err != nil { // a looser dir is tightened
+		t.Fatal(err)
+	}
+	log, c, err := NewIn(dir, "agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info().Str("origin", "https://a.gov.vn").Msg("hello")
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, FileName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(bytes.TrimSpace(b), &line); err != nil {
+		t.Fatalf("not one JSON line: %q: %v", b, err)
+	}
+	if line["component"] != "agent" || line["message"] != "hello" || line["origin"] != "https://a.gov.vn" || line["time"] == nil {
+		t.Errorf("line: %v", line)
+	}
+	for p, want := range map[string]os.FileMode{dir: 0o700, path: 0o600} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != want {
+			t.Errorf("%s: mode %o, want %o", p, st.Mode().Perm(), want)
+		}
+	}
+}
+
+func TestRotateAtStart(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, FileName)
+	if err := os.WriteFile(path, bytes.Repeat([]byte("x"), MaxSize+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log, c, err := NewIn(dir, "host")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info().Msg("fresh")
+	c.Close()
+	if st, err := os.Stat(path + ".1"); err != nil || st.Size() != MaxSize+1 {
+		t.Fatalf("rotated file: %v", err)
+	}
+	if b, _ := os.ReadFile(path); !bytes.Contains(b, []byte("fresh")) || len(b) > 1000 {
+		t.Fatalf("new log: %q", b)
+	}
+	// Under the cap: appended, not rotated.
+	log, c, _ = NewIn(dir, "host")
+	log.Info().Msg("again")
+	c.Close()
+	if b, _ := os.ReadFile(path); !bytes.Contains(b, []byte("fresh")) || !bytes.Contains(b, []byte("again")) {
+		t.Fatalf("appended log: %q", b)
+	}
+}
+
+func TestUnwritableDirStillLogs(t *testing.T) {
+	if os.Getuid() == 0 {
+		t.Skip("root writes anywhere")
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(dir, 0o700)
+	log, c, err := NewIn(filepath.Join(dir, "kyso"), "agent")
+	if err == nil {
+		t.Fatal("no error for an unwritable dir")
+	}
+	log.Info().Msg("still usable")
+	c.Close()
+}
