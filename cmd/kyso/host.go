@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"kyso.vn/kyso/agent"
+	"kyso.vn/kyso/engine"
+	"kyso.vn/kyso/host"
+	"kyso.vn/kyso/internal/logging"
+	"kyso.vn/kyso/prompt"
+	"kyso.vn/kyso/token"
+)
+
+func init() {
+	register(command{name: "host", usage: "the browser extension's native-messaging host (started by the browser)", run: runHost})
+}
+
+// dialWait bounds the look for a running agent: its socket answers at once
+// or not at all.
+const dialWait = 2 * time.Second
+
+// runHost is what the browser starts for the Kyso extension: with
+// chrome-extension://<id>/ (Chrome, Edge, Chromium) or a manifest path and
+// the add-on id (Firefox). It relays to the running agent, or runs the engine
+// itself when no agent runs, until the browser closes the port.
+func runHost(args []string) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		os.Stderr.WriteString("Usage: kyso chrome-extension://<id>/ | kyso <manifest.json> " + host.FirefoxID +
+			"\n\nThe browser starts this for the Kyso extension; it speaks native messaging on stdin/stdout.\n")
+		return nil
+	}
+	caller, err := host.CheckCaller(args)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	// Before anything else can print: stdout belongs to the protocol.
+	out, err := host.ProtocolStdout()
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+
+	log, logFile, err := logging.New("host")
+	defer logFile.Close()
+	if err != nil {
+		log.Warn().Err(err).Msg("no log file; logging to stderr only")
+	}
+	log = log.With().Str("caller", caller.String()).Int("pid", os.Getpid()).Logger()
+
+	ctx, stop := signal.NotifyContext(context.Background(), shutdownSignals...)
+	defer stop()
+
+	var backend host.Backend
+	dctx, cancel := context.WithTimeout(ctx, dialWait)
+	conn, err := agent.DialLocal(dctx)
+	cancel()
+	if err == nil {
+		relay := host.NewRelay(conn, log)
+		// Closing the connection is what cancels pending operations in
+		// the agent, so it must happen on every way out.
+		defer relay.Close()
+		backend = relay
+		log.Info().Msg("relaying to the agent")
+	} else {
+		log.Info().Err(err).Msg("no agent running; running the engine in-process")
+		eng, err := inProcessEngine(log)
+		if err != nil {
+			log.Error().Err(err).Msg("cannot start the engine")
+			return err
+		}
+		backend = eng
+	}
+	if err := host.Run(ctx, os.Stdin, out, backend, log); err != nil {
+		log.Error().Err(err).Msg("host stopped")
+		return err
+	}
+	log.Info().Msg("browser closed the port")
+	return nil
+}
+
+// inProcessEngine is the engine as `kyso serve` builds it, for when no agent
+// runs: same policy files, same modules, native dialogs.
+func inProcessEngine(log zerolog.Logger) (*engine.Engine, error) {
+	paths, err := engine.DefaultPaths("")
+	if err != nil {
+		return nil, err
+	}
+	settings, err := engine.LoadSettings(paths)
+	if err != nil {
+		// As in serve: the engine denies every origin while a policy file
+		// is broken; the modules fall back to discovery.
+		log.Error().Err(err).Msg("policy or config file broken: every origin is denied until it is fixed")
+		settings = engine.Settings{}
+	}
+	lang := prompt.Lang()
+	return engine.New(engine.Options{
+		Provider: token.NewPKCS11(token.PKCS11Options{Modules: settings.Modules, Log: log}),
+		Prompter: prompt.Native(lang),
+		Paths:    paths,
+		Log:      log,
+		Lang:     lang,
+	})
+}

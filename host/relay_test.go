@@ -1,0 +1,113 @@
+package host
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"kyso.vn/kyso/agent"
+)
+
+// agentEcho is the echo backend as the agent's engine.
+type agentEcho struct {
+	echo
+	cancelled chan string
+}
+
+func (e *agentEcho) MayAsk(string) error { return nil }
+
+func (e *agentEcho) Handle(ctx context.Context, origin string, req []byte) []byte {
+	resp := e.echo.Handle(ctx, origin, req)
+	if ctx.Err() != nil {
+		e.cancelled <- string(req)
+	}
+	return resp
+}
+
+// startAgent runs the real agent's local socket over the given engine and
+// returns a Relay connected to it.
+func startAgent(t *testing.T, eng agent.Engine) *Relay {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "agent.sock")
+	ln, err := agent.ListenLocalAt(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a := agent.New(agent.Options{Engine: eng, Log: zerolog.New(io.Discard)})
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, agent.Listeners{Local: ln}) }()
+	t.Cleanup(func() { cancel(); <-done })
+	conn, err := agent.DialLocalAt(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewRelay(conn, zerolog.New(io.Discard))
+}
+
+func TestRelay(t *testing.T) {
+	e := &agentEcho{echo: echo{started: make(chan string, 2)}, cancelled: make(chan string, 2)}
+	r := startAgent(t, e)
+	h := start(t, r)
+
+	// Two pending requests with the same page id, then more: each answer
+	// goes back with the page's id, the origin travels in the envelope.
+	h.send(`{"origin":"https://a.vn","request":{"id":"same","op":"block"}}`)
+	h.send(`{"origin":"https://a.vn","request":{"id":"same","op":"block"}}`)
+	<-e.started
+	<-e.started
+	h.send(`{"origin":"https://b.gov.vn","request":{"id":"same","op":"version"}}`)
+	h.wantOrigin("same", "https://b.gov.vn")
+	h.send(`{"origin":"https://c.vn","request":{"id":"v","op":"version"}}`)
+	h.wantOrigin("v", "https://c.vn")
+
+	// The browser goes away: the host closes its connection, which makes
+	// the agent cancel the two pending operations.
+	if err := h.end(); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	got := []string{<-e.cancelled, <-e.cancelled}
+	slices.Sort(got)
+	for _, g := range got {
+		if g != `{"id":"h1","op":"block"}` && g != `{"id":"h2","op":"block"}` {
+			t.Fatalf("agent saw %q", g)
+		}
+	}
+}
+
+func TestRelayAgentGone(t *testing.T) {
+	e := &agentEcho{echo: echo{started: make(chan string, 1)}, cancelled: make(chan string, 1)}
+	path := filepath.Join(t.TempDir(), "agent.sock")
+	ln, err := agent.ListenLocalAt(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	a := agent.New(agent.Options{Engine: e, Log: zerolog.New(io.Discard)})
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, agent.Listeners{Local: ln}) }()
+	conn, err := agent.DialLocalAt(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRelay(conn, zerolog.New(io.Discard))
+	defer r.Close()
+	h := start(t, r)
+	h.send(`{"origin":"https://a.vn","request":{"id":"p","op":"block"}}`)
+	<-e.started
+	stop() // the agent shuts down mid-operation
+	<-done
+	// Either the agent's own cancellation answer arrives before it closes
+	// the connection, or the relay reports the lost connection.
+	if r := h.recv(); r.OK || r.ID != "p" || (r.Error.Code != "USER_CANCELLED" && r.Error.Code != "INTERNAL") {
+		t.Fatalf("got %+v", r)
+	}
+	h.send(`{"origin":"https://a.vn","request":{"id":"q","op":"version"}}`)
+	h.wantError("q", "INTERNAL")
+	h.end()
+}
