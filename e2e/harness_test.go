@@ -1,0 +1,587 @@
+// Package e2e_test drives the whole Kyso path in a real browser: the demo
+// portal's page → kyso.js → the Kyso extension → `kyso host` (native
+// messaging) or the WebSocket agent → the engine → SoftHSM2 → the real zenity
+// dialogs answered with xdotool → the signature verified by the portal's
+// server. Debian's Chromium runs under Xvfb with a fresh profile, HOME and
+// XDG dirs per test, so nothing touches the real user's config.
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+	"github.com/rs/zerolog"
+
+	"kyso.vn/kyso/demo/portal"
+	"kyso.vn/kyso/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+const chromiumPath = "/usr/bin/chromium"
+
+// Titles of Kyso's dialogs (DESIGN: they begin with "Kyso"; the PIN one
+// contains "PIN").
+const (
+	kysoTitle = "^Kyso"
+	pinTitle  = "Kyso.*PIN"
+)
+
+// ids is extension/ids.json.
+type ids struct {
+	AllowedChromium []string `json:"allowedChromium"`
+	HostName        string   `json:"hostName"`
+}
+
+// world is one test's desktop: a display, a home with Kyso's config, a copy
+// of the demo token, the portal, and (when asked) the agent and the browser.
+type world struct {
+	t       *testing.T
+	root    string // repository root
+	display string
+	kyso    string // the kyso binary
+	dir     string
+	home    string
+	env     []string // the environment of kyso serve and of Chromium (and so of kyso host)
+	portal  string   // http://localhost:PORT
+	port    int      // the agent's WebSocket port (config "port")
+	ctx     context.Context
+	log     *bytes.Buffer // Chromium's output, shown when a test fails
+	logMu   sync.Mutex
+}
+
+type setup struct {
+	extension bool // load extension/build/chromium
+	agent     bool // run `kyso serve`
+	native    bool // register the native-messaging host
+}
+
+func newWorld(t *testing.T, s setup) *world {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("chromium not installed: %v", err)
+	}
+	w := &world{t: t, root: testenv.RepoRoot(t)}
+	if _, err := os.Stat(filepath.Join(w.root, "extension", "kyso.js")); err != nil {
+		t.Fatalf("extension/kyso.js missing: %v", err)
+	}
+	w.display = testenv.Display(t)
+	if s.agent || s.native {
+		w.kyso = testenv.KysoBinary(t)
+	}
+	// Short paths: the agent's Unix socket lives under XDG_RUNTIME_DIR.
+	dir, err := os.MkdirTemp("", "kyso-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	w.dir = dir
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "home", ".cache", "kyso", "kyso.log"))
+			t.Logf("kyso log (agent and host):\n%s", b)
+		}
+	})
+	w.home = filepath.Join(dir, "home")
+	cfgHome := filepath.Join(w.home, ".config")
+	runtimeDir := filepath.Join(dir, "run")
+	for _, d := range []string{cfgHome, filepath.Join(w.home, ".cache"), filepath.Join(w.home, ".local", "share"), runtimeDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := demoTokens(t, filepath.Join(dir, "softhsm"))
+
+	// The portal, in-process, on a free loopback port.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: portal.New(portal.Options{
+		KysoJS: filepath.Join(w.root, "extension", "kyso.js"), Log: zerolog.Nop()})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	w.portal = "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+
+	// Kyso's user config: the portal's origin allowed up front (so no consent
+	// dialog), localhost allowed, the SoftHSM module.
+	// The agent gets a free port, not the default 28418 that an installed
+	// agent (or another test) may hold; the page passes it to kyso.js.
+	w.port = freePort(t)
+	cfg := map[string]any{
+		"allowedOrigins": []string{w.portal},
+		"allowLocalhost": true,
+		"modules":        []string{testenv.FindSoftHSM()},
+		"port":           w.port,
+	}
+	writeJSON(t, filepath.Join(cfgHome, "kyso", "config.json"), cfg)
+
+	w.env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + w.home,
+		"XDG_CONFIG_HOME=" + cfgHome,
+		"XDG_CACHE_HOME=" + filepath.Join(w.home, ".cache"),
+		"XDG_DATA_HOME=" + filepath.Join(w.home, ".local", "share"),
+		"XDG_RUNTIME_DIR=" + runtimeDir,
+		"DISPLAY=" + w.display,
+		"SOFTHSM2_CONF=" + conf,
+		"NO_AT_BRIDGE=1",
+		"LANG=C.UTF-8",
+	}
+	if s.agent {
+		w.startAgent()
+	}
+	udd := filepath.Join(cfgHome, "chromium")
+	if s.native {
+		w.registerHost(udd)
+	}
+	w.startChromium(udd, s.extension)
+	return w
+}
+
+func writeJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// demoTokens copies the shared test tokens into dir and keeps only
+// kyso-rsa2048 (CN=NGUYỄN VĂN AN, with the CA certificate), so the
+// certificate picker has one row, as on the demo machine. It returns the
+// copy's softhsm2.conf.
+func demoTokens(t *testing.T, dir string) string {
+	t.Helper()
+	tk := testenv.Shared(t)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-a", filepath.Join(tk.Dir, "tokens"), filepath.Join(dir, "tokens")).CombinedOutput(); err != nil {
+		t.Fatalf("copy tokens: %v: %s", err, out)
+	}
+	conf := filepath.Join(dir, "softhsm2.conf")
+	body := fmt.Sprintf("directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n", filepath.Join(dir, "tokens"))
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, label := range []string{testenv.LabelEC, testenv.LabelRSA3072, testenv.LabelTwo} {
+		cmd := exec.Command("softhsm2-util", "--delete-token", "--token", label)
+		cmd.Env = append(os.Environ(), "SOFTHSM2_CONF="+conf)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("softhsm2-util --delete-token %s: %v: %s", label, err, out)
+		}
+	}
+	return conf
+}
+
+// startAgent runs `kyso serve` as the user would at login, and waits for
+// its WebSocket port.
+func (w *world) startAgent() {
+	t := w.t
+	logf, err := os.Create(filepath.Join(w.dir, "serve.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(w.kyso, "serve")
+	cmd.Env = w.env
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("kyso serve: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait(); logf.Close() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("kyso serve log:\n%s", b)
+		}
+	})
+	// Ready when our agent has both its socket (in our XDG_RUNTIME_DIR) and
+	// its port: a port alone could be someone else's.
+	sock := filepath.Join(w.dir, "run", "kyso", "agent.sock")
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(w.port))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(sock); err == nil {
+			if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+				c.Close()
+				return
+			}
+		}
+		select {
+		case err := <-exited:
+			b, _ := os.ReadFile(logf.Name())
+			t.Fatalf("kyso serve exited: %v\n%s", err, b)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kyso serve does not serve %s and %s", addr, sock)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// registerHost registers the native-messaging host with `kyso install`, run
+// in the test's HOME and XDG dirs: it writes the Chromium manifest under
+// $XDG_CONFIG_HOME/chromium/NativeMessagingHosts, which is where Chromium
+// looks when its profile (udd) is $XDG_CONFIG_HOME/chromium. Its systemctl
+// calls cannot reach the real user's service manager: the test environment
+// has no session bus (XDG_RUNTIME_DIR is the test's own dir).
+func (w *world) registerHost(udd string) {
+	t := w.t
+	cmd := exec.Command(w.kyso, "install", "--bin", w.kyso)
+	cmd.Env = w.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("kyso install: %v\n%s", err, out)
+	}
+	var x ids
+	b, err := os.ReadFile(filepath.Join(w.root, "extension", "ids.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &x); err != nil {
+		t.Fatalf("extension/ids.json: %v", err)
+	}
+	manifest := filepath.Join(udd, "NativeMessagingHosts", x.HostName+".json")
+	var m struct {
+		Path           string   `json:"path"`
+		AllowedOrigins []string `json:"allowed_origins"`
+	}
+	b, err = os.ReadFile(manifest)
+	if err != nil {
+		t.Fatalf("kyso install wrote no Chromium manifest (%v):\n%s", err, out)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s: %v", manifest, err)
+	}
+	want := "chrome-extension://" + x.AllowedChromium[0] + "/"
+	if m.Path != w.kyso || !slices.Contains(m.AllowedOrigins, want) {
+		t.Fatalf("%s: path %q origins %v; want %q and %q", manifest, m.Path, m.AllowedOrigins, w.kyso, want)
+	}
+}
+
+// extensionDir is the unpacked Chromium build of the extension.
+func (w *world) extensionDir() string {
+	d := filepath.Join(w.root, "extension", "build", "chromium")
+	if _, err := os.Stat(filepath.Join(d, "manifest.json")); err != nil {
+		w.t.Fatalf("extension not built (%v): run the extension build (make extension)", err)
+	}
+	return d
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// page is the URL of a portal page, telling it the agent's port.
+func (w *world) page(path string) string {
+	return w.portal + path + "?kysoPort=" + strconv.Itoa(w.port)
+}
+
+// logWriter collects Chromium's output for the failure report.
+type logWriter struct{ w *world }
+
+func (l logWriter) Write(p []byte) (int, error) {
+	l.w.logMu.Lock()
+	defer l.w.logMu.Unlock()
+	return l.w.log.Write(p)
+}
+
+// startChromium starts Debian's Chromium with our own flags: chromedp's
+// defaults disable extensions, so they are not used.
+func (w *world) startChromium(udd string, extension bool) {
+	t := w.t
+	w.log = new(bytes.Buffer)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", "new"),
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("password-store", "basic"),
+		chromedp.UserDataDir(udd),
+		chromedp.NoInheritEnv,
+		chromedp.Env(w.env...),
+		chromedp.CombinedOutput(logWriter{w}),
+	}
+	if extension {
+		ext := w.extensionDir()
+		opts = append(opts,
+			chromedp.Flag("load-extension", ext),
+			chromedp.Flag("disable-extensions-except", ext),
+			// Chromium 137+ ignores --load-extension unless this is off.
+			chromedp.Flag("disable-features", "DisableLoadExtensionCommandLineSwitch"))
+	} else {
+		opts = append(opts, chromedp.Flag("disable-extensions", true))
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancel()
+		cancelA()
+		if t.Failed() {
+			w.logMu.Lock()
+			t.Logf("chromium output:\n%s", w.log.String())
+			w.logMu.Unlock()
+		}
+	})
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v\n%s", err, w.log.String())
+	}
+	w.ctx = ctx
+	// The page's console goes to the failure report too.
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			fmt.Fprintf(logWriter{w}, "console: %s\n", m)
+		}
+	}()
+	if extension {
+		w.waitExtension()
+	}
+}
+
+// waitExtension waits for the extension's service worker, so a test fails
+// with a clear message when Chromium did not load it.
+func (w *world) waitExtension() {
+	t := w.t
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		res, err := chromedp.CallBrowser(w.ctx, target.GetTargets, target.GetTargetsParams{})
+		if err != nil {
+			t.Fatalf("Target.getTargets: %v", err)
+		}
+		var seen []string
+		for _, ti := range res.TargetInfos {
+			if strings.HasPrefix(ti.URL, "chrome-extension://") {
+				return
+			}
+			seen = append(seen, string(ti.Type)+" "+ti.URL)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the Kyso extension did not load; targets: %v", seen)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// run runs page actions with a bound.
+func (w *world) run(steps ...chromedp.Action[chromedp.Void]) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(w.ctx, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		w.t.Fatalf("page: %v", err)
+	}
+}
+
+func (w *world) eval(expr string) string {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(w.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		w.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// outcome is what the page's result box says.
+type outcome struct {
+	State, Code, Text string
+}
+
+// awaitResult answers Kyso's dialogs like a person (the certificate picker:
+// first row; the PIN dialog: the token's PIN) until the page's result box
+// holds a final state. It fails on any other Kyso dialog (the origin is
+// pre-allowed, so no consent dialog may appear).
+func (w *world) awaitResult(wantPIN bool) outcome {
+	t := w.t
+	t.Helper()
+	handled := map[string]bool{}
+	pinAsked := false
+	pins := 0
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		st := w.eval(`document.getElementById('ket-qua').dataset.state || ''`)
+		if st == "valid" || st == "invalid" || st == "error" || st == "form" {
+			if wantPIN && !pinAsked && st != "error" {
+				t.Errorf("the page finished (%s) without a PIN dialog", st)
+			}
+			return outcome{
+				State: st,
+				Code:  w.eval(`document.getElementById('ket-qua').dataset.code || ''`),
+				Text:  w.eval(`document.getElementById('ket-qua').innerText`),
+			}
+		}
+		for _, id := range windows(w.display, kysoTitle) {
+			if handled[id] {
+				continue
+			}
+			name, err := xdo(w.display, "getwindowname", id)
+			if err != nil {
+				continue // closed meanwhile
+			}
+			handled[id] = true
+			switch {
+			case regexp.MustCompile(pinTitle).MatchString(name):
+				pins++
+				t.Logf("PIN dialog %q", name)
+				if pins > 3 {
+					t.Fatalf("the PIN dialog opened %d times", pins)
+				}
+				pinAsked = true
+				w.answer(id, "type:"+testenv.PIN, "Return")
+			case isPicker(name):
+				t.Logf("certificate picker %q", name)
+				w.answer(id, pickerKeys...)
+			default:
+				t.Fatalf("unexpected Kyso dialog %q", name)
+			}
+			// X reuses a closed client's ids: the next dialog often gets
+			// the same window id, so forget this one once it is gone.
+			w.waitGone(id)
+			delete(handled, id)
+		}
+		if time.Now().After(deadline) {
+			shot := filepath.Join(os.TempDir(), "kyso-e2e-"+strings.ReplaceAll(t.Name(), "/", "_")+".png")
+			testenv.Screenshot(t, w.display, shot)
+			t.Logf("screen: %s", shot)
+			t.Fatalf("no result on the page; status: %s", w.eval(`document.getElementById('trang-thai').innerText`))
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+}
+
+// answer focuses dialog window id and sends it keys (xdotool key names) or
+// text ("type:…"), as a person would. Xvfb has no window manager, so the
+// window is focused with windowfocus, retried until X reports it focused
+// (a GTK window may be mapped before it takes the focus). The keys go
+// through XTEST to the focused window, like a keyboard's: GTK routes them
+// to the dialog's focused widget (the PIN entry, the list).
+func (w *world) answer(id string, keys ...string) {
+	t := w.t
+	t.Helper()
+	focused := false
+	for range 20 {
+		if _, err := xdo(w.display, "windowfocus", "--sync", id); err == nil {
+			if f, err := xdo(w.display, "getwindowfocus"); err == nil && f == id {
+				focused = true
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !focused {
+		if !slices.Contains(windows(w.display, kysoTitle), id) {
+			return // closed meanwhile (cancelled by the other side)
+		}
+		t.Fatalf("cannot focus dialog %s", id)
+	}
+	// GTK gives the dialog's entry or list the focus once the window has
+	// it; a short pause, like the moment a person takes to read the dialog,
+	// keeps the first keys from arriving before that.
+	time.Sleep(300 * time.Millisecond)
+	for _, k := range keys {
+		args := []string{"key", "--delay", "50", k}
+		if text, ok := strings.CutPrefix(k, "type:"); ok {
+			args = []string{"type", "--delay", "30", text}
+		}
+		if _, err := xdo(w.display, args...); err != nil {
+			t.Fatalf("answer dialog %s: %v", id, err)
+		}
+	}
+}
+
+// waitGone waits a while for window id to close. X reuses a closed
+// client's ids, so a dialog that reopens (a wrong PIN, when a keystroke was
+// lost) may carry the same id: after the wait the id counts as new again.
+func (w *world) waitGone(id string) {
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		if !slices.Contains(windows(w.display, kysoTitle), id) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// The certificate picker is the zenity list; its title names certificates.
+var pickerRE = regexp.MustCompile(`(?i)chứng thư|certificate|chọn|choose`)
+
+func isPicker(title string) bool { return pickerRE.MatchString(title) }
+
+// pickerKeys choose the first row of the zenity list and confirm: Home puts
+// the cursor (and the selection) on row one, Return activates it.
+var pickerKeys = []string{"Home", "Return"}
+
+// windows lists the visible windows whose title matches pattern.
+func windows(display, pattern string) []string {
+	out, err := xdo(display, "search", "--onlyvisible", "--name", pattern)
+	if err != nil || out == "" {
+		return nil
+	}
+	return strings.Fields(out)
+}
+
+func xdo(display string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "xdotool", args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+display)
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return strings.TrimSpace(string(out)), fmt.Errorf("xdotool %v: %w: %s", args, err, ee.Stderr)
+		}
+		return "", err
+	}
+	return strings.TrimSpace(string(out)), nil
+}
