@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -23,6 +24,12 @@ func ListenLocalAt(path string) (net.Listener, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("agent: create %s: %w", dir, err)
+	}
+	// In the /tmp fallback another user may have made the directory first,
+	// or planted a symlink to one of ours: chmod would follow it, and a
+	// socket in a directory someone else owns can be swapped under us.
+	if err := ownDir(dir); err != nil {
+		return nil, err
 	}
 	// The dir may predate us with a looser mode; it is what keeps others
 	// out between bind and chmod below.
@@ -57,14 +64,41 @@ func ListenLocalAt(path string) (net.Listener, error) {
 // DialLocal connects to the running agent's local socket.
 func DialLocal(ctx context.Context) (net.Conn, error) { return DialLocalAt(ctx, SocketPath()) }
 
-// DialLocalAt is DialLocal on a given path (tests).
+// DialLocalAt is DialLocal on a given path (tests). It refuses a socket
+// whose listener is another user: one who made the socket first (in the
+// /tmp fallback) would otherwise get every origin and request the host
+// relays, and answer them as it likes.
 func DialLocalAt(ctx context.Context, path string) (net.Conn, error) {
+	return dialLocalAs(ctx, path, os.Getuid())
+}
+
+func dialLocalAs(ctx context.Context, path string, uid int) (net.Conn, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
 		return nil, fmt.Errorf("agent: dial %s: %w", path, err)
 	}
+	peer, err := peerUID(c)
+	if err != nil || peer != uid {
+		c.Close()
+		return nil, fmt.Errorf("agent: %s is served by another user (uid %d), not this one: refused (%v)", path, peer, err)
+	}
 	return c, nil
+}
+
+// ownDir checks that dir is a directory (not a symlink) owned by this user.
+func ownDir(dir string) error {
+	st, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("agent: %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("agent: %s is not a directory (a symlink?): refused", dir)
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); !ok || int(sys.Uid) != os.Getuid() {
+		return fmt.Errorf("agent: %s belongs to another user: refused", dir)
+	}
+	return nil
 }
 
 // peerListener refuses connections from other users. The socket's mode

@@ -69,6 +69,9 @@ type Engine struct {
 	loaded bool
 
 	busy sync.Mutex // held by the one interactive operation
+	// dismissed: a dialog of the current interactive operation closed
+	// because its context ended. Only the holder of busy touches it.
+	dismissed bool
 
 	mu       sync.Mutex
 	declines map[string][]time.Time // origin → declined/cancelled prompts
@@ -291,6 +294,7 @@ func (e *Engine) interactive(parent context.Context, pol *policy, o origin, d de
 		return nil, fail(CodeBusy)
 	}
 	defer e.busy.Unlock()
+	e.dismissed = false
 	ctx, cancel := context.WithTimeout(parent, e.o.UserTimeout)
 	defer cancel()
 
@@ -298,6 +302,7 @@ func (e *Engine) interactive(parent context.Context, pol *policy, o origin, d de
 		if d == approvable {
 			a, err := e.o.Prompter.ApproveOrigin(ctx, o.String())
 			if err != nil {
+				e.noteDismissed(ctx, err)
 				return nil, err
 			}
 			switch a {
@@ -323,12 +328,26 @@ func (e *Engine) interactive(parent context.Context, pol *policy, o origin, d de
 	}
 	if ctx.Err() != nil && !isFailure(err) {
 		if parent.Err() != nil {
-			// The connection closed: nobody reads this answer.
+			// The connection closed: nobody reads this answer. A page that
+			// closed it under an open dialog flashed that dialog at the
+			// person; it counts as a cancelled prompt, so that it cannot
+			// be done in a loop.
+			if e.dismissed {
+				e.recordDecline(o.String())
+			}
 			return nil, &failure{code: CodeUserCancelled, cause: parent.Err()}
 		}
 		return nil, &failure{code: CodeTimeout, cause: err}
 	}
 	return nil, err
+}
+
+// noteDismissed records that a dialog returned err because ctx ended.
+// Callers hold busy.
+func (e *Engine) noteDismissed(ctx context.Context, err error) {
+	if err != nil && ctx.Err() != nil {
+		e.dismissed = true
+	}
 }
 
 func isFailure(err error) bool {
@@ -360,9 +379,20 @@ func (e *Engine) recentDeclines(origin string) []time.Time {
 	return kept
 }
 
+// maxDeclineOrigins is how many origins the rate-limit table holds before
+// it is swept of expired entries: a site with wildcard DNS has endless
+// origins to decline under, and an origin seen once is otherwise only
+// pruned when it asks again.
+const maxDeclineOrigins = 1024
+
 func (e *Engine) recordDecline(origin string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if len(e.declines) >= maxDeclineOrigins {
+		for o := range e.declines {
+			e.recentDeclines(o)
+		}
+	}
 	e.declines[origin] = append(e.recentDeclines(origin), e.o.Now())
 }
 

@@ -136,6 +136,7 @@ func (e *Engine) getCertificate(ctx context.Context, o origin, issuer string, re
 	// is only when the person says so.
 	i, err := e.o.Prompter.PickCertificate(ctx, o.String(), choices)
 	if err != nil {
+		e.noteDismissed(ctx, err)
 		return nil, err
 	}
 	if i < 0 || i >= len(certs) {
@@ -255,6 +256,7 @@ func (e *Engine) login(ctx context.Context, key token.Key, o origin, cert token.
 		})
 		if err != nil {
 			wipe(pin)
+			e.noteDismissed(ctx, err)
 			return err
 		}
 		if err := ctx.Err(); err != nil {

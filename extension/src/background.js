@@ -10,6 +10,14 @@
 const api = globalThis.browser ?? globalThis.chrome;
 const HOST_NAME = "__KYSO_HOST_NAME__"; // filled in by build.js from ids.json
 
+// Each request starts a `kyso host` process (one native port). A page that
+// floods requests must not make the browser start hundreds of them: past
+// these caps a request is answered BUSY at once. The engine runs one
+// interactive operation at a time anyway, so a real page never comes near.
+const MAX_PER_FRAME = 8;
+const MAX_TOTAL = 32;
+let total = 0; // native ports open across all frames
+
 // The origin of the frame that sent, as the browser knows it. Chromium
 // (≥ 80) gives sender.origin, which is "null" for sandboxed and opaque
 // frames; otherwise it is derived from the frame's URL.
@@ -45,11 +53,20 @@ api.runtime.onConnect.addListener((port) => {
     // The frame's own view can only narrow what the browser reports.
     const o = msg.frameOrigin === origin ? origin : "null";
     const id = typeof request.id === "string" ? request.id : "";
+    if (natives.size >= MAX_PER_FRAME || total >= MAX_TOTAL) {
+      try {
+        port.postMessage({ kyso: "response", id, ok: false,
+          error: { code: "BUSY", message: "Too many Kyso requests are pending; try again when they are answered" } });
+      } catch {
+        // The frame is gone.
+      }
+      return;
+    }
     let answered = false;
     const answer = (resp) => {
       if (answered) return;
       answered = true;
-      natives.delete(native);
+      if (natives.delete(native)) total--;
       try {
         port.postMessage({ ...resp, kyso: "response" });
       } catch {
@@ -65,6 +82,7 @@ api.runtime.onConnect.addListener((port) => {
       return;
     }
     natives.add(native);
+    total++;
     native.onMessage.addListener((resp) => {
       answer(resp);
       native.disconnect();
@@ -79,6 +97,7 @@ api.runtime.onConnect.addListener((port) => {
   // The frame navigated away or its tab closed: cancel what it had pending.
   port.onDisconnect.addListener(() => {
     for (const native of natives) native.disconnect();
+    total -= natives.size;
     natives.clear();
   });
 });

@@ -11,15 +11,19 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 )
 
-// MaxSize is the size above which kyso.log is rotated to kyso.log.1 when a
-// process starts. Rotation only at start keeps the code free of locking
-// between the agent and host processes, which may share the file.
+// MaxSize is the size above which kyso.log is rotated to kyso.log.1: when a
+// process starts, and when a running process's own writes would take the
+// file over it (a web page can make the agent log a line per request for as
+// long as it likes). No locking between the agent and host processes, which
+// may share the file: a process that still holds the rotated file writes on
+// into kyso.log.1, which is harmless.
 const MaxSize = 5 << 20
 
 // FileName is the log file's name inside Dir().
@@ -53,11 +57,58 @@ func NewIn(dir, component string) (zerolog.Logger, io.Closer, error) {
 	if err != nil {
 		return stderrOnly(component), nopCloser{}, err
 	}
-	var w io.Writer = f
-	if isatty.IsTerminal(os.Stderr.Fd()) || isatty.IsCygwinTerminal(os.Stderr.Fd()) {
-		w = zerolog.MultiLevelWriter(f, console())
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return stderrOnly(component), nopCloser{}, fmt.Errorf("logging: %w", err)
 	}
-	return zerolog.New(w).With().Timestamp().Str("component", component).Logger(), f, nil
+	rf := &rotating{dir: dir, f: f, size: st.Size()}
+	var w io.Writer = rf
+	if isatty.IsTerminal(os.Stderr.Fd()) || isatty.IsCygwinTerminal(os.Stderr.Fd()) {
+		w = zerolog.MultiLevelWriter(rf, console())
+	}
+	return zerolog.New(w).With().Timestamp().Str("component", component).Logger(), rf, nil
+}
+
+// rotating is the log file, rotated when this process's writes would take
+// it over MaxSize.
+type rotating struct {
+	mu   sync.Mutex
+	dir  string
+	f    *os.File // nil once rotation failed (lines are dropped) or closed
+	size int64
+}
+
+func (r *rotating) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.f != nil && r.size > 0 && r.size+int64(len(p)) > MaxSize {
+		r.f.Close()
+		path := filepath.Join(r.dir, FileName)
+		r.f, r.size = nil, 0
+		// When the full file cannot be moved aside (Windows, while another
+		// process has it open), lines are dropped rather than let it grow.
+		if os.Rename(path, path+".1") == nil {
+			r.f, _ = openLog(r.dir)
+		}
+	}
+	if r.f == nil {
+		return len(p), nil
+	}
+	n, err := r.f.Write(p)
+	r.size += int64(n)
+	return n, err
+}
+
+func (r *rotating) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.f == nil {
+		return nil
+	}
+	err := r.f.Close()
+	r.f = nil
+	return err
 }
 
 func openLog(dir string) (*os.File, error) {

@@ -87,3 +87,36 @@ func TestUnwritableDirStillLogs(t *testing.T) {
 	log.Info().Msg("still usable")
 	c.Close()
 }
+
+// A web page can make a running agent log one line per request (or per
+// refused connection) for as long as it likes: the log must not grow
+// without bound between restarts.
+func TestLogBoundedWhileRunning(t *testing.T) {
+	dir := t.TempDir()
+	log, c, err := NewIn(dir, "agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pad := string(bytes.Repeat([]byte("o"), 200))
+	for i := 0; i < 3*MaxSize/200; i++ {
+		log.Warn().Str("origin", "https://flood.example").Str("pad", pad).Msg("refused")
+	}
+	path := filepath.Join(dir, FileName)
+	for _, p := range []string{path, path + ".1"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Size() > MaxSize {
+			t.Errorf("%s: %d bytes, over the %d cap", p, st.Size(), MaxSize)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %o", p, st.Mode().Perm())
+		}
+	}
+	log.Info().Msg("last")
+	if b, _ := os.ReadFile(path); !bytes.Contains(b, []byte(`"last"`)) {
+		t.Error("the newest line is not in the current log")
+	}
+}
