@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"kyso.vn/kyso/internal/frame"
+)
+
+// benchOrigin is the page origin every request comes from; the bench
+// config lists it in allowedOrigins, so no approval dialog is involved.
+const benchOrigin = "https://bench.kyso.test"
+
+// response is the part of a protocol v1 response the bench checks.
+type response struct {
+	ID     string          `json:"id"`
+	OK     bool            `json:"ok"`
+	Result json.RawMessage `json:"result"`
+	Error  *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func parseResponse(raw []byte) (response, error) {
+	var r response
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return r, fmt.Errorf("response not JSON: %w", err)
+	}
+	if !r.OK {
+		if r.Error != nil {
+			return r, fmt.Errorf("request failed: %s: %s", r.Error.Code, r.Error.Message)
+		}
+		return r, fmt.Errorf("request failed: %s", raw)
+	}
+	return r, nil
+}
+
+// roundTripper sends one raw request and returns the raw response.
+type roundTripper interface {
+	roundTrip(req []byte) ([]byte, error)
+	Close() error
+}
+
+// wsClient is a page's WebSocket to the agent.
+type wsClient struct{ c *websocket.Conn }
+
+func dialWS(port int) (*wsClient, error) {
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	c, resp, err := d.Dial(fmt.Sprintf("ws://127.0.0.1:%d/v1", port), http.Header{"Origin": {benchOrigin}})
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("websocket dial: %w (HTTP %s)", err, resp.Status)
+		}
+		return nil, fmt.Errorf("websocket dial: %w", err)
+	}
+	return &wsClient{c: c}, nil
+}
+
+func (w *wsClient) roundTrip(req []byte) ([]byte, error) {
+	if err := w.c.WriteMessage(websocket.TextMessage, req); err != nil {
+		return nil, err
+	}
+	_, msg, err := w.c.ReadMessage()
+	return msg, err
+}
+
+func (w *wsClient) Close() error { return w.c.Close() }
+
+// hostClient is the browser's side of `kyso host`: it starts the host as a
+// browser would (argv[1] the extension origin) and speaks native messaging
+// on its stdin/stdout, wrapping each request in the extension's envelope.
+type hostClient struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out io.ReadCloser
+}
+
+func startHost(bin string, env []string, extOrigin string) (*hostClient, error) {
+	cmd := exec.Command(bin, extOrigin)
+	cmd.Env = env
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	return &hostClient{cmd: cmd, in: in, out: out}, nil
+}
+
+func envelope(req []byte) []byte {
+	b, _ := json.Marshal(struct {
+		Origin  string          `json:"origin"`
+		Request json.RawMessage `json:"request"`
+	}{benchOrigin, req})
+	return b
+}
+
+func (h *hostClient) roundTrip(req []byte) ([]byte, error) {
+	if err := frame.Write(h.in, envelope(req)); err != nil {
+		return nil, fmt.Errorf("writing to the host: %w", err)
+	}
+	msg, err := frame.Read(h.out, frame.Max)
+	if err != nil {
+		return nil, fmt.Errorf("reading from the host: %w", err)
+	}
+	return msg, nil
+}
+
+// Close closes the port as the browser does and waits for the host to exit.
+func (h *hostClient) Close() error {
+	h.in.Close()
+	done := make(chan error, 1)
+	go func() { done <- h.cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		h.cmd.Process.Kill()
+		return fmt.Errorf("host did not exit after its port closed")
+	}
+}

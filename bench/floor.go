@@ -1,0 +1,270 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/miekg/pkcs11"
+)
+
+// The floor: raw C_SignInit + C_Sign on the same SoftHSM key through
+// miekg/pkcs11, with nothing of Kyso in between. It runs in its own process
+// (`kyso-bench floor`), so that its PKCS#11 login and the agent's do not
+// share a module instance, and reads its plan as JSON on stdin.
+
+// floorPlan opens the floor process: the module and the PIN. Commands
+// follow, one JSON line each, each answered with one JSON line, so that the
+// bench interleaves floor and Kyso samples and load on the machine hits
+// both alike.
+type floorPlan struct {
+	Module string `json:"module"`
+	PIN    string `json:"pin"`
+}
+
+type floorCase struct {
+	Name   string `json:"name"`   // figure name, e.g. "rsa2048_pkcs1"
+	Label  string `json:"label"`  // token label
+	Scheme string `json:"scheme"` // token.Scheme spelling
+}
+
+// floorCmd: Count == 0 times N single signatures under both session
+// policies; Count > 0 times N batches of Count signatures.
+type floorCmd struct {
+	Case  floorCase `json:"case"`
+	N     int       `json:"n"`
+	Count int       `json:"count"`
+}
+
+// floorResult holds each sample in nanoseconds.
+type floorResult struct {
+	// PerOp: a new session for each signature, as Kyso opens one per
+	// operation (the login kept alive by another open session, as Kyso's
+	// pinCacheSeconds keeper does). This is the floor the ratios use.
+	PerOp []int64 `json:"perOp,omitempty"`
+	// OneSession: every signature on one long-lived session, the least any
+	// program can do; shown for reference.
+	OneSession []int64 `json:"oneSession,omitempty"`
+	// Batch: one session per batch, then count × (C_SignInit + C_Sign),
+	// as Kyso's signBatch does.
+	Batch []int64 `json:"batch,omitempty"`
+	Err   string  `json:"err,omitempty"`
+}
+
+// SHA-256 DigestInfo prefix: CKM_RSA_PKCS signs DigestInfo||hash, exactly
+// the data Kyso's token layer gives it.
+var sha256DigestInfo = []byte{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20}
+
+func mechanismFor(scheme string, hash []byte) (*pkcs11.Mechanism, []byte) {
+	switch scheme {
+	case "RSASSA-PSS":
+		return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS_PSS, pkcs11.NewPSSParams(pkcs11.CKM_SHA256, pkcs11.CKG_MGF1_SHA256, 32)), hash
+	case "ECDSA":
+		return pkcs11.NewMechanism(pkcs11.CKM_ECDSA, nil), hash
+	default:
+		return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil), append(append([]byte(nil), sha256DigestInfo...), hash...)
+	}
+}
+
+func runFloor(in io.Reader, out io.Writer) error {
+	dec := json.NewDecoder(in)
+	enc := json.NewEncoder(out)
+	var plan floorPlan
+	if err := dec.Decode(&plan); err != nil {
+		return fmt.Errorf("floor: reading the plan: %w", err)
+	}
+	p := pkcs11.New(plan.Module)
+	if p == nil {
+		return fmt.Errorf("floor: cannot load %s", plan.Module)
+	}
+	if err := p.Initialize(); err != nil {
+		return fmt.Errorf("floor: C_Initialize: %w", err)
+	}
+	defer p.Finalize()
+
+	type opened struct {
+		slot uint
+		hold pkcs11.SessionHandle // holds the login for the whole run
+		key  pkcs11.ObjectHandle
+	}
+	byLabel := map[string]*opened{}
+	defer func() {
+		for _, o := range byLabel {
+			p.Logout(o.hold)
+			p.CloseSession(o.hold)
+		}
+	}()
+	open := func(label string) (*opened, error) {
+		if o := byLabel[label]; o != nil {
+			return o, nil
+		}
+		slots, err := p.GetSlotList(true)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range slots {
+			ti, err := p.GetTokenInfo(s)
+			if err != nil || strings.TrimRight(ti.Label, " \x00") != label {
+				continue
+			}
+			sess, err := p.OpenSession(s, pkcs11.CKF_SERIAL_SESSION)
+			if err != nil {
+				return nil, err
+			}
+			if err := p.Login(sess, pkcs11.CKU_USER, plan.PIN); err != nil && err != pkcs11.Error(pkcs11.CKR_USER_ALREADY_LOGGED_IN) {
+				return nil, fmt.Errorf("C_Login on %s: %w", label, err)
+			}
+			if err := p.FindObjectsInit(sess, []*pkcs11.Attribute{
+				pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
+				pkcs11.NewAttribute(pkcs11.CKA_ID, []byte{1}),
+			}); err != nil {
+				return nil, err
+			}
+			objs, _, err := p.FindObjects(sess, 1)
+			p.FindObjectsFinal(sess)
+			if err != nil || len(objs) == 0 {
+				return nil, fmt.Errorf("no private key with CKA_ID 01 on %s: %v", label, err)
+			}
+			o := &opened{slot: s, hold: sess, key: objs[0]}
+			byLabel[label] = o
+			return o, nil
+		}
+		return nil, fmt.Errorf("no token labelled %s", label)
+	}
+
+	hashes := make([][]byte, 256)
+	for i := range hashes {
+		hashes[i] = make([]byte, 32)
+		rand.Read(hashes[i])
+	}
+	sign := func(sess pkcs11.SessionHandle, o *opened, scheme string, hash []byte) error {
+		mech, data := mechanismFor(scheme, hash)
+		if err := p.SignInit(sess, []*pkcs11.Mechanism{mech}, o.key); err != nil {
+			return fmt.Errorf("C_SignInit: %w", err)
+		}
+		if _, err := p.Sign(sess, data); err != nil {
+			return fmt.Errorf("C_Sign: %w", err)
+		}
+		return nil
+	}
+	// batch opens one session and signs count hashes on it; count 1 is the
+	// per-operation policy of a single sign.
+	batch := func(o *opened, scheme string, count int) error {
+		sess, err := p.OpenSession(o.slot, pkcs11.CKF_SERIAL_SESSION)
+		if err != nil {
+			return err
+		}
+		defer p.CloseSession(sess)
+		for i := 0; i < count; i++ {
+			if err := sign(sess, o, scheme, hashes[i%len(hashes)]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+
+	do := func(c floorCmd) (res floorResult, err error) {
+		o, err := open(c.Case.Label)
+		if err != nil {
+			return res, err
+		}
+		for i := 0; i < c.N; i++ {
+			if c.Count > 0 {
+				t := time.Now()
+				if err := batch(o, c.Case.Scheme, c.Count); err != nil {
+					return res, err
+				}
+				res.Batch = append(res.Batch, int64(time.Since(t)))
+				continue
+			}
+			// Both policies alternately, so that drift hits both alike.
+			t := time.Now()
+			if err := batch(o, c.Case.Scheme, 1); err != nil {
+				return res, err
+			}
+			res.PerOp = append(res.PerOp, int64(time.Since(t)))
+			t = time.Now()
+			if err := sign(o.hold, o, c.Case.Scheme, hashes[i%len(hashes)]); err != nil {
+				return res, err
+			}
+			res.OneSession = append(res.OneSession, int64(time.Since(t)))
+		}
+		return res, nil
+	}
+	for {
+		var c floorCmd
+		if err := dec.Decode(&c); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("floor: reading a command: %w", err)
+		}
+		res, err := do(c)
+		if err != nil {
+			res = floorResult{Err: err.Error()}
+		}
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	}
+}
+
+func floorMain() {
+	if err := runFloor(os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "kyso-bench floor:", err)
+		os.Exit(1)
+	}
+}
+
+// floorProc is the running floor process.
+type floorProc struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	dec *json.Decoder
+}
+
+func startFloor(self, module, softhsmConf, pin string) (*floorProc, error) {
+	cmd := exec.Command(self, "floor")
+	cmd.Env = append(os.Environ(), "SOFTHSM2_CONF="+softhsmConf)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("floor process: %w", err)
+	}
+	f := &floorProc{cmd: cmd, in: in, dec: json.NewDecoder(out)}
+	if err := json.NewEncoder(in).Encode(floorPlan{Module: module, PIN: pin}); err != nil {
+		f.close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func (f *floorProc) do(c floorCmd) (*floorResult, error) {
+	if err := json.NewEncoder(f.in).Encode(c); err != nil {
+		return nil, fmt.Errorf("floor process: %w", err)
+	}
+	var res floorResult
+	if err := f.dec.Decode(&res); err != nil {
+		return nil, fmt.Errorf("floor process: %w", err)
+	}
+	if res.Err != "" {
+		return nil, fmt.Errorf("floor process: %s", res.Err)
+	}
+	return &res, nil
+}
+
+func (f *floorProc) close() {
+	f.in.Close()
+	f.cmd.Wait()
+}

@@ -1,0 +1,596 @@
+package main
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"kyso.vn/kyso/internal/frame"
+	"kyso.vn/kyso/internal/testenv"
+	"kyso.vn/kyso/token"
+)
+
+// figure is one measured number.
+type figure struct {
+	Key   string
+	Value float64
+	Unit  string
+}
+
+type results struct {
+	meta  map[string]string
+	figs  []figure
+	val   map[string]float64
+	notes []string
+	// batch plot: size → median ms of Kyso's signBatch and of the raw loop.
+	batchKyso, batchRaw map[int]float64
+	rssMaps             []mapping // the agent's largest RSS parts after the signatures
+	sz                  sizes
+}
+
+func (r *results) add(key string, v float64, unit string) {
+	r.figs = append(r.figs, figure{key, v, unit})
+	r.val[key] = v
+}
+
+func (r *results) has(key string) bool { _, ok := r.val[key]; return ok }
+
+func (r *results) note(format string, a ...any) {
+	s := fmt.Sprintf(format, a...)
+	logf("note: %s", s)
+	r.notes = append(r.notes, s)
+}
+
+// addSeries records median and p99 of samples under prefix.
+func (r *results) addSeries(prefix string, ns []int64) summary {
+	s := summarize(ns)
+	r.add(prefix+"_median_ms", s.Median, "ms")
+	r.add(prefix+"_p99_ms", s.P99, "ms")
+	return s
+}
+
+func run(c *config) (*results, error) {
+	r := &results{meta: map[string]string{}, val: map[string]float64{},
+		batchKyso: map[int]float64{}, batchRaw: map[int]float64{}, sz: c.sz}
+	for _, b := range []string{c.kyso, c.agentbench, c.minhost} {
+		if _, err := os.Stat(b); err != nil {
+			return nil, fmt.Errorf("missing binary (run `make bench`): %w", err)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	module := testenv.FindSoftHSM()
+	if module == "" {
+		return nil, fmt.Errorf("libsofthsm2.so not found (apt-get install softhsm2)")
+	}
+	tmp, err := os.MkdirTemp("", "kyso-bench-")
+	if err != nil {
+		return nil, err
+	}
+	if c.keep {
+		logf("keeping %s", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+
+	// Tokens.
+	tokDir := filepath.Join(tmp, "tokens")
+	logf("provisioning SoftHSM tokens in %s", tokDir)
+	prov := exec.Command("bash", "testdata/provision.sh", tokDir)
+	prov.Env = append(os.Environ(), "KYSO_SOFTHSM_MODULE="+module)
+	if out, err := prov.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("testdata/provision.sh: %w\n%s", err, out)
+	}
+	softhsmConf := filepath.Join(tokDir, "softhsm2.conf")
+	for _, s := range schemes {
+		der, err := os.ReadFile(filepath.Join(tokDir, s.Cert+".der"))
+		if err != nil {
+			return nil, err
+		}
+		if s.cert, err = x509.ParseCertificate(der); err != nil {
+			return nil, err
+		}
+		s.certID = token.CertID(der)
+	}
+	rsaDER := schemes[0].cert.Raw
+	r.meta["machine_cpus"] = fmt.Sprint(numCPU())
+	for k, v := range machine() {
+		r.meta["machine_"+k] = v
+	}
+	r.meta["go"] = goVersion()
+	r.meta["quick"] = fmt.Sprint(c.quick)
+	r.meta["date"] = time.Now().UTC().Format(time.RFC3339)
+	if out, err := exec.Command(c.kyso, "version").Output(); err == nil {
+		r.meta["kyso"] = strings.TrimSpace(string(out))
+	}
+
+	// The token layer's stages, with module discovery on (as shipped) and
+	// off (only the configured module).
+	for _, disc := range []bool{true, false} {
+		lr, err := runLayersProcess(self, module, softhsmConf, rsaDER, max(50, c.sz.Single/5), disc)
+		if err != nil {
+			return nil, err
+		}
+		k := "layers_discovery_"
+		if !disc {
+			k = "layers_nodiscovery_"
+		}
+		for _, st := range []struct {
+			name string
+			ns   int64
+		}{{"discover", lr.Discover}, {"open", lr.Open}, {"loggedin", lr.LoggedIn}, {"sign", lr.Sign}, {"close", lr.Close}} {
+			r.add(k+st.name+"_ms", float64(st.ns)/1e6, "ms")
+		}
+	}
+
+	// 1. The bench agent: same engine and agent code, scripted prompter.
+	aDir := filepath.Join(tmp, "agent")
+	aCfg, err := writeConfig(aDir, module, 0)
+	if err != nil {
+		return nil, err
+	}
+	aEnv := env(aDir, softhsmConf)
+	profile := ""
+	if c.profile {
+		profile, _ = filepath.Abs("bin/bench/agent.pprof")
+	}
+	ag, err := startAgentbench(c.agentbench, aEnv, aCfg, profile)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if !ag.exited() {
+			ag.stop()
+		}
+	}()
+	time.Sleep(time.Second)
+	rss, err := rssKiB(ag.pid())
+	if err != nil {
+		return nil, err
+	}
+	r.add("agent_rss_start_mb", mb(rss), "MB")
+	addGoMem(r, ag, "agent_start")
+
+	// 2. The floor, in its own process, driven alongside.
+	fl, err := startFloor(self, module, softhsmConf, testenv.PIN)
+	if err != nil {
+		return nil, err
+	}
+	defer fl.close()
+
+	signed := 0
+	ws, err := dialWS(ag.port)
+	if err != nil {
+		return nil, err
+	}
+	logf("version over WebSocket")
+	vs, err := series(ws, c.sz.Warmup, c.sz.Version, func(i int) []byte { return versionRequest(fmt.Sprint("v", i)) }, nil)
+	if err != nil {
+		return nil, fmt.Errorf("version over WebSocket: %w", err)
+	}
+	r.addSeries("version_ws", vs)
+
+	hashes := randomHashes(256)
+	// One signature loads the PKCS#11 module (SoftHSM, OpenSSL) and logs
+	// in: the RSS after it is the agent's working size before any load.
+	if _, err := series(ws, 0, 1, func(int) []byte { return signRequest("first", schemes[0], hashes[0]) }, checkSign(schemes[0], hashes)); err != nil {
+		return nil, fmt.Errorf("first sign: %w", err)
+	}
+	signed++
+	time.Sleep(500 * time.Millisecond)
+	if rss, err := rssKiB(ag.pid()); err == nil {
+		r.add("agent_rss_first_sign_mb", mb(rss), "MB")
+	}
+
+	// The native-messaging path: the real `kyso host` binary, relaying
+	// over the local socket to the bench agent (it finds it by
+	// XDG_RUNTIME_DIR, as it finds the user's agent).
+	var hc *hostClient
+	if h, err := startHost(c.kyso, aEnv, extOrigin); err != nil {
+		r.note("the native-messaging path was not measured: %v", err)
+	} else if _, err := series(h, 0, 1, func(int) []byte { return versionRequest("hv") }, nil); err != nil {
+		h.Close()
+		r.note("the native-messaging path was not measured: `kyso host` failed: %v", err)
+	} else {
+		hc = h
+	}
+
+	// Single signatures: floor, WebSocket and host in alternating chunks.
+	const chunk = 50
+	for _, s := range schemes {
+		logf("single sign: %s (floor, WebSocket, kyso host)", s.Title)
+		fc := floorCase{Name: s.Name, Label: s.Label, Scheme: string(s.Scheme)}
+		if _, err := fl.do(floorCmd{Case: fc, N: c.sz.Warmup}); err != nil {
+			return nil, err
+		}
+		var raw, one, wsNS, hostNS []int64
+		mk := func(p string) func(i int) []byte {
+			return func(i int) []byte { return signRequest(fmt.Sprint(p, i), s, hashes[i%len(hashes)]) }
+		}
+		for done := 0; done < c.sz.Single; done += chunk {
+			n := min(chunk, c.sz.Single-done)
+			fr, err := fl.do(floorCmd{Case: fc, N: n})
+			if err != nil {
+				return nil, err
+			}
+			raw, one = append(raw, fr.PerOp...), append(one, fr.OneSession...)
+			warm := 0
+			if done == 0 {
+				warm = c.sz.Warmup
+			}
+			ns, err := series(ws, warm, n, mk("s"), checkSign(s, hashes))
+			if err != nil {
+				return nil, fmt.Errorf("sign over WebSocket (%s): %w", s.Title, err)
+			}
+			wsNS = append(wsNS, ns...)
+			signed += warm + n
+			if hc != nil {
+				ns, err := series(hc, warm, n, mk("h"), checkSign(s, hashes))
+				if err != nil {
+					return nil, fmt.Errorf("sign over kyso host (%s): %w", s.Title, err)
+				}
+				hostNS = append(hostNS, ns...)
+				signed += warm + n
+			}
+		}
+		floor := r.addSeries("sign_raw_"+s.Name, raw)
+		r.addSeries("sign_raw_onesession_"+s.Name, one)
+		sm := r.addSeries("sign_ws_"+s.Name, wsNS)
+		r.add("sign_ws_"+s.Name+"_ratio", sm.Median/floor.Median, "×")
+		if hc != nil {
+			sm := r.addSeries("sign_host_"+s.Name, hostNS)
+			r.add("sign_host_"+s.Name+"_ratio", sm.Median/floor.Median, "×")
+		}
+	}
+	if hc != nil {
+		if err := hc.Close(); err != nil {
+			r.note("kyso host exit: %v", err)
+		}
+	}
+
+	// signBatch against the raw loop, one repetition of each in turn.
+	rsa := schemes[0]
+	rc := floorCase{Name: rsa.Name, Label: rsa.Label, Scheme: string(rsa.Scheme)}
+	for _, n := range batchSizes {
+		reps := c.sz.BatchReps[n]
+		logf("signBatch of %d against the raw loop (%d times)", n, reps)
+		list := randomHashes(n)
+		var raw, kyso []int64
+		for i := -1; i < reps; i++ { // i == -1: untimed warm-up of both
+			fr, err := fl.do(floorCmd{Case: rc, N: 1, Count: n})
+			if err != nil {
+				return nil, err
+			}
+			warm := 0
+			if i < 0 {
+				warm = 1
+			}
+			ns, err := series(ws, warm, 1-warm, func(int) []byte { return batchRequest(fmt.Sprint("b", i), rsa, list) },
+				func(_ int, resp response) error {
+					var res struct {
+						Signatures []string `json:"signatures"`
+					}
+					if err := json.Unmarshal(resp.Result, &res); err != nil {
+						return err
+					}
+					if len(res.Signatures) != n {
+						return fmt.Errorf("signBatch of %d gave %d signatures", n, len(res.Signatures))
+					}
+					return verify(rsa, list[n-1], res.Signatures[n-1])
+				})
+			if err != nil {
+				return nil, fmt.Errorf("signBatch of %d: %w", n, err)
+			}
+			signed += n
+			if i >= 0 {
+				raw, kyso = append(raw, fr.Batch...), append(kyso, ns...)
+			}
+		}
+		rm, km := summarize(raw), summarize(kyso)
+		r.add(fmt.Sprintf("batch_raw_%d_median_ms", n), rm.Median, "ms")
+		r.add(fmt.Sprintf("batch_ws_%d_median_ms", n), km.Median, "ms")
+		r.add(fmt.Sprintf("batch_ws_%d_ratio", n), km.Median/rm.Median, "×")
+		r.add(fmt.Sprintf("batch_ws_%d_per_signature_ms", n), km.Median/float64(n), "ms")
+		r.batchRaw[n], r.batchKyso[n] = rm.Median, km.Median
+	}
+
+	// 4. Top up to the signature count of the RSS figure, in batches.
+	if signed < c.sz.Signatures {
+		logf("%d more signatures (batches) before reading RSS", c.sz.Signatures-signed)
+	}
+	for signed < c.sz.Signatures {
+		n := min(1000, c.sz.Signatures-signed)
+		raw, err := ws.roundTrip(batchRequest("top", rsa, randomHashes(n)))
+		if err != nil {
+			return nil, err
+		}
+		if _, err := parseResponse(raw); err != nil {
+			return nil, err
+		}
+		signed += n
+	}
+	time.Sleep(time.Second)
+	rss, err = rssKiB(ag.pid())
+	if err != nil {
+		return nil, err
+	}
+	r.add("agent_signatures", float64(signed), "")
+	r.add("agent_rss_after_signatures_mb", mb(rss), "MB")
+	addGoMem(r, ag, "agent_after_signatures")
+	if maps, err := rssByMapping(ag.pid()); err == nil {
+		for _, m := range maps[:min(6, len(maps))] {
+			r.rssMaps = append(r.rssMaps, m)
+			// Keys without the library's version: libgio-2.0.so.0.7400.6 → libgio-2.0.
+			name, _, _ := strings.Cut(strings.Trim(m.Name, "[]"), ".so")
+			r.add("agent_rss_map_"+name+"_mb", mb(m.KiB), "MB")
+		}
+	}
+	ws.Close()
+
+	// 5. Idle: the bench agent (after its signatures) and, beside it, a
+	// fresh real `kyso serve` (after start), over the same window.
+	var serve *proc
+	sDir := filepath.Join(tmp, "serve")
+	if port, err := freePort(); err == nil {
+		if sCfg, err := writeConfig(sDir, module, port); err == nil {
+			serve, err = startServe(c.kyso, env(sDir, softhsmConf), sCfg, port)
+			if err != nil {
+				r.note("the real `kyso serve` was not measured: %v", err)
+			}
+		}
+	}
+	if serve != nil {
+		defer serve.stop()
+		time.Sleep(time.Second)
+		if rss, err := rssKiB(serve.pid()); err == nil {
+			r.add("serve_rss_start_mb", mb(rss), "MB")
+		}
+	}
+	logf("idle for %s", c.sz.Idle)
+	hz := clockTicks()
+	a0, err := cpuTicks(ag.pid())
+	if err != nil {
+		return nil, err
+	}
+	var s0 int64
+	if serve != nil {
+		s0, _ = cpuTicks(serve.pid())
+	}
+	t0 := time.Now()
+	time.Sleep(c.sz.Idle)
+	wall := time.Since(t0).Seconds()
+	a1, err := cpuTicks(ag.pid())
+	if err != nil {
+		return nil, err
+	}
+	r.add("agent_idle_seconds", wall, "s")
+	r.add("agent_idle_cpu_percent", 100*float64(a1-a0)/float64(hz)/wall, "%")
+	if rss, err := rssKiB(ag.pid()); err == nil {
+		r.add("agent_rss_idle_mb", mb(rss), "MB")
+	}
+	addGoMem(r, ag, "agent_idle")
+	if serve != nil {
+		if s1, err := cpuTicks(serve.pid()); err == nil {
+			r.add("serve_idle_cpu_percent", 100*float64(s1-s0)/float64(hz)/wall, "%")
+		}
+		if rss, err := rssKiB(serve.pid()); err == nil {
+			r.add("serve_rss_idle_mb", mb(rss), "MB")
+		}
+	}
+
+	// 6. Many connections held open.
+	if err := connections(r, c.sz, ag); err != nil {
+		return nil, err
+	}
+
+	// 7. Host cold start, agent running (relay) and not (engine in-process).
+	noAgent := filepath.Join(tmp, "noagent")
+	if _, err := writeConfig(noAgent, module, 0); err != nil {
+		return nil, err
+	}
+	if err := coldStarts(r, c, aEnv, env(noAgent, softhsmConf)); err != nil {
+		return nil, err
+	}
+
+	if err := ag.stop(); err != nil {
+		r.note("bench agent exit: %v", err)
+	}
+	if c.profile {
+		r.note("agent CPU profile: bin/bench/agent.pprof (go tool pprof %s bin/bench/agent.pprof)", c.agentbench)
+	}
+	return r, nil
+}
+
+// mb converts VmRSS (kB, which /proc means as KiB) to MB (10^6 bytes).
+// addGoMem records the Go runtime's share of the agent's memory: the heap
+// in use and all Go has mapped (Sys, an upper bound of Go's RSS).
+func addGoMem(r *results, ag *proc, prefix string) {
+	m, err := ag.goMem()
+	if err != nil {
+		r.note("%s: %v", prefix, err)
+		return
+	}
+	r.add(prefix+"_go_heap_inuse_mb", m["heapInuse"]/1e6, "MB")
+	r.add(prefix+"_go_sys_mb", m["goSys"]/1e6, "MB")
+	r.add(prefix+"_go_released_mb", m["heapReleased"]/1e6, "MB")
+	r.add(prefix+"_goroutines", m["goroutines"], "")
+}
+
+func mb(kib int64) float64 { return float64(kib) * 1024 / 1e6 }
+
+func runLayersProcess(self, module, softhsmConf string, der []byte, n int, discovery bool) (*layersResult, error) {
+	in, _ := json.Marshal(layersPlan{Module: module, PIN: testenv.PIN, CertDER: der, N: n, Discovery: discovery})
+	cmd := exec.Command(self, "layers")
+	cmd.Env = append(os.Environ(), "SOFTHSM2_CONF="+softhsmConf)
+	cmd.Stdin = strings.NewReader(string(in))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("layers process: %w", err)
+	}
+	var res layersResult
+	if err := json.Unmarshal(out, &res); err != nil {
+		return nil, fmt.Errorf("layers process output: %w", err)
+	}
+	return &res, nil
+}
+
+// connections holds sz.Conns WebSockets open on the agent and measures its
+// memory and the latency of `version` while they are held.
+func connections(r *results, sz sizes, ag *proc) error {
+	logf("%d WebSocket connections held open", sz.Conns)
+	probe, err := dialWS(ag.port)
+	if err != nil {
+		return err
+	}
+	defer probe.Close()
+	before, err := series(probe, sz.Warmup, sz.Version, func(i int) []byte { return versionRequest(fmt.Sprint("v", i)) }, nil)
+	if err != nil {
+		return err
+	}
+	rss0, err := rssKiB(ag.pid())
+	if err != nil {
+		return err
+	}
+	held := make([]*wsClient, 0, sz.Conns)
+	defer func() {
+		for _, h := range held {
+			h.Close()
+		}
+	}()
+	for len(held) < sz.Conns {
+		h, err := dialWS(ag.port)
+		if err != nil {
+			return fmt.Errorf("connection %d of %d: %w", len(held)+1, sz.Conns, err)
+		}
+		held = append(held, h)
+	}
+	// Each held connection has been used once, as a page's would be.
+	for i, h := range held {
+		if _, err := h.roundTrip(versionRequest(fmt.Sprint("c", i))); err != nil {
+			return err
+		}
+	}
+	time.Sleep(time.Second)
+	rss1, err := rssKiB(ag.pid())
+	if err != nil {
+		return err
+	}
+	// version round-robin over the held connections.
+	var during []int64
+	for i := 0; i < sz.Version; i++ {
+		h := held[i%len(held)]
+		t := time.Now()
+		raw, err := h.roundTrip(versionRequest(fmt.Sprint("r", i)))
+		during = append(during, int64(time.Since(t)))
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			if _, err := parseResponse(raw); err != nil {
+				return err
+			}
+		}
+	}
+	r.add("conns_held", float64(len(held)), "")
+	r.add("conns_rss_before_mb", mb(rss0), "MB")
+	r.add("conns_rss_held_mb", mb(rss1), "MB")
+	r.add("conns_rss_added_mb", mb(rss1-rss0), "MB")
+	addGoMem(r, ag, "conns_held")
+	r.addSeries("conns_version_before", before)
+	r.addSeries("conns_version_held", during)
+	return nil
+}
+
+// coldStart starts bin args..., sends one framed `version` envelope and
+// times process start to the reply; then closes stdin and reaps it.
+func coldStart(env []string, bin string, args ...string) (time.Duration, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return 0, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return 0, err
+	}
+	msg := envelope(versionRequest("cold"))
+	t := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	defer func() {
+		in.Close()
+		cmd.Wait()
+	}()
+	// The browser writes as soon as it has started the host; the pipe
+	// holds the message until the host reads it.
+	if err := frame.Write(in, msg); err != nil {
+		return 0, err
+	}
+	raw, err := frame.Read(out, frame.Max)
+	d := time.Since(t)
+	if err != nil {
+		return 0, fmt.Errorf("%s: no reply: %w", bin, err)
+	}
+	if _, err := parseResponse(raw); err != nil {
+		return 0, fmt.Errorf("%s: %w", bin, err)
+	}
+	return d, nil
+}
+
+func coldStarts(r *results, c *config, relayEnv, aloneEnv []string) error {
+	logf("cold starts (%d each)", c.sz.ColdStarts)
+	type prog struct {
+		key  string
+		env  []string
+		bin  string
+		args []string
+	}
+	progs := []prog{
+		{"minhost", relayEnv, c.minhost, nil},
+		{"minhost_cgo", relayEnv, c.minhost + "-cgo", nil},
+		{"host_relay", relayEnv, c.kyso, []string{extOrigin}},
+		{"host_alone", aloneEnv, c.kyso, []string{extOrigin}},
+	}
+	samples := map[string][]int64{}
+	failed := map[string]error{}
+	// Interleaved, after a few untimed starts (page cache), so that drift
+	// in the machine's load hits every program alike.
+	for i := -3; i < c.sz.ColdStarts; i++ {
+		for _, p := range progs {
+			if failed[p.key] != nil {
+				continue
+			}
+			d, err := coldStart(p.env, p.bin, p.args...)
+			if err != nil {
+				failed[p.key] = err
+				continue
+			}
+			if i >= 0 {
+				samples[p.key] = append(samples[p.key], int64(d))
+			}
+		}
+	}
+	if err := failed["minhost"]; err != nil {
+		return fmt.Errorf("minhost: %w", err)
+	}
+	floor := r.addSeries("coldstart_minhost", samples["minhost"])
+	for _, k := range []string{"minhost_cgo", "host_relay", "host_alone"} {
+		if err := failed[k]; err != nil {
+			r.note("cold start of %s not measured: %v", k, err)
+			continue
+		}
+		sm := r.addSeries("coldstart_"+k, samples[k])
+		r.add("coldstart_"+k+"_ratio", sm.Median/floor.Median, "×")
+	}
+	return nil
+}
