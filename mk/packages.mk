@@ -15,7 +15,7 @@ MSIVER = $(shell echo '$(VERSION)' | sed -nE 's/^v?([0-9]+\.[0-9]+\.[0-9]+).*/\1
 packages: deb rpm msi darwin
 
 package-deps:
-	bash installer/deps.sh
+	bash scripts/deps.sh
 
 dist/.pkg/nfpm.yaml: build FORCE
 	rm -rf dist/.pkg
