@@ -21,20 +21,8 @@ func ListenLocal() (net.Listener, error) { return ListenLocalAt(SocketPath()) }
 
 // ListenLocalAt is ListenLocal on a given path (tests).
 func ListenLocalAt(path string) (net.Listener, error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("agent: create %s: %w", dir, err)
-	}
-	// In the /tmp fallback another user may have made the directory first,
-	// or planted a symlink to one of ours: chmod would follow it, and a
-	// socket in a directory someone else owns can be swapped under us.
-	if err := ownDir(dir); err != nil {
+	if err := privateDir(filepath.Dir(path)); err != nil {
 		return nil, err
-	}
-	// The dir may predate us with a looser mode; it is what keeps others
-	// out between bind and chmod below.
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("agent: chmod %s: %w", dir, err)
 	}
 	if st, err := os.Lstat(path); err == nil {
 		if st.Mode()&os.ModeSocket == 0 {
@@ -84,6 +72,26 @@ func dialLocalAs(ctx context.Context, path string, uid int) (net.Conn, error) {
 		return nil, fmt.Errorf("agent: %s is served by another user (uid %d), not this one: refused (%v)", path, peer, err)
 	}
 	return c, nil
+}
+
+// privateDir makes dir (the socket's, also the shared limits') if needed and
+// checks that it is this user's alone.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("agent: create %s: %w", dir, err)
+	}
+	// In the /tmp fallback another user may have made the directory first,
+	// or planted a symlink to one of ours: chmod would follow it, and a
+	// socket or lock in a directory someone else owns can be swapped under us.
+	if err := ownDir(dir); err != nil {
+		return err
+	}
+	// The dir may predate us with a looser mode; it is what keeps others
+	// out between bind and chmod of the socket.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("agent: chmod %s: %w", dir, err)
+	}
+	return nil
 }
 
 // ownDir checks that dir is a directory (not a symlink) owned by this user.

@@ -48,6 +48,13 @@ type Options struct {
 	Now func() time.Time
 	// Lang is "vi" or "en" for the error messages; "" detects the locale.
 	Lang string
+
+	// Gate admits one interactive operation at a time and Declines keeps
+	// the rate limit's record; nil means this engine's memory only.
+	// Front-ends that may run in several processes for one user share
+	// them across processes (agent.SharedLimits).
+	Gate     Gate
+	Declines Declines
 }
 
 // Paths locates the policy files. System has no override (what an admin
@@ -68,14 +75,12 @@ type Engine struct {
 	polErr error
 	loaded bool
 
-	busy sync.Mutex // held by the one interactive operation
 	// dismissed: a dialog of the current interactive operation closed
-	// because its context ended. Only the holder of busy touches it.
+	// because its context ended. Only the holder of o.Gate touches it.
 	dismissed bool
 
-	mu       sync.Mutex
-	declines map[string][]time.Time // origin → declined/cancelled prompts
-	pinAt    map[string]time.Time   // origin+certificate → last good PIN
+	mu    sync.Mutex
+	pinAt map[string]time.Time // origin+certificate → last good PIN
 }
 
 // New returns an Engine.
@@ -92,7 +97,13 @@ func New(o Options) (*Engine, error) {
 	if o.Lang == "" {
 		o.Lang = prompt.Lang()
 	}
-	return &Engine{o: o, declines: map[string][]time.Time{}, pinAt: map[string]time.Time{}}, nil
+	if o.Gate == nil {
+		o.Gate = &memGate{}
+	}
+	if o.Declines == nil {
+		o.Declines = newMemDeclines()
+	}
+	return &Engine{o: o, pinAt: map[string]time.Time{}}, nil
 }
 
 // Settings returns the effective settings as the files now say (front-ends
@@ -284,16 +295,24 @@ type versionResult struct {
 }
 
 // interactive runs an operation that may open dialogs: at most one at a time
-// engine-wide (BUSY, no queueing), under the user timeout, after the
+// through o.Gate (BUSY, no queueing), under the user timeout, after the
 // origin's approval when it is not allowed yet.
 func (e *Engine) interactive(parent context.Context, pol *policy, o origin, d decision, run func(context.Context) (any, error)) (any, error) {
-	if e.rateLimited(o.String()) {
+	limited, err := e.rateLimited(o.String())
+	if err != nil {
+		return nil, &failure{code: CodeInternal, cause: err}
+	}
+	if limited {
 		return nil, fail(CodeRateLimited)
 	}
-	if !e.busy.TryLock() {
+	release, ok, err := e.o.Gate.TryAcquire()
+	if err != nil {
+		return nil, &failure{code: CodeInternal, cause: fmt.Errorf("taking the interactive lock: %w", err)}
+	}
+	if !ok {
 		return nil, fail(CodeBusy)
 	}
-	defer e.busy.Unlock()
+	defer release()
 	e.dismissed = false
 	ctx, cancel := context.WithTimeout(parent, e.o.UserTimeout)
 	defer cancel()
@@ -355,45 +374,22 @@ func isFailure(err error) bool {
 	return errors.As(err, &f)
 }
 
-func (e *Engine) rateLimited(origin string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.recentDeclines(origin)) >= rateMax
+// rateLimited reports whether origin reached the rate limit. A store that
+// cannot be read is an error (INTERNAL): unsure is not under the limit.
+func (e *Engine) rateLimited(origin string) (bool, error) {
+	n, err := e.o.Declines.Count(origin, e.o.Now().Add(-rateWindow))
+	if err != nil {
+		return false, fmt.Errorf("reading the rate-limit record: %w", err)
+	}
+	return n >= rateMax, nil
 }
 
-// recentDeclines prunes and returns the origin's declines within the window.
-// Callers hold e.mu.
-func (e *Engine) recentDeclines(origin string) []time.Time {
-	now := e.o.Now()
-	kept := e.declines[origin][:0]
-	for _, t := range e.declines[origin] {
-		if now.Sub(t) < rateWindow {
-			kept = append(kept, t)
-		}
-	}
-	if len(kept) == 0 {
-		delete(e.declines, origin)
-		return nil
-	}
-	e.declines[origin] = kept
-	return kept
-}
-
-// maxDeclineOrigins is how many origins the rate-limit table holds before
-// it is swept of expired entries: a site with wildcard DNS has endless
-// origins to decline under, and an origin seen once is otherwise only
-// pruned when it asks again.
-const maxDeclineOrigins = 1024
-
+// recordDecline notes a declined or cancelled prompt of origin. A failure is
+// logged, not answered: the answer is USER_CANCELLED either way.
 func (e *Engine) recordDecline(origin string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if len(e.declines) >= maxDeclineOrigins {
-		for o := range e.declines {
-			e.recentDeclines(o)
-		}
+	if err := e.o.Declines.Add(origin, e.o.Now()); err != nil {
+		e.o.Log.Error().Err(err).Str("origin", truncate(origin, 200)).Msg("recording a declined prompt failed")
 	}
-	e.declines[origin] = append(e.recentDeclines(origin), e.o.Now())
 }
 
 // failResp turns any error into the wire Error, logging what must be.

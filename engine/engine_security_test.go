@@ -52,7 +52,7 @@ func TestClosedWithoutDialogIsNotADecline(t *testing.T) {
 			t.Fatalf("closed mid-batch %d: %s", i, code(r))
 		}
 	}
-	if h.e.rateLimited(portal) {
+	if limited, _ := h.e.rateLimited(portal); limited {
 		t.Fatal("closing after the PIN was given counted as declined dialogs")
 	}
 }
@@ -65,9 +65,10 @@ func TestDeclineTableBounded(t *testing.T) {
 		h.e.recordDecline(fmt.Sprintf("https://x%d.evil.example", i))
 		h.clock.Add(time.Second)
 	}
-	h.e.mu.Lock()
-	n := len(h.e.declines)
-	h.e.mu.Unlock()
+	d := h.e.o.Declines.(*memDeclines)
+	d.mu.Lock()
+	n := len(d.m)
+	d.mu.Unlock()
 	if n > maxDeclineOrigins {
 		t.Fatalf("%d origins in the rate-limit table", n)
 	}

@@ -84,7 +84,8 @@ func runHost(args []string) error {
 }
 
 // inProcessEngine is the engine as `kyso serve` builds it, for when no agent
-// runs: same policy files, same modules, native dialogs.
+// runs: same policy files, same modules, native dialogs, same shared
+// one-dialog lock and rate limit.
 func inProcessEngine(log zerolog.Logger) (*engine.Engine, error) {
 	paths, err := engine.DefaultPaths("")
 	if err != nil {
@@ -98,11 +99,15 @@ func inProcessEngine(log zerolog.Logger) (*engine.Engine, error) {
 		settings = engine.Settings{}
 	}
 	lang := prompt.Lang()
-	return engine.New(engine.Options{
+	o := engine.Options{
 		Provider: token.NewPKCS11(token.PKCS11Options{Modules: settings.Modules, Log: log}),
 		Prompter: prompt.Native(lang),
 		Paths:    paths,
 		Log:      log,
 		Lang:     lang,
-	})
+	}
+	// Each browser request may start its own host: without the shared
+	// lock and rate limit, each would be its own "one dialog at a time".
+	shareLimits(&o, log)
+	return engine.New(o)
 }
