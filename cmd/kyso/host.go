@@ -13,7 +13,6 @@ import (
 	"kyso.vn/kyso/host"
 	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/prompt"
-	"kyso.vn/kyso/token"
 )
 
 func init() {
@@ -87,27 +86,9 @@ func runHost(args []string) error {
 // runs: same policy files, same modules, native dialogs, same shared
 // one-dialog lock and rate limit.
 func inProcessEngine(log zerolog.Logger) (*engine.Engine, error) {
-	paths, err := engine.DefaultPaths("")
+	paths, settings, err := loadSettings("", log)
 	if err != nil {
 		return nil, err
 	}
-	settings, err := engine.LoadSettings(paths)
-	if err != nil {
-		// As in serve: the engine denies every origin while a policy file
-		// is broken; the modules fall back to discovery.
-		log.Error().Err(err).Msg("policy or config file broken: every origin is denied until it is fixed")
-		settings = engine.Settings{}
-	}
-	lang := prompt.Lang()
-	o := engine.Options{
-		Provider: token.NewPKCS11(token.PKCS11Options{Modules: settings.Modules, Log: log}),
-		Prompter: prompt.Native(lang),
-		Paths:    paths,
-		Log:      log,
-		Lang:     lang,
-	}
-	// Each browser request may start its own host: without the shared
-	// lock and rate limit, each would be its own "one dialog at a time".
-	shareLimits(&o, log)
-	return engine.New(o)
+	return newEngine(paths, settings, prompt.Lang(), log)
 }

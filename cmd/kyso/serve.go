@@ -8,13 +8,10 @@ import (
 	"net"
 	"os/signal"
 
-	"github.com/rs/zerolog"
-
 	"kyso.vn/kyso/agent"
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/prompt"
-	"kyso.vn/kyso/token"
 )
 
 func init() {
@@ -55,18 +52,10 @@ func runServe(args []string) error {
 		log.Error().Err(err).Msg("local socket unavailable; serving WebSocket only")
 	}
 
-	paths, err := engine.DefaultPaths(*config)
+	paths, settings, err := loadSettings(*config, log)
 	if err != nil {
 		closeAll(local, nil)
 		return err
-	}
-	settings, err := engine.LoadSettings(paths)
-	if err != nil {
-		// Keep serving: the engine denies every origin while a policy
-		// file is broken, and picks up the fix without a restart. The
-		// port and modules fall back to their defaults until then.
-		log.Error().Err(err).Msg("policy or config file broken: every origin is denied until it is fixed")
-		settings = engine.Settings{}
 	}
 	port := settings.Port
 	if port == 0 {
@@ -84,15 +73,7 @@ func runServe(args []string) error {
 	}
 
 	lang := prompt.Lang()
-	o := engine.Options{
-		Provider: token.NewPKCS11(token.PKCS11Options{Modules: settings.Modules, Log: log}),
-		Prompter: prompt.Native(lang),
-		Paths:    paths,
-		Log:      log,
-		Lang:     lang,
-	}
-	shareLimits(&o, log)
-	eng, err := engine.New(o)
+	eng, err := newEngine(paths, settings, lang, log)
 	if err != nil {
 		closeAll(local, ws)
 		return err
@@ -104,21 +85,6 @@ func runServe(args []string) error {
 		Str("config", paths.User).Str("policy", paths.System).Msg("kyso agent starting")
 	return agent.New(agent.Options{Engine: eng, Log: log, Lang: lang}).
 		Run(ctx, agent.Listeners{WS: ws, Port: boundPort, Local: local})
-}
-
-// shareLimits gives the engine the one-dialog lock and the rate limit
-// shared with every other Kyso process of this user (an in-process
-// `kyso host` started before this agent, or while it could not be reached),
-// so that a page cannot open a dialog in each nor escape the rate limit.
-// When the runtime directory is unusable, the engine keeps its own, as
-// before: degraded and said so, not fatal.
-func shareLimits(o *engine.Options, log zerolog.Logger) {
-	lim, err := agent.SharedLimits(log)
-	if err != nil {
-		log.Error().Err(err).Msg("shared dialog lock and rate limit unavailable; this process keeps its own")
-		return
-	}
-	o.Gate, o.Declines = lim.Gate, lim.Declines
 }
 
 func closeAll(local net.Listener, ws []net.Listener) {
