@@ -8,13 +8,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"kyso.vn/kyso/prompt"
 )
 
 // Engine is what the agent needs of *engine.Engine. It is an interface so
@@ -39,7 +40,8 @@ type Options struct {
 	Engine Engine
 	Log    zerolog.Logger
 	// Lang picks the language of the agent's own error messages ("vi" or
-	// "en"); the engine localizes its own.
+	// "en"; "" detects the locale, as the engine does); the engine
+	// localizes its own.
 	Lang        string
 	MaxConns    int // 0: DefaultMaxConns
 	MaxInFlight int // 0: DefaultMaxInFlight
@@ -69,6 +71,9 @@ func New(o Options) *Agent {
 	}
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = DefaultMaxInFlight
+	}
+	if o.Lang == "" {
+		o.Lang = prompt.Lang()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Agent{o: o, ctx: ctx, cancel: cancel}
@@ -150,26 +155,6 @@ func (a *Agent) track() bool {
 // Stop makes Run return (like cancelling its context).
 func (a *Agent) Stop() { a.cancel() }
 
-// errorResponse builds a protocol v1 failure for errors the transport itself
-// finds (the engine builds all others).
-func errorResponse(id, code, message string) []byte {
-	b, err := json.Marshal(struct {
-		ID    string `json:"id"`
-		OK    bool   `json:"ok"`
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}{ID: id, Error: struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	}{code, message}})
-	if err != nil { // cannot happen with strings
-		panic(fmt.Sprintf("agent: marshal error response: %v", err))
-	}
-	return b
-}
-
 // requestID digs the id out of a request the agent refuses before the
 // engine sees it, so the page can match the answer; "" when it has none.
 func requestID(raw []byte) string {
@@ -182,21 +167,9 @@ func requestID(raw []byte) string {
 	return r.ID
 }
 
-// Messages of the agent's own errors, Vietnamese first.
-var messages = map[string][2]string{
-	"binary":   {"Yêu cầu không hợp lệ: chỉ nhận thông điệp văn bản JSON.", "Bad request: only JSON text messages are accepted."},
-	"tooLarge": {"Yêu cầu không hợp lệ: thông điệp lớn hơn 1 MiB.", "Bad request: the message is larger than 1 MiB."},
-	"envelope": {"Yêu cầu không hợp lệ: cần {\"origin\", \"request\"}.", "Bad request: expected {\"origin\", \"request\"}."},
-	"busy":     {"Có quá nhiều yêu cầu đang chờ trên kết nối này.", "Too many requests are pending on this connection."},
-}
-
-func (a *Agent) msg(key string) string {
-	m := messages[key]
-	if a.o.Lang == "en" {
-		return m[1]
-	}
-	return m[0]
-}
+// msg is the message of one of the agent's own errors, in a.o.Lang (key
+// "agent."+key in prompt's table).
+func (a *Agent) msg(key string) string { return prompt.T(a.o.Lang, "agent."+key) }
 
 // inflight bounds the requests pending on one connection and runs each in
 // its own goroutine, tracked so the connection can wait for them.

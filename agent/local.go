@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"kyso.vn/kyso/internal/frame"
+	"kyso.vn/kyso/internal/wire"
 )
 
 // ErrAlreadyRunning is returned by ListenLocal when another agent answers on
@@ -93,7 +94,7 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 		if err != nil {
 			if errors.Is(err, frame.ErrTooLarge) {
 				// The body was not read: the stream cannot be resynced.
-				write(errorResponse("", "BAD_REQUEST", a.msg("tooLarge")))
+				write(wire.ErrorResponse("", "BAD_REQUEST", a.msg("tooLarge")))
 			} else if !errors.Is(err, io.EOF) && ctx.Err() == nil {
 				a.o.Log.Debug().Err(err).Msg("local socket read failed")
 			}
@@ -102,11 +103,11 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 		var env Envelope
 		// The request must at least be an object; the engine checks the rest.
 		if err := json.Unmarshal(msg, &env); err != nil || !bytes.HasPrefix(bytes.TrimSpace(env.Request), []byte("{")) {
-			write(errorResponse("", "BAD_REQUEST", a.msg("envelope")))
+			write(wire.ErrorResponse("", "BAD_REQUEST", a.msg("envelope")))
 			continue
 		}
 		if !reqs.start(func() { write(a.handle(ctx, env.Origin, env.Request)) }) {
-			write(errorResponse(requestID(env.Request), "BUSY", a.msg("busy")))
+			write(wire.ErrorResponse(requestID(env.Request), "BUSY", a.msg("busy")))
 		}
 	}
 	cancel()

@@ -24,6 +24,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"kyso.vn/kyso/internal/frame"
+	"kyso.vn/kyso/internal/wire"
 )
 
 const goodOrigin = "https://portal.example.gov.vn"
@@ -49,7 +50,7 @@ func (e *echoEngine) MayAsk(origin string) error {
 func (e *echoEngine) Handle(ctx context.Context, origin string, raw []byte) []byte {
 	var r struct{ ID, Op string }
 	if json.Unmarshal(raw, &r) != nil {
-		return errorResponse("", "BAD_REQUEST", "bad")
+		return wire.ErrorResponse("", "BAD_REQUEST", "bad")
 	}
 	switch r.Op {
 	case "echo":
@@ -59,11 +60,11 @@ func (e *echoEngine) Handle(ctx context.Context, origin string, raw []byte) []by
 		e.started <- r.ID
 		<-ctx.Done()
 		e.ended <- r.ID
-		return errorResponse(r.ID, "USER_CANCELLED", "gone")
+		return wire.ErrorResponse(r.ID, "USER_CANCELLED", "gone")
 	case "panic":
 		panic("boom")
 	}
-	return errorResponse(r.ID, "UNKNOWN_OP", "?")
+	return wire.ErrorResponse(r.ID, "UNKNOWN_OP", "?")
 }
 
 func TestHandshakeChecks(t *testing.T) {
@@ -365,4 +366,18 @@ func TestPeerUID(t *testing.T) {
 	wg.Wait()
 	c2.Close()
 	_ = c
+}
+
+// Every message key the agent uses has a translation in prompt's table (a
+// missing one would come back as the key itself).
+func TestOwnMessages(t *testing.T) {
+	for _, lang := range []string{"vi", "en"} {
+		a := New(Options{Lang: lang})
+		defer a.Stop()
+		for _, key := range []string{"binary", "tooLarge", "envelope", "busy"} {
+			if m := a.msg(key); m == "" || m == "agent."+key {
+				t.Errorf("%s %s: %q", lang, key, m)
+			}
+		}
+	}
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"kyso.vn/kyso/internal/frame"
+	"kyso.vn/kyso/internal/wire"
+	"kyso.vn/kyso/prompt"
 )
 
 var errServerClosed = http.ErrServerClosed
@@ -205,11 +207,11 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 		}
 		_ = c.SetReadDeadline(time.Now().Add(pongWait))
 		if typ != websocket.TextMessage {
-			write(errorResponse("", "BAD_REQUEST", a.msg("binary")))
+			write(wire.ErrorResponse("", "BAD_REQUEST", a.msg("binary")))
 			continue
 		}
 		if !reqs.start(func() { write(a.handle(ctx, origin, msg)) }) {
-			write(errorResponse(requestID(msg), "BUSY", a.msg("busy")))
+			write(wire.ErrorResponse(requestID(msg), "BUSY", a.msg("busy")))
 		}
 	}
 	// Closing the connection cancels what it has pending (DESIGN).
@@ -224,7 +226,7 @@ func (a *Agent) handle(ctx context.Context, origin string, raw []byte) (resp []b
 	defer func() {
 		if r := recover(); r != nil {
 			a.o.Log.Error().Str("origin", origin).Interface("panic", r).Msg("engine panic")
-			resp = errorResponse(requestID(raw), "INTERNAL", "internal error")
+			resp = wire.ErrorResponse(requestID(raw), "INTERNAL", prompt.T(a.o.Lang, "err.INTERNAL"))
 		}
 	}()
 	return a.o.Engine.Handle(ctx, origin, raw)

@@ -86,19 +86,29 @@ type hostClient struct {
 func startHost(bin string, env []string, extOrigin string) (*hostClient, error) {
 	cmd := exec.Command(bin, extOrigin)
 	cmd.Env = env
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
+	in, out, err := startPiped(cmd)
 	if err != nil {
-		return nil, err
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
 	return &hostClient{cmd: cmd, in: in, out: out}, nil
+}
+
+// startPiped starts a child process of the bench (the host, the floor)
+// speaking on its stdin and stdout; its stderr goes to ours.
+func startPiped(cmd *exec.Cmd) (io.WriteCloser, io.ReadCloser, error) {
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	return in, out, nil
 }
 
 func envelope(req []byte) []byte {

@@ -230,16 +230,8 @@ type floorProc struct {
 func startFloor(self, module, softhsmConf, pin string) (*floorProc, error) {
 	cmd := exec.Command(self, "floor")
 	cmd.Env = append(os.Environ(), "SOFTHSM2_CONF="+softhsmConf)
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
+	in, out, err := startPiped(cmd)
 	if err != nil {
-		return nil, err
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("floor process: %w", err)
 	}
 	f := &floorProc{cmd: cmd, in: in, dec: json.NewDecoder(out)}

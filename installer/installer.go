@@ -104,6 +104,19 @@ func (o Options) home() (string, error) {
 	return h, nil
 }
 
+// path is system for a --system install, else the path under the user's
+// home made of elem.
+func (o Options) path(system string, elem ...string) (string, error) {
+	if o.System {
+		return system, nil
+	}
+	h, err := o.home()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(append([]string{h}, elem...)...), nil
+}
+
 // Real maps a path as the system sees it to where it is written (under Root).
 func (o Options) Real(p string) string {
 	if o.Root == "" {

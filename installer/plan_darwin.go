@@ -69,14 +69,7 @@ func manifestDirs(o Options) (map[string][]string, error) {
 }
 
 func plistPath(o Options) (string, error) {
-	if o.System {
-		return "/Library/LaunchAgents/" + Label + ".plist", nil
-	}
-	h, err := o.home()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(h, "Library", "LaunchAgents", Label+".plist"), nil
+	return o.path("/Library/LaunchAgents/"+Label+".plist", "Library", "LaunchAgents", Label+".plist")
 }
 
 func plan(o Options) ([]Item, error) {
@@ -96,14 +89,7 @@ func plan(o Options) ([]Item, error) {
 }
 
 func recordPath(o Options) (string, error) {
-	if o.System {
-		return "/Library/Application Support/Kyso/install.json", nil
-	}
-	h, err := o.home()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(h, "Library", "Application Support", "Kyso", "install.json"), nil
+	return o.path("/Library/Application Support/Kyso/install.json", "Library", "Application Support", "Kyso", "install.json")
 }
 
 func guiDomain() string { return "gui/" + strconv.Itoa(os.Getuid()) }

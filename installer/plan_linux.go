@@ -81,17 +81,10 @@ func manifestDirs(o Options) (map[string][]string, error) {
 
 // unitDirs: where the unit goes and where its enabling link goes.
 func unitDir(o Options) (string, error) {
-	switch {
-	case o.System && o.Package:
+	if o.System && o.Package {
 		return "/usr/lib/systemd/user", nil
-	case o.System:
-		return "/etc/systemd/user", nil
 	}
-	h, err := o.home()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(h, ".config", "systemd", "user"), nil
+	return o.path("/etc/systemd/user", ".config", "systemd", "user")
 }
 
 func enableDir(o Options) (string, error) {
@@ -104,14 +97,7 @@ func enableDir(o Options) (string, error) {
 }
 
 func autostartDir(o Options) (string, error) {
-	if o.System {
-		return "/etc/xdg/autostart", nil
-	}
-	h, err := o.home()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(h, ".config", "autostart"), nil
+	return o.path("/etc/xdg/autostart", ".config", "autostart")
 }
 
 func plan(o Options) ([]Item, error) {
@@ -145,14 +131,7 @@ func plan(o Options) ([]Item, error) {
 }
 
 func recordPath(o Options) (string, error) {
-	if o.System {
-		return "/var/lib/kyso/install.json", nil
-	}
-	h, err := o.home()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(h, ".local", "share", "kyso", "install.json"), nil
+	return o.path("/var/lib/kyso/install.json", ".local", "share", "kyso", "install.json")
 }
 
 // afterInstall (re)starts the agent in the current user's session. For

@@ -4,7 +4,9 @@ import "fmt"
 
 // Every user-facing string of Kyso lives in this table, Vietnamese first with
 // an English fallback, so that a translation is one place to check. The
-// engine reuses it for the "message" of error responses: T(lang, "err."+code).
+// engine reuses it for the "message" of error responses: T(lang, "err."+code);
+// the agent ("agent.*") and the host ("host.*") for the errors they answer
+// before the engine sees a request.
 //
 // Templates take fmt verbs only where the key's comment says so; the dialog
 // texts carry no markup (markup is added per OS, see dialogtext_*.go).
@@ -61,6 +63,24 @@ var messages = map[string]map[string]string{
 		"err.INTERNAL":              "Lỗi nội bộ của Kyso; chi tiết có trong nhật ký.",
 		// Not a code: the engine's message when the system policy cannot be read.
 		"err.POLICY_BROKEN": "Tệp chính sách của quản trị viên bị lỗi; Kyso từ chối mọi trang web cho đến khi tệp được sửa.",
+
+		// Errors the agent's transports answer by themselves, before the
+		// engine sees a request (code BAD_REQUEST or BUSY).
+		"agent.binary":   "Yêu cầu không hợp lệ: chỉ nhận thông điệp văn bản JSON.",
+		"agent.tooLarge": "Yêu cầu không hợp lệ: thông điệp lớn hơn 1 MiB.",
+		"agent.envelope": "Yêu cầu không hợp lệ: cần {\"origin\", \"request\"}.",
+		"agent.busy":     "Có quá nhiều yêu cầu đang chờ trên kết nối này.",
+
+		// Errors the native-messaging host answers by itself, before the
+		// agent sees a request (code BAD_REQUEST or INTERNAL).
+		"host.frame":     "Thông điệp không hợp lệ.",
+		"host.tooLarge":  "Thông điệp lớn hơn 1 MiB.",
+		"host.envelope":  "Thông điệp từ tiện ích thiếu nguồn gốc (origin) hoặc yêu cầu.",
+		"host.request":   "Yêu cầu phải là một đối tượng JSON có id là chuỗi 1–64 ký tự.",
+		"host.respLarge": "Kết quả lớn hơn 1 MiB; hãy ký ít mã băm hơn trong một lần.",
+		"host.agentLost": "Mất kết nối tới dịch vụ Kyso.",
+		"host.internal":  "Lỗi nội bộ của Kyso.",
+		"host.cancelled": "Thao tác đã bị huỷ.",
 	},
 	"en": {
 		"consent.title":  "Kyso — Allow this website?",
@@ -108,6 +128,20 @@ var messages = map[string]map[string]string{
 		"err.TOKEN_ERROR":           "The token reported an error.",
 		"err.INTERNAL":              "Kyso internal error; details are in the log.",
 		"err.POLICY_BROKEN":         "The administrator's policy file is broken; Kyso denies every website until it is fixed.",
+
+		"agent.binary":   "Bad request: only JSON text messages are accepted.",
+		"agent.tooLarge": "Bad request: the message is larger than 1 MiB.",
+		"agent.envelope": "Bad request: expected {\"origin\", \"request\"}.",
+		"agent.busy":     "Too many requests are pending on this connection.",
+
+		"host.frame":     "The message is not valid.",
+		"host.tooLarge":  "The message is larger than 1 MiB.",
+		"host.envelope":  "The extension's message lacks the origin or the request.",
+		"host.request":   "The request must be a JSON object whose id is a string of 1–64 characters.",
+		"host.respLarge": "The result is larger than 1 MiB; sign fewer hashes at a time.",
+		"host.agentLost": "The connection to the Kyso service was lost.",
+		"host.internal":  "Kyso internal error.",
+		"host.cancelled": "The operation was cancelled.",
 	},
 }
 

@@ -89,14 +89,7 @@ func (p *native) PickCertificate(ctx context.Context, origin string, certs []Cer
 			return -1, err
 		}
 		got, err := zenity.List(text, items,
-			zenity.Context(ctx),
-			zenity.Title(p.t("picker.title")),
-			zenity.OKLabel(p.t("picker.ok")),
-			zenity.CancelLabel(p.t("picker.cancel")),
-			zenity.DisallowEmpty(),
-			zenity.Width(640),
-			zenity.Height(320),
-		)
+			p.options(ctx, "picker", zenity.DisallowEmpty(), zenity.Width(640), zenity.Height(320))...)
 		if err := result(ctx, err); err != nil {
 			return -1, err
 		}
@@ -187,12 +180,16 @@ func (p *native) PIN(ctx context.Context, req PINRequest) ([]byte, error) {
 
 // pinOptions are the options of the PIN entry on every OS.
 func (p *native) pinOptions(ctx context.Context) []zenity.Option {
-	return []zenity.Option{
+	return p.options(ctx, "pin", zenity.HideText(), zenity.Width(480))
+}
+
+// options are a dialog's context, title and OK/Cancel labels (the keys
+// dialog+".title", ".ok", ".cancel"), followed by extra.
+func (p *native) options(ctx context.Context, dialog string, extra ...zenity.Option) []zenity.Option {
+	return append([]zenity.Option{
 		zenity.Context(ctx),
-		zenity.Title(p.t("pin.title")),
-		zenity.OKLabel(p.t("pin.ok")),
-		zenity.CancelLabel(p.t("pin.cancel")),
-		zenity.HideText(),
-		zenity.Width(480),
-	}
+		zenity.Title(p.t(dialog + ".title")),
+		zenity.OKLabel(p.t(dialog + ".ok")),
+		zenity.CancelLabel(p.t(dialog + ".cancel")),
+	}, extra...)
 }

@@ -12,12 +12,7 @@ import (
 // and the PIN field follows with a one-line label.
 func (p *native) askPIN(ctx context.Context, text, short string) (string, error) {
 	err := zenity.Question(entryText(text),
-		zenity.Context(ctx),
-		zenity.Title(p.t("pin.title")),
-		zenity.OKLabel(p.t("pin.ok")),
-		zenity.CancelLabel(p.t("pin.cancel")),
-		zenity.NoIcon,
-	)
+		p.options(ctx, "pin", zenity.NoIcon)...)
 	if err != nil {
 		return "", err
 	}

@@ -19,7 +19,7 @@ import (
 // Canonical builds the exact bytes the page hashes for a form: a fixed
 // header line, then one "name:length:value\n" line per field in a fixed
 // order, the length in UTF-8 bytes so that no value can spill into the next.
-// The page (static/app.js, canonical()) builds the same bytes; the server
+// The page (static/common.js, canonical()) builds the same bytes; the server
 // recomputes them from what it received, so a field changed after signing
 // fails verification.
 func Canonical(header string, fields [][2]string) []byte {

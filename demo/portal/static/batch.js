@@ -1,7 +1,7 @@
 // The "Ký hàng loạt" page: the server issues a batch of documents, the page
 // hashes each, kyso.signBatch signs them all after one PIN, and the server
 // regenerates the documents and verifies every signature.
-import { loadKyso, b64, sha256, showError, status, el, certRows } from '/static/common.js';
+import { loadKyso, b64, sha256, showError, runSigning, status, el, certRows } from '/static/common.js';
 
 const params = new URLSearchParams(location.search);
 const COUNT = Math.min(Math.max(parseInt(params.get('n') || '100', 10) || 100, 1), 1000);
@@ -24,21 +24,7 @@ async function loadBatch() {
 }
 
 document.getElementById('tai-lo').addEventListener('click', loadBatch);
-signBtn.addEventListener('click', async () => {
-  signBtn.disabled = true;
-  document.getElementById('trang-thai').replaceChildren();
-  box.hidden = true;
-  box.dataset.state = 'busy';
-  delete box.dataset.code;
-  try {
-    await signAll();
-  } catch (err) {
-    console.error('kyso demo:', err);
-    showError(box, err);
-  } finally {
-    signBtn.disabled = false;
-  }
-});
+signBtn.addEventListener('click', () => runSigning(signBtn, box, signAll));
 
 async function signAll() {
   const kyso = await loadKyso();

@@ -1,6 +1,6 @@
 // Shared helpers of the demo pages: loading kyso.js, base64, hashing with
 // WebCrypto, the canonical text the server recomputes, and the Vietnamese
-// message for each Kyso error code.
+// message for each Kyso error code; runSigning is what a sign button does.
 
 // Loads the page library. A failed load (kyso.js missing) becomes the same
 // NOT_INSTALLED path as a missing extension/agent, with its own message.
@@ -95,6 +95,24 @@ export function showError(box, err) {
     el('p', { className: 'ma-loi' }, 'Mã lỗi: ' + box.dataset.code),
   );
   if (box.dataset.code === 'NOT_INSTALLED') document.getElementById('huong-dan')?.setAttribute('open', '');
+}
+
+// runSigning is what a page's sign button does: clear the previous status
+// and result, run task with the button disabled, and show a failure in box.
+export async function runSigning(button, box, task) {
+  button.disabled = true;
+  document.getElementById('trang-thai').replaceChildren();
+  box.hidden = true;
+  box.dataset.state = 'busy';
+  delete box.dataset.code;
+  try {
+    await task();
+  } catch (err) {
+    console.error('kyso demo:', err);
+    showError(box, err);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 export function el(tag, props, ...children) {

@@ -1,6 +1,6 @@
 // The "Nộp hồ sơ trực tuyến" page: choose a certificate, hash the form and
 // the file, have the token sign, and let the server verify.
-import { loadKyso, b64, hex, sha256, canonical, clean, showError, status, el, certRows } from '/static/common.js';
+import { loadKyso, b64, hex, sha256, canonical, clean, runSigning, status, el, certRows } from '/static/common.js';
 
 const HEADER = 'KYSO-DEMO/HO-SO/1'; // portal.FormHeader
 const FIELDS = ['thuTuc', 'hoTen', 'cccd', 'diaChi', 'nganhNghe']; // portal.FormFields
@@ -20,22 +20,9 @@ document.getElementById('dien-mau').addEventListener('click', () => {
   }
 });
 
-form.addEventListener('submit', async (ev) => {
+form.addEventListener('submit', (ev) => {
   ev.preventDefault();
-  const button = document.getElementById('ky-nop');
-  button.disabled = true;
-  document.getElementById('trang-thai').replaceChildren();
-  box.hidden = true;
-  box.dataset.state = 'busy';
-  delete box.dataset.code;
-  try {
-    await submit();
-  } catch (err) {
-    console.error('kyso demo:', err);
-    showError(box, err);
-  } finally {
-    button.disabled = false;
-  }
+  runSigning(document.getElementById('ky-nop'), box, submit);
 });
 
 async function submit() {
