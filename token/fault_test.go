@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
+	"sync"
 	"testing"
 	"time"
 
@@ -173,5 +174,123 @@ func TestFaultAlwaysAuthenticate(t *testing.T) {
 	defer k2.Close(0)
 	if k2.LoggedIn() {
 		t.Error("LoggedIn() true for a key that needs the PIN for every signature")
+	}
+}
+
+// Open goes straight to where it last saw a certificate; once its token is
+// pulled out that place must not answer, and once it is back Open finds it
+// again, without a new provider.
+func TestFaultRememberedLocation(t *testing.T) {
+	p, f, tk := faulty(t)
+	ctx := context.Background()
+	c := certByFile(t, p, tk, testenv.CertRSA) // the listing remembers where it is
+	if !token.Remembered(p, c.ID) {
+		t.Fatal("the listing did not remember where the certificate is")
+	}
+	hash := digest(crypto.SHA256, "nhớ chỗ để chứng thư")
+	sign := func(what string, keep time.Duration) {
+		t.Helper()
+		k, err := p.Open(ctx, c.ID)
+		if err != nil {
+			t.Fatalf("Open %s: %v", what, err)
+		}
+		defer k.Close(keep)
+		if !k.LoggedIn() {
+			if err := k.Login([]byte(testenv.PIN)); err != nil {
+				t.Fatalf("Login %s: %v", what, err)
+			}
+		}
+		sig, err := k.Sign(ctx, hash, token.SHA256, "")
+		if err != nil {
+			t.Fatalf("Sign %s: %v", what, err)
+		}
+		if err := rsa.VerifyPKCS1v15(c.Cert.PublicKey.(*rsa.PublicKey), crypto.SHA256, hash, sig); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	sign("first", time.Hour)
+	sign("with the kept login and key handle", time.Hour)
+
+	f.Set("removed=" + testenv.LabelRSA)
+	if _, err := p.Open(ctx, c.ID); codeOf(err) != token.CodeCertificateNotFound && codeOf(err) != token.CodeTokenRemoved {
+		t.Fatalf("Open with its token out: %v, want CERTIFICATE_NOT_FOUND or TOKEN_REMOVED", err)
+	}
+	if token.Remembered(p, c.ID) {
+		t.Error("the location of a pulled-out token is still remembered")
+	}
+	// Another token of the same module still opens meanwhile.
+	ec := certByFile(t, p, tk, testenv.CertEC)
+	if k, err := p.Open(ctx, ec.ID); err != nil {
+		t.Errorf("Open on another token while one is out: %v", err)
+	} else {
+		k.Close(0)
+	}
+
+	f.Reset() // plugged back in
+	k, err := p.Open(ctx, c.ID)
+	if err != nil {
+		t.Fatalf("Open after re-plugging: %v", err)
+	}
+	if k.LoggedIn() {
+		t.Error("a re-plugged token is still logged in")
+	}
+	k.Close(0)
+	sign("after re-plugging", 0)
+	if !token.Remembered(p, c.ID) {
+		t.Error("Open after re-plugging did not remember the location again")
+	}
+}
+
+// Many goroutines signing on two tokens through remembered locations and
+// kept logins, while the listing runs beside them (go test -race).
+func TestConcurrentRemembered(t *testing.T) {
+	p, tk := softhsm(t)
+	ctx := context.Background()
+	certs := []token.Certificate{certByFile(t, p, tk, testenv.CertRSA), certByFile(t, p, tk, testenv.CertEC)}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := 0; g < 6; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			c := certs[g%2]
+			for i := 0; i < 10; i++ {
+				if g == 5 {
+					if _, err := p.Certificates(ctx); err != nil {
+						errs <- err
+					}
+					continue
+				}
+				k, err := p.Open(ctx, c.ID)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !k.LoggedIn() {
+					if err := k.Login([]byte(testenv.PIN)); err != nil {
+						k.Close(0)
+						errs <- err
+						return
+					}
+				}
+				_, err = k.Sign(ctx, digest(crypto.SHA256, "song song"), token.SHA256, "")
+				k.Close(time.Minute)
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for _, c := range certs { // log out: later tests expect logged-out tokens
+		if k, err := p.Open(ctx, c.ID); err == nil {
+			k.LoggedIn()
+			k.Close(0)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -21,6 +22,11 @@ type keptSession struct {
 	tok   slotToken
 	sess  pkcs11.SessionHandle
 	timer *time.Timer
+	// privs are the private key handles (by CKA_ID) found under the kept
+	// login. They stay valid while that login lasts (SoftHSM, for one,
+	// invalidates private object handles at logout), so they are dropped
+	// with it, and forgotten when an operation logs in anew.
+	privs map[string]pkcs11.ObjectHandle
 }
 
 func newKeeper() *keeper { return &keeper{kept: map[tokenKey]*keptSession{}} }
@@ -28,9 +34,14 @@ func newKeeper() *keeper { return &keeper{kept: map[tokenKey]*keptSession{}} }
 // keep takes over sess for d, replacing (and closing) the token's earlier
 // kept session. lock is the token's operation lock, taken at expiry so the
 // logout cannot interleave with an operation using the login.
-func (kp *keeper) keep(t slotToken, sess pkcs11.SessionHandle, d time.Duration, lock chan struct{}) {
+//
+// ckaID and priv (0: none) are the private key the operation found under
+// this login; the handles found under the same login by earlier operations
+// are carried over.
+func (kp *keeper) keep(t slotToken, sess pkcs11.SessionHandle, d time.Duration, lock chan struct{}, ckaID []byte, priv pkcs11.ObjectHandle) {
 	kp.mu.Lock()
 	defer kp.mu.Unlock()
+	ks := &keptSession{tok: t, sess: sess, privs: map[string]pkcs11.ObjectHandle{}}
 	if old := kp.kept[t.key]; old != nil {
 		old.timer.Stop()
 		if old.sess != sess {
@@ -38,8 +49,13 @@ func (kp *keeper) keep(t slotToken, sess pkcs11.SessionHandle, d time.Duration, 
 			// does not log out.
 			old.tok.mod.ctx.CloseSession(old.sess)
 		}
+		for id, h := range old.privs {
+			ks.privs[id] = h
+		}
 	}
-	ks := &keptSession{tok: t, sess: sess}
+	if priv != 0 {
+		ks.privs[string(ckaID)] = priv
+	}
 	ks.timer = time.AfterFunc(d, func() {
 		lock <- struct{}{}
 		defer func() { <-lock }()
@@ -54,6 +70,41 @@ func (kp *keeper) keep(t slotToken, sess pkcs11.SessionHandle, d time.Duration, 
 		ks.tok.mod.ctx.CloseSession(ks.sess)
 	})
 	kp.kept[t.key] = ks
+}
+
+// handle returns the private key handle with ckaID found under the token's
+// kept login, if any.
+func (kp *keeper) handle(k tokenKey, ckaID []byte) (pkcs11.ObjectHandle, bool) {
+	kp.mu.Lock()
+	defer kp.mu.Unlock()
+	if ks := kp.kept[k]; ks != nil {
+		h, ok := ks.privs[string(ckaID)]
+		return h, ok
+	}
+	return 0, false
+}
+
+// alive reports whether the token's kept session is still open on slot:
+// then the token has not left the slot since the session was opened.
+func (kp *keeper) alive(k tokenKey, slot uint) bool {
+	kp.mu.Lock()
+	defer kp.mu.Unlock()
+	ks := kp.kept[k]
+	if ks == nil {
+		return false
+	}
+	si, err := ks.tok.mod.ctx.GetSessionInfo(ks.sess)
+	return err == nil && si.SlotID == slot
+}
+
+// forgetHandles forgets the token's remembered key handles: the caller is
+// about to log out and in again.
+func (kp *keeper) forgetHandles(k tokenKey) {
+	kp.mu.Lock()
+	defer kp.mu.Unlock()
+	if ks := kp.kept[k]; ks != nil {
+		clear(ks.privs)
+	}
 }
 
 // drop closes the token's kept session now (the caller logged out).
@@ -79,6 +130,23 @@ func (kp *keeper) prune(present []slotToken) {
 	var gone []tokenKey
 	for k := range kp.kept {
 		if !here[k] {
+			gone = append(gone, k)
+		}
+	}
+	kp.mu.Unlock()
+	for _, k := range gone {
+		kp.drop(k)
+	}
+}
+
+// pruneModule drops the kept sessions of module's tokens whose slot is not
+// among present (the slots with a token now): the part of prune that Open
+// can do when it lists one module's slots only.
+func (kp *keeper) pruneModule(module string, present []uint) {
+	kp.mu.Lock()
+	var gone []tokenKey
+	for k := range kp.kept {
+		if k.module == module && !slices.Contains(present, k.slot) {
 			gone = append(gone, k)
 		}
 	}

@@ -27,6 +27,7 @@ type p11Key struct {
 	sess pkcs11.SessionHandle
 
 	priv       pkcs11.ObjectHandle // 0 until found (maybe only after login)
+	privKept   bool                // priv comes from the keeper, not a lookup in this operation
 	alwaysAuth bool
 	pin        []byte // copy kept only for CKA_ALWAYS_AUTHENTICATE keys
 	locked     bool   // we hold the token's operation lock
@@ -51,7 +52,7 @@ func (p *PKCS11) open(t slotToken, f found) (Key, error) {
 // another operation was logged in, may be stale. Finding none is not an
 // error here; Sign reports it.
 func (k *p11Key) findPrivate() error {
-	k.priv, k.alwaysAuth = 0, false
+	k.priv, k.privKept, k.alwaysAuth = 0, false, false
 	c := k.tok.mod.ctx
 	objs, err := findObjects(c, k.sess, []*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
@@ -112,7 +113,13 @@ func (k *p11Key) LoggedIn() bool {
 	}
 	ok := k.sessionLoggedIn()
 	if ok {
-		if err := k.findPrivate(); err != nil || k.priv == 0 || k.alwaysAuth && k.pin == nil {
+		// The handle found under this same login by an earlier operation
+		// is still valid (keys needing CKA_ALWAYS_AUTHENTICATE are never
+		// kept, so a kept handle has alwaysAuth false). Sign looks again
+		// should the token disagree.
+		if h, kept := k.p.keeper.handle(k.tok.key, k.id); kept {
+			k.priv, k.privKept, k.alwaysAuth = h, true, false
+		} else if err := k.findPrivate(); err != nil || k.priv == 0 || k.alwaysAuth && k.pin == nil {
 			ok = false
 		}
 	}
@@ -166,6 +173,8 @@ func (k *p11Key) Login(pin []byte) error {
 		return err
 	}
 	c := k.tok.mod.ctx
+	// The handles found under the login about to end are no longer valid.
+	k.p.keeper.forgetHandles(k.tok.key)
 	if k.sessionLoggedIn() {
 		if err := c.Logout(k.sess); err != nil && !isCKR(err, pkcs11.CKR_USER_NOT_LOGGED_IN) {
 			return mapErr("C_Logout", err, k.p.goneFunc(k.tok))
@@ -231,7 +240,19 @@ func (k *p11Key) Sign(ctx context.Context, hash []byte, h HashFunc, s Scheme) ([
 	}
 	c := k.tok.mod.ctx
 	gone := k.p.goneFunc(k.tok)
-	if err := c.SignInit(k.sess, []*pkcs11.Mechanism{mech}, k.priv); err != nil {
+	err = c.SignInit(k.sess, []*pkcs11.Mechanism{mech}, k.priv)
+	if k.privKept && (isCKR(err, pkcs11.CKR_KEY_HANDLE_INVALID) || isCKR(err, pkcs11.CKR_OBJECT_HANDLE_INVALID)) {
+		// The kept handle went stale behind our back: look it up again.
+		k.p.keeper.forgetHandles(k.tok.key)
+		if ferr := k.findPrivate(); ferr != nil {
+			return nil, ferr
+		}
+		if k.priv == 0 {
+			return nil, &Error{Code: CodeTokenError, Detail: "CKR_KEY_HANDLE_INVALID", Err: errors.New("no private key with the certificate's CKA_ID")}
+		}
+		err = c.SignInit(k.sess, []*pkcs11.Mechanism{mech}, k.priv)
+	}
+	if err != nil {
 		e := mapErr("C_SignInit", err, gone)
 		// SoftHSM and others answer a PSS hashAlg they do not know (SHA-3)
 		// with CKR_ARGUMENTS_BAD rather than CKR_MECHANISM_PARAM_INVALID.
@@ -312,7 +333,7 @@ func (k *p11Key) Close(keep time.Duration) error {
 		// A key that needs the PIN for every signature gains nothing from a
 		// kept login: it is logged out like keep == 0.
 		if keep > 0 && !k.alwaysAuth {
-			k.p.keeper.keep(k.tok, k.sess, keep, k.p.lock(k.tok.key))
+			k.p.keeper.keep(k.tok, k.sess, keep, k.p.lock(k.tok.key), k.id, k.priv)
 			k.unlock()
 			return nil
 		}

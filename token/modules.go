@@ -2,7 +2,9 @@ package token
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -136,7 +138,11 @@ func loadModule(path string) (*module, error) {
 	}
 	m, err := openModule(path)
 	if err != nil {
-		modErrs[path] = err
+		// A file not there yet may be installed later; a file that fails
+		// to load or initialise is not tried again.
+		if !errors.Is(err, fs.ErrNotExist) {
+			modErrs[path] = err
+		}
 		return nil, err
 	}
 	modules[path] = m

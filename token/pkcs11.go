@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -24,9 +25,15 @@ type PKCS11Options struct {
 	Log         zerolog.Logger
 }
 
-// PKCS11 is the PKCS#11 Provider. It looks at the slots anew on every call
+// PKCS11 is the PKCS#11 Provider. It lists the slots anew on every call
 // and opens one session per operation, so it is safe from several
 // goroutines and sees tokens plugged in or pulled out without a restart.
+//
+// Two things are remembered between calls, both only as a shortcut that is
+// checked before use: the result of module discovery (the modules it loads
+// stay loaded for the process anyway), re-run when a lookup finds nothing;
+// and where each certificate was last seen, so that Open goes straight to
+// its slot instead of reading every token.
 type PKCS11 struct {
 	o      PKCS11Options
 	log    zerolog.Logger
@@ -34,12 +41,19 @@ type PKCS11 struct {
 
 	mu    sync.Mutex
 	locks map[tokenKey]chan struct{}
+	locs  map[string]certLoc // certificate id → where it was last seen
+
+	discMu sync.Mutex
+	status []ModuleStatus // of the last discovery
+	mods   []*module      // its loaded modules
+	discAt time.Time      // when it ran; zero: not yet
 }
 
 // NewPKCS11 returns the PKCS#11 provider. Modules are loaded lazily, on the
 // first call that needs them.
 func NewPKCS11(o PKCS11Options) *PKCS11 {
-	return &PKCS11{o: o, log: o.Log, keeper: newKeeper(), locks: map[tokenKey]chan struct{}{}}
+	return &PKCS11{o: o, log: o.Log, keeper: newKeeper(), locks: map[tokenKey]chan struct{}{},
+		locs: map[string]certLoc{}}
 }
 
 var _ Provider = (*PKCS11)(nil)
@@ -73,28 +87,88 @@ func (t slotToken) Info() Info {
 // CK_TOKEN_INFO's fixed-size fields.
 func trimPad(s string) string { return strings.TrimRight(s, " \x00") }
 
-// Modules loads (once) and reports the modules this provider uses.
+// rediscoverEvery bounds how often a lookup that found nothing re-runs
+// module discovery (a few ms of file system search): often enough that a
+// driver installed while the agent runs is found at the next try, rarely
+// enough that a page asking for a missing certificate in a loop does not
+// turn it into a file system scan per request.
+const rediscoverEvery = 3 * time.Second
+
+// Modules reports the modules this provider uses, as of the last module
+// discovery (run on the first call that needs modules).
 func (p *PKCS11) Modules() []ModuleStatus {
-	return discover(p.o.Modules, !p.o.NoDiscovery)
+	p.discMu.Lock()
+	defer p.discMu.Unlock()
+	if p.discAt.IsZero() {
+		p.discoverLocked()
+	}
+	return append([]ModuleStatus(nil), p.status...)
 }
 
+// loaded returns the loaded modules, running discovery on the first call.
+// Once loaded a module stays loaded, so the list stays valid; only new
+// modules need a new discovery (see rediscover).
 func (p *PKCS11) loaded() []*module {
-	var out []*module
-	for _, st := range p.Modules() {
+	p.discMu.Lock()
+	defer p.discMu.Unlock()
+	if p.discAt.IsZero() {
+		p.discoverLocked()
+	}
+	return p.mods
+}
+
+// rediscover re-runs discovery unless it ran less than rediscoverEvery
+// ago. It reports whether the set of loaded modules changed: only then can
+// a second look find what the first did not.
+func (p *PKCS11) rediscover() ([]*module, bool) {
+	p.discMu.Lock()
+	defer p.discMu.Unlock()
+	if !p.discAt.IsZero() && timeNow().Sub(p.discAt) < rediscoverEvery {
+		return p.mods, false
+	}
+	before := p.mods
+	p.discoverLocked()
+	if len(before) != len(p.mods) {
+		return p.mods, true
+	}
+	for i := range before {
+		if before[i] != p.mods[i] {
+			return p.mods, true
+		}
+	}
+	return p.mods, false
+}
+
+func (p *PKCS11) discoverLocked() {
+	p.status = discover(p.o.Modules, !p.o.NoDiscovery)
+	p.mods = nil
+	for _, st := range p.status {
 		if !st.Loaded {
 			p.log.Debug().Str("module", st.Path).Str("source", st.Source).Err(st.Err).Msg("pkcs11 module not loaded")
 			continue
 		}
 		if m, err := loadModule(st.real); err == nil {
-			out = append(out, m)
+			p.mods = append(p.mods, m)
 		}
 	}
-	return out
+	p.discAt = timeNow()
 }
 
-// tokens lists the tokens present now, in module then slot order.
+// tokens lists the tokens present now, in module then slot order. When it
+// finds none it re-runs discovery (rate-limited) and looks again: a driver
+// may have been installed since.
 func (p *PKCS11) tokens() ([]slotToken, error) {
-	mods := p.loaded()
+	toks, err := p.scan(p.loaded())
+	if err != nil {
+		if mods, changed := p.rediscover(); changed {
+			return p.scan(mods)
+		}
+	}
+	return toks, err
+}
+
+// scan lists the tokens present now in mods.
+func (p *PKCS11) scan(mods []*module) ([]slotToken, error) {
 	if len(mods) == 0 {
 		return nil, &Error{Code: CodeNoToken, Err: errors.New("no PKCS#11 module could be loaded")}
 	}
@@ -169,6 +243,11 @@ func certOnly(f []found) []Certificate {
 // hide private keys marked CKA_PRIVATE until login). Expired certificates are
 // listed too (the dialog shows their validity); valid ones come first.
 func (p *PKCS11) Certificates(ctx context.Context) ([]Certificate, error) {
+	// A listing is where a person looks for a token they just set up, so
+	// it picks up a newly installed driver even when other tokens are
+	// present (rate-limited; Open re-runs discovery only when it finds
+	// nothing).
+	p.rediscover()
 	toks, err := p.tokens()
 	if err != nil {
 		return nil, err
@@ -206,6 +285,7 @@ func sortCerts(c []Certificate) {
 type found struct {
 	cert  Certificate
 	ckaID []byte
+	obj   pkcs11.ObjectHandle // the certificate object, when last seen
 }
 
 // readToken reads the certificates of one token in a short R/O session.
@@ -230,6 +310,7 @@ func (p *PKCS11) readToken(t slotToken) ([]found, error) {
 	type raw struct {
 		id   []byte
 		cert *x509.Certificate
+		obj  pkcs11.ObjectHandle
 	}
 	var all []raw
 	for _, o := range objs {
@@ -245,10 +326,11 @@ func (p *PKCS11) readToken(t slotToken) ([]found, error) {
 			p.log.Debug().Err(err).Msg("skipping unparsable certificate object")
 			continue
 		}
-		all = append(all, raw{id: a[1].Value, cert: cert})
+		all = append(all, raw{id: a[1].Value, cert: cert, obj: o})
 	}
 	info := t.Info()
 	var out []found
+	defer func() { p.remember(t, out) }()
 	for _, r := range all {
 		if !isSigningCert(r.cert) || len(r.id) == 0 || !keyIDs[string(r.id)] {
 			continue
@@ -259,7 +341,7 @@ func (p *PKCS11) readToken(t slotToken) ([]found, error) {
 				chain = append(chain, o.cert.Raw)
 			}
 		}
-		out = append(out, found{cert: Certificate{ID: CertID(r.cert.Raw), Cert: r.cert, Token: info, Chain: chain}, ckaID: r.id})
+		out = append(out, found{cert: Certificate{ID: CertID(r.cert.Raw), Cert: r.cert, Token: info, Chain: chain}, ckaID: r.id, obj: r.obj})
 	}
 	return out, nil
 }
@@ -340,9 +422,44 @@ func (p *PKCS11) goneFunc(t slotToken) func() bool {
 // Open opens a session on the token holding certificate id. It fails with
 // CERTIFICATE_NOT_FOUND when no present token holds it (NO_TOKEN when no
 // token is present at all).
+//
+// It first tries where the certificate was last seen (openAt); when that
+// place no longer holds it, it reads every present token, and when that
+// finds nothing it re-runs module discovery (rate-limited) and reads the
+// tokens of any new module.
 func (p *PKCS11) Open(ctx context.Context, id string) (Key, error) {
 	id = strings.ToLower(id)
-	toks, err := p.tokens()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if loc, ok := p.location(id); ok {
+		k, err := p.openAt(loc, id)
+		if err == nil {
+			return k, nil
+		}
+		p.forget(id)
+		p.log.Debug().Str("cert", shortID(id)).Err(err).Msg("certificate moved: reading every token")
+	}
+	k, err := p.openScan(ctx, id, p.loaded())
+	if code := codeOf(err); code == CodeCertificateNotFound || code == CodeNoToken {
+		if mods, changed := p.rediscover(); changed {
+			return p.openScan(ctx, id, mods)
+		}
+	}
+	return k, err
+}
+
+func codeOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// openScan reads the certificates of every present token of mods to find id.
+func (p *PKCS11) openScan(ctx context.Context, id string, mods []*module) (Key, error) {
+	toks, err := p.scan(mods)
 	if err != nil {
 		return nil, err
 	}
@@ -361,6 +478,134 @@ func (p *PKCS11) Open(ctx context.Context, id string) (Key, error) {
 		}
 	}
 	return nil, &Error{Code: CodeCertificateNotFound, Err: fmt.Errorf("certificate %s is on no present token", shortID(id))}
+}
+
+// certLoc is where a signing certificate was last seen.
+type certLoc struct {
+	tok slotToken
+	f   found
+}
+
+// maxLocs bounds the remembered locations: tokens come and go, and an
+// entry of a token gone for good is dropped only when looked up.
+const maxLocs = 512
+
+// remember records where the signing certificates of t are, replacing
+// what was remembered of t.
+func (p *PKCS11) remember(t slotToken, certs []found) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id, l := range p.locs {
+		if l.tok.key == t.key {
+			delete(p.locs, id)
+		}
+	}
+	if len(p.locs)+len(certs) > maxLocs {
+		clear(p.locs)
+	}
+	for _, f := range certs {
+		p.locs[f.cert.ID] = certLoc{tok: t, f: f}
+	}
+}
+
+func (p *PKCS11) location(id string) (certLoc, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l, ok := p.locs[id]
+	return l, ok
+}
+
+func (p *PKCS11) forget(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.locs, id)
+}
+
+// errMoved: the remembered place no longer holds the certificate.
+var errMoved = errors.New("not where it was last seen")
+
+// openAt opens the certificate id where it was last seen, checking that it
+// is still there: the slot still has a token (the slot list is read, as on
+// every request); it is the same token, shown either by the kept login's
+// session on it being still open (a module closes a token's sessions when
+// it is pulled out) or by its serial number and label; and that token has
+// now a certificate object with the same CKA_ID and the same DER. The
+// session opened for the check is the key's session.
+func (p *PKCS11) openAt(l certLoc, id string) (Key, error) {
+	t := l.tok
+	c := t.mod.ctx
+	slots, err := c.GetSlotList(true)
+	if err != nil {
+		return nil, mapErr("C_GetSlotList", err, nil)
+	}
+	p.keeper.pruneModule(t.mod.path, slots)
+	if !slices.Contains(slots, t.slot) {
+		return nil, errMoved
+	}
+	// C_GetTokenInfo is slow on some modules (SoftHSM re-reads its token
+	// file: 0.14 ms, a fifth of an RSA signature); a live kept session
+	// answers the same question in a few µs.
+	if !p.keeper.alive(t.key, t.slot) {
+		ti, err := c.GetTokenInfo(t.slot)
+		if err != nil {
+			return nil, mapErr("C_GetTokenInfo", err, nil)
+		}
+		if trimPad(ti.SerialNumber) != t.key.serial || ti.Label != t.info.Label || ti.Flags&pkcs11.CKF_TOKEN_INITIALIZED == 0 {
+			// Another token in the slot: nothing kept of the old one is valid.
+			p.keeper.drop(t.key)
+			return nil, errMoved
+		}
+		t.info = ti
+	}
+	sess, err := c.OpenSession(t.slot, pkcs11.CKF_SERIAL_SESSION)
+	if err != nil {
+		return nil, mapErr("C_OpenSession", err, p.goneFunc(t))
+	}
+	obj, err := p.certObject(c, sess, l.f, id)
+	if err != nil || obj == 0 {
+		c.CloseSession(sess)
+		if err == nil {
+			err = errMoved
+		}
+		return nil, mapErr("finding the certificate", err, p.goneFunc(t))
+	}
+	if obj != l.f.obj {
+		l.f.obj = obj
+		p.mu.Lock()
+		if _, ok := p.locs[id]; ok {
+			p.locs[id] = certLoc{tok: l.tok, f: l.f}
+		}
+		p.mu.Unlock()
+	}
+	return &p11Key{p: p, tok: t, cert: l.f.cert, id: l.f.ckaID, sess: sess}, nil
+}
+
+// certObject finds the object of certificate f on the session's token, 0 if
+// it is not there. It first reads the object handle it was last seen under
+// (handles may change when the application has no session open, and may
+// be reused: the DER and CKA_ID read back decide), else searches by class,
+// CKA_ID and DER (the module compares the DER: no second call to read it).
+func (p *PKCS11) certObject(c *pkcs11.Ctx, sess pkcs11.SessionHandle, f found, id string) (pkcs11.ObjectHandle, error) {
+	if f.obj != 0 {
+		a, err := c.GetAttributeValue(sess, f.obj, []*pkcs11.Attribute{
+			pkcs11.NewAttribute(pkcs11.CKA_CLASS, nil),
+			pkcs11.NewAttribute(pkcs11.CKA_ID, nil),
+			pkcs11.NewAttribute(pkcs11.CKA_VALUE, nil),
+		})
+		if err == nil && bytes.Equal(a[0].Value, pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_CERTIFICATE).Value) &&
+			bytes.Equal(a[1].Value, f.ckaID) && CertID(a[2].Value) == id {
+			return f.obj, nil
+		}
+	}
+	objs, err := findObjects(c, sess, []*pkcs11.Attribute{
+		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_CERTIFICATE),
+		pkcs11.NewAttribute(pkcs11.CKA_ID, f.ckaID),
+		pkcs11.NewAttribute(pkcs11.CKA_VALUE, f.cert.Cert.Raw),
+	})
+	if err != nil || len(objs) == 0 {
+		return 0, err
+	}
+	return objs[0], nil
 }
 
 func shortID(id string) string {

@@ -51,7 +51,7 @@ func certByFile(t *testing.T, p token.Provider, tk *testenv.Tokens, name string)
 	return token.Certificate{}
 }
 
-func readCert(t *testing.T, file string) *x509.Certificate {
+func readCert(t testing.TB, file string) *x509.Certificate {
 	t.Helper()
 	b, err := os.ReadFile(file)
 	if err != nil {
