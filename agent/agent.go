@@ -180,16 +180,27 @@ type inflight struct {
 
 func newInflight(n int) *inflight { return &inflight{sem: make(chan struct{}, n)} }
 
-// start runs f in a goroutine, or reports false when the cap is reached.
-func (f *inflight) start(run func()) bool {
+// acquire takes a place for one request, or reports false when the cap is
+// reached; release gives it back.
+func (f *inflight) acquire() bool {
 	select {
 	case f.sem <- struct{}{}:
+		return true
 	default:
+		return false
+	}
+}
+
+func (f *inflight) release() { <-f.sem }
+
+// start runs f in a goroutine, or reports false when the cap is reached.
+func (f *inflight) start(run func()) bool {
+	if !f.acquire() {
 		return false
 	}
 	f.wg.Add(1)
 	go func() {
-		defer func() { <-f.sem; f.wg.Done() }()
+		defer func() { f.release(); f.wg.Done() }()
 		run()
 	}()
 	return true

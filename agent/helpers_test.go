@@ -30,7 +30,7 @@ type running struct {
 }
 
 // start runs an agent for eng until the test ends (or stop is called).
-func start(t *testing.T, eng Engine, opt Options) *running {
+func start(t testing.TB, eng Engine, opt Options) *running {
 	t.Helper()
 	lns, port, err := ListenWS(0)
 	if err != nil {
@@ -72,7 +72,7 @@ func start(t *testing.T, eng Engine, opt Options) *running {
 func (r *running) url() string { return "ws://127.0.0.1:" + strconv.Itoa(r.port) + "/v1" }
 
 // dial opens a WebSocket as a page of origin would ("" sends no Origin).
-func (r *running) dial(t *testing.T, origin string) *websocket.Conn {
+func (r *running) dial(t testing.TB, origin string) *websocket.Conn {
 	t.Helper()
 	c, resp, err := r.dialRaw(r.url(), origin, "")
 	if err != nil {

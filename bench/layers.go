@@ -26,7 +26,7 @@ type layersPlan struct {
 
 // layersResult: mean nanoseconds per stage.
 type layersResult struct {
-	Discover int64 `json:"discover"` // PKCS11.Modules(): module discovery alone (part of Open)
+	Discover int64 `json:"discover"` // PKCS11.Modules(): the modules discovery found (cached after the first call)
 	Open     int64 `json:"open"`
 	LoggedIn int64 `json:"loggedIn"`
 	Sign     int64 `json:"sign"`

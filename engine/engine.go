@@ -69,11 +69,13 @@ type Paths struct {
 type Engine struct {
 	o Options
 
-	polMu  sync.Mutex
-	polSig [3]fileSig
-	pol    *policy
-	polErr error
-	loaded bool
+	polMu      sync.Mutex
+	polSig     [3]fileSig
+	pol        *policy
+	polErr     error
+	loaded     bool
+	polChecked time.Time     // when the files were last stat'ed (wall clock, not o.Now)
+	polEvery   time.Duration // at most one stat of the files per polEvery
 
 	// dismissed: a dialog of the current interactive operation closed
 	// because its context ended. Only the holder of o.Gate touches it.
@@ -103,7 +105,7 @@ func New(o Options) (*Engine, error) {
 	if o.Declines == nil {
 		o.Declines = newMemDeclines()
 	}
-	return &Engine{o: o, pinAt: map[string]time.Time{}}, nil
+	return &Engine{o: o, pinAt: map[string]time.Time{}, polEvery: policyCheckInterval}, nil
 }
 
 // Settings returns the effective settings as the files now say (front-ends
@@ -116,13 +118,30 @@ func (e *Engine) Settings() (Settings, error) {
 	return pol.Settings, nil
 }
 
+// policyCheckInterval is how often, at most, the engine stats the three
+// policy files to see whether one changed. An edit by an admin, `kyso
+// origins allow` or `kyso origins revoke` (a revocation too) takes effect
+// without a restart, within this quarter second; an approval the engine
+// saves itself takes effect at once. Stat'ing on every request cost three
+// system calls per request, a fifth of the engine's own time.
+const policyCheckInterval = 250 * time.Millisecond
+
 // policy returns the current policy, re-reading the files when one of them
-// changed (size or mtime). A broken file is an error until it is fixed.
+// changed (size or mtime), looked at no more often than polEvery. A broken
+// file is an error until it is fixed.
 func (e *Engine) policy() (*policy, error) {
-	p := e.o.Paths
-	sig := [3]fileSig{statSig(p.System), statSig(p.User), statSig(p.Approvals)}
 	e.polMu.Lock()
 	defer e.polMu.Unlock()
+	// The wall clock, not o.Now: tests move o.Now for the rate limit.
+	now := time.Now()
+	if e.loaded && e.polEvery > 0 && now.Sub(e.polChecked) < e.polEvery && now.Sub(e.polChecked) >= 0 {
+		return e.pol, e.polErr
+	}
+	p := e.o.Paths
+	// Under polMu: concurrent requests wait for one stat instead of all
+	// stat'ing; it is three stats, a few µs.
+	sig := [3]fileSig{statSig(p.System), statSig(p.User), statSig(p.Approvals)}
+	e.polChecked = now
 	if !e.loaded || sig != e.polSig {
 		e.pol, e.polErr = loadPolicy(p)
 		e.polSig, e.loaded = sig, true
@@ -131,6 +150,14 @@ func (e *Engine) policy() (*policy, error) {
 		}
 	}
 	return e.pol, e.polErr
+}
+
+// policyChanged makes the next request look at the files again (the engine
+// just wrote one).
+func (e *Engine) policyChanged() {
+	e.polMu.Lock()
+	defer e.polMu.Unlock()
+	e.polChecked = time.Time{}
 }
 
 type decision int
@@ -332,6 +359,7 @@ func (e *Engine) interactive(parent context.Context, pol *policy, o origin, d de
 					// The person said yes; go on, and say why it will ask again.
 					e.o.Log.Error().Err(err).Str("origin", o.String()).Msg("saving the approval failed")
 				}
+				e.policyChanged()
 			default:
 				return nil, prompt.ErrCancelled
 			}
@@ -430,6 +458,9 @@ func newRef() string {
 }
 
 func truncate(s string, n int) string {
+	if len(s) <= n { // no more bytes than n: no more runes either
+		return s
+	}
 	r := []rune(s)
 	if len(r) > n {
 		return string(r[:n])

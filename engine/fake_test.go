@@ -47,7 +47,7 @@ var (
 	ecKey    *ecdsa.PrivateKey
 )
 
-func testKeys(t *testing.T) (*rsa.PrivateKey, *ecdsa.PrivateKey) {
+func testKeys(t testing.TB) (*rsa.PrivateKey, *ecdsa.PrivateKey) {
 	keysOnce.Do(func() {
 		var err error
 		if rsaKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
@@ -60,7 +60,7 @@ func testKeys(t *testing.T) (*rsa.PrivateKey, *ecdsa.PrivateKey) {
 	return rsaKey, ecKey
 }
 
-func makeCert(t *testing.T, signer crypto.Signer, cn, issuer string, notAfter time.Time) fakeCert {
+func makeCert(t testing.TB, signer crypto.Signer, cn, issuer string, notAfter time.Time) fakeCert {
 	t.Helper()
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(0x1234abcd),
@@ -88,7 +88,7 @@ func makeCert(t *testing.T, signer crypto.Signer, cn, issuer string, notAfter ti
 	}
 }
 
-func newFakeProvider(t *testing.T) *fakeProvider {
+func newFakeProvider(t testing.TB) *fakeProvider {
 	r, e := testKeys(t)
 	return &fakeProvider{pin: "123456", certs: []fakeCert{
 		makeCert(t, r, "NGUYỄN VĂN AN", "Kyso Test CA", time.Now().Add(365*24*time.Hour)),

@@ -186,13 +186,15 @@ type getCertificateParams struct {
 	} `json:"filter"`
 }
 
+// Hash and Hashes are pointers so that one decoding tells "left out" (or
+// null) from given, without a second pass over the params.
 type signParams struct {
-	CertificateID string   `json:"certificateId"`
-	Hash          string   `json:"hash"`
-	Hashes        []string `json:"hashes"`
-	HashFunction  string   `json:"hashFunction"`
-	Scheme        string   `json:"scheme"`
-	Description   string   `json:"description"`
+	CertificateID string    `json:"certificateId"`
+	Hash          *string   `json:"hash"`
+	Hashes        *[]string `json:"hashes"`
+	HashFunction  string    `json:"hashFunction"`
+	Scheme        string    `json:"scheme"`
+	Description   string    `json:"description"`
 }
 
 // signJob is a validated sign or signBatch.
@@ -227,11 +229,9 @@ func isCertID(s string) bool {
 
 func parseSign(raw json.RawMessage, batch bool) (signJob, *failure) {
 	var p signParams
-	var probe map[string]json.RawMessage
 	if f := decodeStrict(raw, &p, "params: "); f != nil {
 		return signJob{}, f
 	}
-	_ = json.Unmarshal(raw, &probe) // to tell "hash" from "hashes"
 	j := signJob{batch: batch, description: p.Description}
 	if !isCertID(p.CertificateID) {
 		return j, badRequest("\"certificateId\" must be 64 lowercase hex characters")
@@ -253,22 +253,23 @@ func parseSign(raw json.RawMessage, batch bool) (signJob, *failure) {
 	}
 	var list []string
 	if batch {
-		if _, ok := probe["hash"]; ok {
+		if p.Hash != nil {
 			return j, badRequest("signBatch takes \"hashes\", not \"hash\"")
 		}
-		if len(p.Hashes) < 1 || len(p.Hashes) > maxBatch {
+		if p.Hashes == nil || len(*p.Hashes) < 1 || len(*p.Hashes) > maxBatch {
 			return j, badRequest("\"hashes\" must hold 1–%d hashes", maxBatch)
 		}
-		list = p.Hashes
+		list = *p.Hashes
 	} else {
-		if _, ok := probe["hashes"]; ok {
+		if p.Hashes != nil {
 			return j, badRequest("sign takes \"hash\"; use signBatch for several")
 		}
-		if p.Hash == "" {
+		if p.Hash == nil || *p.Hash == "" {
 			return j, badRequest("\"hash\" is missing")
 		}
-		list = []string{p.Hash}
+		list = []string{*p.Hash}
 	}
+	j.hashes = make([][]byte, 0, len(list))
 	for i, s := range list {
 		h, err := decodeB64(s)
 		if err != nil {
@@ -282,11 +283,16 @@ func parseSign(raw json.RawMessage, batch bool) (signJob, *failure) {
 	return j, nil
 }
 
+// strictB64 is made once: Strict returns a fresh copy of the encoding.
+var strictB64 = base64.StdEncoding.Strict()
+
 // decodeB64 accepts only canonical standard base64 with padding: no
-// URL-safe alphabet, no missing padding, no line breaks.
+// URL-safe alphabet, no missing padding, no line breaks. Strict decoding
+// refuses non-zero trailing bits and needs the padding, so apart from the
+// CR and LF it skips, what it accepts is canonical.
 func decodeB64(s string) ([]byte, error) {
-	b, err := base64.StdEncoding.Strict().DecodeString(s)
-	if err != nil || base64.StdEncoding.EncodeToString(b) != s {
+	b, err := strictB64.DecodeString(s)
+	if err != nil || strings.ContainsAny(s, "\r\n") {
 		return nil, errors.New("not standard base64 with padding")
 	}
 	return b, nil

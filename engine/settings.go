@@ -315,8 +315,9 @@ func lineOfKeyIn(data []byte, key string) string {
 	return ""
 }
 
-// fileSig is what tells that a policy file changed: cheap to stat on every
-// request, so `kyso origins allow` and admin edits apply without a restart.
+// fileSig is what tells that a policy file changed: cheap to stat (at most
+// every policyCheckInterval), so `kyso origins allow` and admin edits apply
+// without a restart.
 type fileSig struct {
 	exists bool
 	mod    time.Time
