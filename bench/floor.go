@@ -50,11 +50,21 @@ type floorResult struct {
 	// OneSession: every signature on one long-lived session, the least any
 	// program can do; shown for reference.
 	OneSession []int64 `json:"oneSession,omitempty"`
+	// PerOpIdle: PerOp right after idleGap of sleep, as the agent runs each
+	// request after waiting on its socket; shown for reference. An idle CPU
+	// makes the next PKCS#11 calls slower (caches, wake-up), which a tight
+	// loop never sees.
+	PerOpIdle []int64 `json:"perOpIdle,omitempty"`
 	// Batch: one session per batch, then count × (C_SignInit + C_Sign),
 	// as Kyso's signBatch does.
 	Batch []int64 `json:"batch,omitempty"`
 	Err   string  `json:"err,omitempty"`
 }
+
+// idleGap is the sleep before each PerOpIdle sample: about what the agent
+// waits between two requests of the bench's client (a WebSocket round trip
+// and the client checking the signature).
+const idleGap = 200 * time.Microsecond
 
 // SHA-256 DigestInfo prefix: CKM_RSA_PKCS signs DigestInfo||hash, exactly
 // the data Kyso's token layer gives it.
@@ -193,6 +203,12 @@ func runFloor(in io.Reader, out io.Writer) error {
 				return res, err
 			}
 			res.OneSession = append(res.OneSession, int64(time.Since(t)))
+			time.Sleep(idleGap)
+			t = time.Now()
+			if err := batch(o, c.Case.Scheme, 1); err != nil {
+				return res, err
+			}
+			res.PerOpIdle = append(res.PerOpIdle, int64(time.Since(t)))
 		}
 		return res, nil
 	}

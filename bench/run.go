@@ -210,7 +210,7 @@ func run(c *config) (*results, error) {
 		if _, err := fl.do(floorCmd{Case: fc, N: c.sz.Warmup}); err != nil {
 			return nil, err
 		}
-		var raw, one, wsNS, hostNS []int64
+		var raw, one, idle, wsNS, hostNS []int64
 		mk := func(p string) func(i int) []byte {
 			return func(i int) []byte { return signRequest(fmt.Sprint(p, i), s, hashes[i%len(hashes)]) }
 		}
@@ -220,7 +220,7 @@ func run(c *config) (*results, error) {
 			if err != nil {
 				return nil, err
 			}
-			raw, one = append(raw, fr.PerOp...), append(one, fr.OneSession...)
+			raw, one, idle = append(raw, fr.PerOp...), append(one, fr.OneSession...), append(idle, fr.PerOpIdle...)
 			warm := 0
 			if done == 0 {
 				warm = c.sz.Warmup
@@ -242,6 +242,7 @@ func run(c *config) (*results, error) {
 		}
 		floor := r.addSeries("sign_raw_"+s.Name, raw)
 		r.addSeries("sign_raw_onesession_"+s.Name, one)
+		r.addSeries("sign_raw_idle_"+s.Name, idle)
 		sm := r.addSeries("sign_ws_"+s.Name, wsNS)
 		r.add("sign_ws_"+s.Name+"_ratio", sm.Median/floor.Median, "×")
 		if hc != nil {
