@@ -89,8 +89,8 @@ type Key interface {
 }
 
 // Error codes of the token layer. All but PIN_INCORRECT are protocol v1 codes
-// and travel to the page unchanged; PIN_INCORRECT makes the engine reopen the
-// PIN dialog.
+// and travel to the page unchanged; PIN_INCORRECT makes the engine ask for the
+// PIN again, in the same dialog window.
 const (
 	CodeNoToken              = "NO_TOKEN"
 	CodeNoCertificate        = "NO_CERTIFICATE"
