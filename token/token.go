@@ -90,7 +90,7 @@ type Key interface {
 
 // Error codes of the token layer. All but PIN_INCORRECT are protocol v1 codes
 // and travel to the page unchanged; PIN_INCORRECT makes the engine ask for the
-// PIN again, in the same dialog window.
+// PIN again, saying the last one was wrong.
 const (
 	CodeNoToken              = "NO_TOKEN"
 	CodeNoCertificate        = "NO_CERTIFICATE"
