@@ -73,11 +73,7 @@ func plistPath(o Options) (string, error) {
 }
 
 func plan(o Options) ([]Item, error) {
-	dirs, err := manifestDirs(o)
-	if err != nil {
-		return nil, err
-	}
-	items, err := manifestItems(dirs, o.Binary)
+	items, err := dirManifests(o)
 	if err != nil {
 		return nil, err
 	}
