@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"kyso.vn/kyso/internal/atomicfile"
 )
 
 // Limits is the engine's Gate and Declines (engine.Options) shared by every
@@ -205,31 +207,12 @@ func (d *FileDeclines) read() map[string][]time.Time {
 
 // write replaces the record: a temp file in the same directory, 0600, then
 // a rename, so a reader sees the old or the new file, never a torn one.
-func (d *FileDeclines) write(m map[string][]time.Time) (err error) {
+func (d *FileDeclines) write(m map[string][]time.Time) error {
 	data, err := json.Marshal(declinesDoc{Declines: m})
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(d.path), "."+declinesFile+".tmp*")
-	if err != nil {
-		return fmt.Errorf("agent: writing %s: %w", d.path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return fmt.Errorf("agent: writing %s: %w", d.path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("agent: writing %s: %w", d.path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("agent: writing %s: %w", d.path, err)
-	}
-	if err := os.Rename(tmp.Name(), d.path); err != nil {
+	if err := atomicfile.Write(d.path, data, 0o600); err != nil {
 		return fmt.Errorf("agent: writing %s: %w", d.path, err)
 	}
 	return nil

@@ -24,6 +24,8 @@ import (
 	"strings"
 
 	"kyso.vn/kyso/manifests"
+
+	"kyso.vn/kyso/internal/atomicfile"
 )
 
 // Item kinds.
@@ -358,23 +360,7 @@ func writeFileAtomic(path string, data []byte, mode fs.FileMode) error {
 	if cur, err := os.ReadFile(path); err == nil && bytes.Equal(cur, data) {
 		return os.Chmod(path, mode)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".kyso-*")
-	if err != nil {
-		return fmt.Errorf("installer: write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("installer: write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("installer: write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("installer: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, data, mode); err != nil {
 		return fmt.Errorf("installer: write %s: %w", path, err)
 	}
 	return nil
