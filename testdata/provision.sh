@@ -15,7 +15,7 @@ if [ $# -ne 1 ] || [ -z "$1" ]; then
   exit 2
 fi
 DIR=$1
-USER_PIN=123456
+USER_PIN=${KYSO_TEST_USER_PIN:-123456} # tests may pick another PIN (testenv.Provision)
 SO_PIN=12345678
 MODULE=${KYSO_SOFTHSM_MODULE:-}
 if [ -z "$MODULE" ]; then

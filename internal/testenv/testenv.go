@@ -66,6 +66,7 @@ type Tokens struct {
 	Conf   string // Dir/softhsm2.conf, also in $SOFTHSM2_CONF
 	Module string // path of libsofthsm2.so
 	CACert string // Dir/ca.pem
+	PIN    string // the user PIN of every token in the set
 }
 
 // CertFile returns the PEM file of certificate name (one of the Cert*
@@ -147,7 +148,10 @@ func Main(m *testing.M) {
 func Shared(t testing.TB) *Tokens {
 	t.Helper()
 	sharedOnce.Do(func() {
-		sharedTokens, sharedErr = provision()
+		sharedTokens, sharedErr = provision(PIN)
+		if sharedErr == nil {
+			sharedErr = os.Setenv("SOFTHSM2_CONF", sharedTokens.Conf)
+		}
 	})
 	if sharedErr != nil {
 		t.Fatal(sharedErr)
@@ -155,7 +159,20 @@ func Shared(t testing.TB) *Tokens {
 	return sharedTokens
 }
 
-func provision() (*Tokens, error) {
+// Provision makes a private set of the same four tokens whose user PIN is
+// pin, and leaves the process environment alone: give its Conf to a kyso
+// process through SOFTHSM2_CONF (AgentOptions.Tokens does). Suites that
+// must prove the PIN never leaks use a PIN no log line could hold by chance.
+func Provision(t testing.TB, pin string) *Tokens {
+	t.Helper()
+	tk, err := provision(pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk
+}
+
+func provision(pin string) (*Tokens, error) {
 	module := FindSoftHSM()
 	if module == "" {
 		return nil, errors.New("testenv: libsofthsm2.so not found (apt-get install softhsm2)")
@@ -169,7 +186,7 @@ func provision() (*Tokens, error) {
 		return nil, fmt.Errorf("testenv: %w", err)
 	}
 	cmd := exec.Command("bash", filepath.Join(root, "testdata", "provision.sh"), dir)
-	cmd.Env = append(os.Environ(), "KYSO_SOFTHSM_MODULE="+module)
+	cmd.Env = append(os.Environ(), "KYSO_SOFTHSM_MODULE="+module, "KYSO_TEST_USER_PIN="+pin)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("testenv: testdata/provision.sh %s: %w\n%s", dir, err, out)
 	}
@@ -178,9 +195,7 @@ func provision() (*Tokens, error) {
 		Conf:   filepath.Join(dir, "softhsm2.conf"),
 		Module: module,
 		CACert: filepath.Join(dir, "ca.pem"),
-	}
-	if err := os.Setenv("SOFTHSM2_CONF", tk.Conf); err != nil {
-		return nil, fmt.Errorf("testenv: set SOFTHSM2_CONF: %w", err)
+		PIN:    pin,
 	}
 	return tk, nil
 }
