@@ -325,7 +325,10 @@ type versionResult struct {
 // through o.Gate (BUSY, no queueing), under the user timeout, after the
 // origin's approval when it is not allowed yet.
 func (e *Engine) interactive(parent context.Context, pol *policy, o origin, d decision, run func(context.Context) (any, error)) (any, error) {
-	limited, err := e.rateLimited(o.String())
+	limited, err := e.rateLimited(o.String(), rateMax)
+	if err == nil && !limited && d == approvable {
+		limited, err = e.rateLimited(approvalKey, approvalStormMax)
+	}
 	if err != nil {
 		return nil, &failure{code: CodeInternal, cause: err}
 	}
@@ -371,6 +374,9 @@ func (e *Engine) interactive(parent context.Context, pol *policy, o origin, d de
 	}
 	if errors.Is(err, prompt.ErrCancelled) {
 		e.recordDecline(o.String())
+		if d == approvable {
+			e.recordDecline(approvalKey)
+		}
 		return nil, fail(CodeUserCancelled)
 	}
 	if ctx.Err() != nil && !isFailure(err) {
@@ -381,6 +387,9 @@ func (e *Engine) interactive(parent context.Context, pol *policy, o origin, d de
 			// be done in a loop.
 			if e.dismissed {
 				e.recordDecline(o.String())
+				if d == approvable {
+					e.recordDecline(approvalKey)
+				}
 			}
 			return nil, &failure{code: CodeUserCancelled, cause: parent.Err()}
 		}
@@ -402,14 +411,27 @@ func isFailure(err error) bool {
 	return errors.As(err, &f)
 }
 
-// rateLimited reports whether origin reached the rate limit. A store that
-// cannot be read is an error (INTERNAL): unsure is not under the limit.
-func (e *Engine) rateLimited(origin string) (bool, error) {
-	n, err := e.o.Declines.Count(origin, e.o.Now().Add(-rateWindow))
+// approvalKey is the Declines entry, beside the origins' own, that counts
+// declined "allow this site?" dialogs of every origin together. Per origin,
+// DESIGN's limit (3 in 60 s) does not stop a site with wildcard DNS: each of
+// a.evil.example, b.evil.example, … would get its own three dialogs. Once
+// approvalStormMax such dialogs were declined within the window, origins not
+// yet allowed get RATE_LIMITED without a dialog until it passes; allowed
+// origins are not affected. (Not an origin: it has no scheme.)
+const (
+	approvalKey      = "approval-dialogs"
+	approvalStormMax = 2 * rateMax
+)
+
+// rateLimited reports whether key (an origin, or approvalKey) had max
+// declines within the window. A store that cannot be read is an error
+// (INTERNAL): unsure is not under the limit.
+func (e *Engine) rateLimited(key string, max int) (bool, error) {
+	n, err := e.o.Declines.Count(key, e.o.Now().Add(-rateWindow))
 	if err != nil {
 		return false, fmt.Errorf("reading the rate-limit record: %w", err)
 	}
-	return n >= rateMax, nil
+	return n >= max, nil
 }
 
 // recordDecline notes a declined or cancelled prompt of origin. A failure is

@@ -6,10 +6,14 @@ import (
 )
 
 // RateWindow and RateMax are the rate limit of DESIGN.md: RateMax declined
-// or cancelled prompts of one origin within RateWindow.
+// or cancelled prompts of one origin within RateWindow. ApprovalStormMax is
+// the limit on declined approval dialogs of all origins together, kept in
+// Declines under a key of its own (see approvalKey): a Declines store must
+// keep that many entries per key.
 const (
-	RateWindow = rateWindow
-	RateMax    = rateMax
+	RateWindow       = rateWindow
+	RateMax          = rateMax
+	ApprovalStormMax = approvalStormMax
 )
 
 // Gate admits one interactive operation at a time (DESIGN.md: BUSY, no
