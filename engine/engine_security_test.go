@@ -104,3 +104,28 @@ func TestApprovalDialogStorm(t *testing.T) {
 		t.Fatalf("after the window: %s", code(r))
 	}
 }
+
+// The page never chooses what the agent loads or does beyond the protocol:
+// modules come only from the policy files, so a request naming a library
+// (as some vendor plugins accept) is BAD_REQUEST, with no dialog and
+// nothing signed.
+func TestPageCannotChooseModule(t *testing.T) {
+	prov := newFakeProvider(t)
+	h := newHarness(t, prov, allowPortal)
+	base := map[string]any{"certificateId": prov.certs[0].ID, "hash": hashB64("x"), "hashFunction": "SHA-256"}
+	for _, key := range []string{"module", "modules", "library", "pkcs11Library", "dll", "pin"} {
+		p := map[string]any{key: "/tmp/evil.so"}
+		for k, v := range base {
+			p[k] = v
+		}
+		if r := h.call(portal, "sign", p); code(r) != "BAD_REQUEST" {
+			t.Errorf("sign with %q: %s", key, code(r))
+		}
+		if r := h.call(portal, "getCertificate", map[string]any{key: "/tmp/evil.so"}); code(r) != "BAD_REQUEST" {
+			t.Errorf("getCertificate with %q: %s", key, code(r))
+		}
+	}
+	if n := len(h.pr.Calls()); n != 0 || prov.signed != 0 {
+		t.Fatalf("%d dialogs, %d signatures", n, prov.signed)
+	}
+}
