@@ -30,9 +30,16 @@ const DefaultPort = 28418
 
 // Limits of the front-ends. A page has no reason to come near them; they
 // bound what a hostile local process or page can make the agent hold.
+//
+// DefaultMaxConnsPerOrigin: a page needs one WebSocket, a few when several
+// tabs of the portal are open; 32 leaves room for a civil servant with many
+// tabs of the same e-office app while one origin (a hostile page, or an
+// allowed page gone wrong) can take at most 32 of the 1000, so every other
+// origin's pages are still served.
 const (
-	DefaultMaxConns    = 1000 // open connections (WebSocket and local socket each)
-	DefaultMaxInFlight = 16   // requests pending on one connection
+	DefaultMaxConns          = 1000 // open connections (WebSocket and local socket each)
+	DefaultMaxConnsPerOrigin = 32   // open WebSocket connections of one Origin
+	DefaultMaxInFlight       = 16   // requests pending on one connection
 )
 
 // Options configures an Agent.
@@ -42,9 +49,13 @@ type Options struct {
 	// Lang picks the language of the agent's own error messages ("vi" or
 	// "en"; "" detects the locale, as the engine does); the engine
 	// localizes its own.
-	Lang        string
-	MaxConns    int // 0: DefaultMaxConns
-	MaxInFlight int // 0: DefaultMaxInFlight
+	Lang              string
+	MaxConns          int // 0: DefaultMaxConns
+	MaxConnsPerOrigin int // 0: DefaultMaxConnsPerOrigin
+	MaxInFlight       int // 0: DefaultMaxInFlight
+
+	// WebSocket keepalive (0: pingPeriod, pongWait); shorter in tests.
+	pingPeriod, pongWait time.Duration
 }
 
 // Agent serves the engine on its transports. Create it with New, bind with
@@ -60,8 +71,11 @@ type Agent struct {
 	mu      sync.Mutex
 	closing bool // set before wg.Wait: no new connection may be tracked
 
-	wsConns    atomic.Int64
+	wsConns    atomic.Int64 // WebSocket handshakes and connections being served
 	localConns atomic.Int64
+	tcpConns   atomic.Int64 // accepted TCP connections, upgraded or not
+	perOrigin  *originCounter
+	logs       *logLimiter
 }
 
 // New returns an Agent.
@@ -69,14 +83,23 @@ func New(o Options) *Agent {
 	if o.MaxConns <= 0 {
 		o.MaxConns = DefaultMaxConns
 	}
+	if o.MaxConnsPerOrigin <= 0 {
+		o.MaxConnsPerOrigin = DefaultMaxConnsPerOrigin
+	}
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = DefaultMaxInFlight
+	}
+	if o.pingPeriod <= 0 {
+		o.pingPeriod = pingPeriod
+	}
+	if o.pongWait <= 0 {
+		o.pongWait = pongWait
 	}
 	if o.Lang == "" {
 		o.Lang = prompt.Lang()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Agent{o: o, ctx: ctx, cancel: cancel}
+	return &Agent{o: o, ctx: ctx, cancel: cancel, perOrigin: newOriginCounter(o.MaxConnsPerOrigin), logs: newLogLimiter()}
 }
 
 // Listeners are the bound endpoints Run serves.
@@ -101,7 +124,7 @@ func (a *Agent) Run(ctx context.Context, l Listeners) error {
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
-			if err := s.http.Serve(ln); err != nil && !errors.Is(err, errServerClosed) {
+			if err := s.http.Serve(a.limitTCP(ln)); err != nil && !errors.Is(err, errServerClosed) {
 				a.o.Log.Error().Err(err).Str("addr", ln.Addr().String()).Msg("websocket listener failed")
 			}
 		}()

@@ -100,13 +100,25 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 			}
 			break
 		}
-		var env Envelope
+		var env struct {
+			Envelope
+			Op string `json:"op"` // only agentStats: the agent's own question
+		}
+		err = json.Unmarshal(msg, &env)
+		if err == nil && env.Op == statsOp && env.Origin == "" && env.Request == nil {
+			// Answered here, in order: a stats frame costs a GC, so one
+			// connection has at most one running.
+			b, _ := json.Marshal(a.stats())
+			write(b)
+			continue
+		}
 		// The request must at least be an object; the engine checks the rest.
-		if err := json.Unmarshal(msg, &env); err != nil || !bytes.HasPrefix(bytes.TrimSpace(env.Request), []byte("{")) {
+		if err != nil || !bytes.HasPrefix(bytes.TrimSpace(env.Request), []byte("{")) {
 			write(wire.ErrorResponse("", "BAD_REQUEST", a.msg("envelope")))
 			continue
 		}
-		if !reqs.start(func() { write(a.handle(ctx, env.Origin, env.Request)) }) {
+		origin, request := env.Origin, env.Request
+		if !reqs.start(func() { write(a.handle(ctx, origin, request)) }) {
 			write(wire.ErrorResponse(requestID(env.Request), "BUSY", a.msg("busy")))
 		}
 	}

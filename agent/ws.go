@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"strconv"
@@ -20,12 +22,29 @@ import (
 
 var errServerClosed = http.ErrServerClosed
 
-// WebSocket timing. Browsers answer pings by themselves, so a page that
-// waits two minutes for the user's PIN keeps its connection.
+// WebSocket timing. Browsers answer pings by themselves (not the page's
+// script), so a page that waits two minutes for the user's PIN, or keeps an
+// idle connection for hours, keeps it: each pong moves the read deadline.
+// A client that stops in the middle of a frame cannot send a pong (it would
+// be read as the frame's payload), and pongs between the fragments of an
+// unfinished message do not count, so a half-sent message is cut at most
+// pongWait after the last sign of life. Idle, a connection costs one timer
+// wake-up per pingPeriod.
 const (
 	pingPeriod = 30 * time.Second
-	pongWait   = 75 * time.Second // > pingPeriod plus a slow round trip
+	pongWait   = 45 * time.Second // pingPeriod plus 15 s for the pong
 	writeWait  = 10 * time.Second
+)
+
+// HTTP timeouts of the handshake (cleared at the upgrade). A page's
+// handshake is one small request sent at once; these only bound clients
+// that send it slowly or never finish it (slowloris).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = 15 * time.Second
+	idleTimeout       = 30 * time.Second
+	maxHeaderBytes    = 16 << 10
 )
 
 // ListenWS binds the WebSocket port on 127.0.0.1 and [::1] (never on all
@@ -75,22 +94,51 @@ func (a *Agent) newWSServer(port int) *wsServer {
 	}
 	s.http = &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       15 * time.Second, // the handshake only: cleared at upgrade
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       30 * time.Second,
-		MaxHeaderBytes:    16 << 10,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout, // the handshake only: cleared at upgrade
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		BaseContext:       func(net.Listener) context.Context { return a.ctx },
+		// net/http logs each TLS/protocol error of a client on its own
+		// logger; a hostile client could fill the log with them.
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	return s
 }
 
+// originOK checks the Origin header: exactly one, accepted by the engine.
 func (s *wsServer) originOK(r *http.Request) error {
+	o, err := oneOrigin(r)
+	if err != nil {
+		return err
+	}
+	return s.a.MayAsk(o)
+}
+
+// oneOrigin returns the request's one Origin header, in the form browsers
+// send it (the ASCII serialization of an origin, HTML §7.1): lowercase
+// scheme and host, IDNs in punycode, no default port. Any other spelling
+// (HTTPS://DICHVUCONG.GOV.VN, raw Unicode, :443) comes from a client that
+// is not a browser and could as well send the right spelling, so
+// refusing it costs no page anything, and it keeps one spelling per
+// origin: the per-origin cap and the logs cannot be split across
+// spellings. The engine then decides whether that origin may ask.
+func oneOrigin(r *http.Request) (string, error) {
 	o := r.Header.Values("Origin")
 	if len(o) != 1 || o[0] == "" {
-		return errors.New("missing Origin header")
+		return "", errors.New("missing Origin header")
 	}
-	return s.a.MayAsk(o[0])
+	for i := 0; i < len(o[0]); i++ {
+		if c := o[0][i]; c <= ' ' || c >= 0x7f || c >= 'A' && c <= 'Z' {
+			return "", errors.New("origin header not as browsers send it (uppercase, non-ASCII or control characters)")
+		}
+	}
+	if strings.HasPrefix(o[0], "https://") && strings.HasSuffix(o[0], ":443") ||
+		strings.HasPrefix(o[0], "http://") && strings.HasSuffix(o[0], ":80") {
+		return "", errors.New("origin header not as browsers send it (default port written out)")
+	}
+	return o[0], nil
 }
 
 // MayAsk asks the engine, treating a panic there like a refusal.
@@ -104,45 +152,81 @@ func (a *Agent) MayAsk(origin string) (err error) {
 }
 
 func (s *wsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	log := s.a.o.Log.With().Str("remote", r.RemoteAddr).Str("origin", r.Header.Get("Origin")).Logger()
+	a := s.a
+	origin := r.Header.Get("Origin")
+	// refuse answers and closes the HTTP connection, so a refused client
+	// holds nothing; the warning is logged at most once a minute per
+	// reason and origin (or Host), so a flood cannot fill the log.
+	refuse := func(status int, body, reason, key string, err error) {
+		if ok, dropped := a.logs.allow(reason + "\x00" + key); ok {
+			ev := a.o.Log.Warn().Str("remote", r.RemoteAddr).Str("origin", truncate(origin, 200)).Int("status", status)
+			if err != nil {
+				ev = ev.Err(err)
+			}
+			if dropped > 0 {
+				ev = ev.Int("alsoRefusedSinceLastLine", dropped)
+			}
+			ev.Msg("refused: " + reason)
+		}
+		w.Header().Set("Connection", "close")
+		http.Error(w, body, status)
+	}
 	// DNS rebinding: a hostile name resolving to 127.0.0.1 makes the
 	// browser send its own name here, and treat us as same-origin with it.
 	if !s.hostOK(r.Host) {
-		log.Warn().Str("host", r.Host).Msg("refused: Host header not loopback (DNS rebinding?)")
-		http.Error(w, "misdirected request: Host must be 127.0.0.1, localhost or [::1] with the port", http.StatusMisdirectedRequest)
+		refuse(http.StatusMisdirectedRequest, "misdirected request: Host must be 127.0.0.1, localhost or [::1] with the port",
+			"Host header not loopback (DNS rebinding?)", truncate(r.Host, 200), nil)
 		return
 	}
 	if r.URL.Path != "/v1" {
+		w.Header().Set("Connection", "close")
 		http.NotFound(w, r)
 		return
 	}
+	if _, err := oneOrigin(r); err != nil {
+		refuse(http.StatusForbidden, "forbidden origin", "origin may not ask", truncate(origin, 200), err)
+		return
+	}
+	// The caps come before the engine's origin check and the upgrade, so
+	// a flood costs two atomic adds and a map lookup per attempt.
+	if n := a.wsConns.Add(1); n > int64(a.o.MaxConns) {
+		a.wsConns.Add(-1)
+		refuse(http.StatusServiceUnavailable, "too many connections", "connection cap reached", "", nil)
+		return
+	}
+	defer a.wsConns.Add(-1)
+	if !a.perOrigin.acquire(origin) {
+		refuse(http.StatusTooManyRequests, "too many connections from this origin", "per-origin connection cap reached", origin, nil)
+		return
+	}
+	defer a.perOrigin.release(origin)
+	// Another user on this machine reaches the loopback port as easily as
+	// a page, and writes any Origin it likes: only the kernel knows whose
+	// socket is calling. After the caps: the lookup reads the socket table.
+	if err := peerIsUs(r); err != nil {
+		refuse(http.StatusForbidden, "forbidden", "connection from another user", "", err)
+		return
+	}
 	if err := s.originOK(r); err != nil {
-		log.Warn().Err(err).Msg("refused: origin may not ask")
-		http.Error(w, "forbidden origin", http.StatusForbidden)
+		refuse(http.StatusForbidden, "forbidden origin", "origin may not ask", origin, err)
 		return
 	}
-	if n := s.a.wsConns.Add(1); n > int64(s.a.o.MaxConns) {
-		s.a.wsConns.Add(-1)
-		log.Warn().Int64("conns", n-1).Msg("refused: connection cap reached")
-		http.Error(w, "too many connections", http.StatusServiceUnavailable)
-		return
-	}
-	defer s.a.wsConns.Add(-1)
-	if !s.a.track() {
+	if !a.track() {
 		http.Error(w, "agent stopping", http.StatusServiceUnavailable)
 		return
 	}
-	defer s.a.wg.Done()
+	defer a.wg.Done()
+	clog := a.o.Log.With().Str("remote", r.RemoteAddr).Str("origin", origin).Logger()
 	c, err := s.up.Upgrade(w, r, nil)
 	if err != nil {
-		log.Info().Err(err).Msg("upgrade failed")
+		clog.Debug().Err(err).Msg("upgrade failed")
 		return
 	}
-	log.Debug().Msg("websocket connected")
+	clog.Debug().Msg("websocket connected")
 	// Not r.Context(): after the hijack the server no longer watches
 	// the connection; the agent's context is what shutdown cancels.
-	s.a.serveWS(s.a.ctx, c, r.Header.Get("Origin"))
-	log.Debug().Msg("websocket closed")
+	a.serveWS(a.ctx, c, origin)
+	clog.Debug().Msg("websocket closed")
 }
 
 func (s *wsServer) hostOK(h string) bool {
@@ -174,19 +258,37 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 		defer wmu.Unlock()
 		_ = c.SetWriteDeadline(time.Now().Add(writeWait))
 		if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
-			// The reader sees the broken connection and ends it.
+			// A peer that does not read its answers (or is gone) is
+			// ended: gorilla fails every later write anyway.
 			a.o.Log.Debug().Err(err).Msg("websocket write failed")
+			cancel()
 		}
 	}
 
 	c.SetReadLimit(frame.Max) // over it gorilla closes with 1009
-	// Any message shows the peer alive. Moving the deadline re-arms a
-	// runtime timer, so a busy connection moves it at most once a second:
-	// the peer gets between pongWait-1s and pongWait of silence. readSet is
-	// the reader's (one at a time, each started by the previous one).
+	// A message or a pong shows the peer alive and moves the read
+	// deadline. Moving it re-arms a runtime timer, so a busy connection
+	// moves it at most once a second: the peer gets between pongWait-1s and
+	// pongWait of silence. readSet and inMessage are the reader's (one at a
+	// time, each started by the previous one; the pong handler runs inside
+	// its reads).
 	readSet := time.Now()
-	_ = c.SetReadDeadline(readSet.Add(pongWait))
-	c.SetPongHandler(func(string) error { return c.SetReadDeadline(time.Now().Add(pongWait)) })
+	inMessage := false
+	_ = c.SetReadDeadline(readSet.Add(a.o.pongWait))
+	alive := func() {
+		if now := time.Now(); now.Sub(readSet) >= time.Second {
+			readSet = now
+			_ = c.SetReadDeadline(now.Add(a.o.pongWait))
+		}
+	}
+	c.SetPongHandler(func(string) error {
+		// Pongs between the fragments of a message do not count: a
+		// message, once begun, must end within pongWait.
+		if !inMessage {
+			alive()
+		}
+		return nil
+	})
 	reqs := newInflight(a.o.MaxInFlight)
 	readDone := make(chan struct{}) // closed when the reading ends
 	var read func()
@@ -199,15 +301,19 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 	}
 	read = func() {
 		for {
-			typ, msg, err := c.ReadMessage()
+			typ, r, err := c.NextReader()
 			if err != nil {
 				close(readDone)
 				return
 			}
-			if now := time.Now(); now.Sub(readSet) >= time.Second {
-				readSet = now
-				_ = c.SetReadDeadline(now.Add(pongWait))
+			inMessage = true
+			msg, err := io.ReadAll(r)
+			inMessage = false
+			if err != nil {
+				close(readDone)
+				return
 			}
+			alive()
 			if typ != websocket.TextMessage {
 				write(wire.ErrorResponse("", "BAD_REQUEST", a.msg("binary")))
 				continue
@@ -226,7 +332,7 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 
 	// Ping, and close the connection when its context ends (peer gone, or
 	// agent shutdown), which ends the reading; or when the reading ended.
-	t := time.NewTicker(pingPeriod)
+	t := time.NewTicker(a.o.pingPeriod)
 	defer t.Stop()
 	for open := true; open; {
 		select {

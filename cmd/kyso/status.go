@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"kyso.vn/kyso/agent"
 	"kyso.vn/kyso/engine"
@@ -34,6 +36,9 @@ func runStatus(args []string) error {
 	}[state]
 	fmt.Printf("WebSocket: ws://127.0.0.1:%d/v1 (%s)\n", env.Port, pick(vi, portState[0], portState[1]))
 	fmt.Printf("%s: %s\n", pick(vi, "Socket cục bộ", "Local socket"), agent.SocketPath())
+	if running {
+		printAgentStats(vi)
+	}
 
 	for _, sc := range []struct {
 		o    installer.Options
@@ -86,3 +91,24 @@ func yesNo(b bool, yes, no string) string {
 	}
 	return no
 }
+
+// printAgentStats prints what the running agent says of itself (asked over
+// its user-only local socket): goroutines, memory and open connections.
+func printAgentStats(vi bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := agent.QueryStats(ctx)
+	if err != nil {
+		fmt.Printf("  %s: %v\n", pick(vi, "không đọc được số liệu của tác tử", "cannot read the agent's figures"), err)
+		return
+	}
+	rss := pick(vi, "không rõ", "unknown")
+	if st.RSS > 0 {
+		rss = mib(st.RSS)
+	}
+	fmt.Printf("  %s: %d, heap %s, RSS %s\n", pick(vi, "Goroutine", "Goroutines"), st.Goroutines, mib(st.HeapInUse), rss)
+	fmt.Printf("  %s: WebSocket %d, %s %d\n", pick(vi, "Kết nối", "Connections"), st.Connections.WebSocket,
+		pick(vi, "socket cục bộ", "local socket"), st.Connections.Local)
+}
+
+func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

@@ -1,0 +1,72 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"time"
+
+	"kyso.vn/kyso/internal/frame"
+)
+
+// Stats is what the agent reports about itself to its own user, on the
+// local socket only (`kyso status`, and the security suite's leak checks).
+// The WebSocket never answers it: a page learns nothing about the machine.
+type Stats struct {
+	Goroutines  int    `json:"goroutines"`
+	HeapInUse   uint64 `json:"heapInUse"` // bytes, after a GC: live memory
+	RSS         uint64 `json:"rss"`       // bytes; 0 where the OS makes it costly to read
+	Connections struct {
+		WebSocket int `json:"websocket"`
+		Local     int `json:"local"`
+	} `json:"connections"`
+}
+
+// statsOp is the local-socket frame that asks for Stats: an envelope with
+// no origin and no request, only {"op":"agentStats"}.
+const statsOp = "agentStats"
+
+// stats collects the agent's Stats. It collects garbage first, so two
+// readings compare live memory, not what the collector has yet to reclaim.
+func (a *Agent) stats() Stats {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	var s Stats
+	s.Goroutines = runtime.NumGoroutine()
+	s.HeapInUse = m.HeapInuse
+	s.RSS = residentBytes()
+	s.Connections.WebSocket = int(a.wsConns.Load())
+	s.Connections.Local = int(a.localConns.Load())
+	return s
+}
+
+// QueryStats asks the running agent for its Stats over this user's local
+// socket.
+func QueryStats(ctx context.Context) (Stats, error) { return queryStatsAt(ctx, SocketPath()) }
+
+func queryStatsAt(ctx context.Context, path string) (Stats, error) {
+	var s Stats
+	c, err := DialLocalAt(ctx, path)
+	if err != nil {
+		return s, err
+	}
+	defer c.Close()
+	dl, ok := ctx.Deadline()
+	if !ok {
+		dl = time.Now().Add(10 * time.Second)
+	}
+	_ = c.SetDeadline(dl)
+	if err := frame.Write(c, []byte(`{"op":"`+statsOp+`"}`)); err != nil {
+		return s, fmt.Errorf("agent: asking for stats: %w", err)
+	}
+	b, err := frame.Read(c, frame.Max)
+	if err != nil {
+		return s, fmt.Errorf("agent: reading stats: %w", err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("agent: stats answer %.80q: %w", b, err)
+	}
+	return s, nil
+}
