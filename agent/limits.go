@@ -41,7 +41,7 @@ const (
 // older declines count for nothing and are dropped.
 const (
 	maxDeclineOrigins = 1024
-	maxPerOrigin      = 6 // ≥ engine.RateMax
+	maxPerOrigin      = 6 // ≥ engine.RateMax and engine.ApprovalStormMax
 	maxDeclinesSize   = 1 << 20
 	keepDeclines      = 60 * time.Second
 )

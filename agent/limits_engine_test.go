@@ -26,8 +26,8 @@ var (
 )
 
 func TestLimitBoundsFitTheEngine(t *testing.T) {
-	if keepDeclines < engine.RateWindow || maxPerOrigin < engine.RateMax {
-		t.Fatalf("declines kept %v ×%d, the rate limit needs %v ×%d", keepDeclines, maxPerOrigin, engine.RateWindow, engine.RateMax)
+	if keepDeclines < engine.RateWindow || maxPerOrigin < engine.RateMax || maxPerOrigin < engine.ApprovalStormMax {
+		t.Fatalf("declines kept %v ×%d, the rate limits need %v ×%d and ×%d", keepDeclines, maxPerOrigin, engine.RateWindow, engine.RateMax, engine.ApprovalStormMax)
 	}
 }
 
