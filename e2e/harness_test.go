@@ -65,12 +65,21 @@ type world struct {
 	ctx     context.Context
 	log     *bytes.Buffer // Chromium's output, shown when a test fails
 	logMu   sync.Mutex
+	pin     string // the tokens' PIN, typed into the PIN dialog
+	udd     string // Chromium's profile (user data) dir
+	// teardown runs once the browser and the agent have stopped, before
+	// the test's dir is removed (e.g. to look through what they left).
+	teardown []func()
 }
 
 type setup struct {
 	extension bool // load extension/build/chromium
 	agent     bool // run `kyso serve`
 	native    bool // register the native-messaging host
+	// Optional (hostile_test.go):
+	config map[string]any                 // keys set in Kyso's user config (allowedOrigins: added to the portal)
+	flags  []chromedp.ExecAllocatorOption // more Chromium options
+	tokens *testenv.Tokens                // token set to copy (nil: the shared one, PIN testenv.PIN)
 }
 
 func newWorld(t *testing.T, s setup) *world {
@@ -78,7 +87,7 @@ func newWorld(t *testing.T, s setup) *world {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("chromium not installed: %v", err)
 	}
-	w := &world{t: t, root: testenv.RepoRoot(t)}
+	w := &world{t: t, root: testenv.RepoRoot(t), pin: testenv.PIN}
 	if _, err := os.Stat(filepath.Join(w.root, "extension", "kyso.js")); err != nil {
 		t.Fatalf("extension/kyso.js missing: %v", err)
 	}
@@ -92,6 +101,13 @@ func newWorld(t *testing.T, s setup) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
+	// Cleanups run last-first: this one runs after the browser and the
+	// agent (registered later) have stopped, and before the RemoveAll.
+	t.Cleanup(func() {
+		for _, f := range w.teardown {
+			f()
+		}
+	})
 	w.dir = dir
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -107,7 +123,12 @@ func newWorld(t *testing.T, s setup) *world {
 			t.Fatal(err)
 		}
 	}
-	conf := demoTokens(t, filepath.Join(dir, "softhsm"))
+	tk := s.tokens
+	if tk == nil {
+		tk = testenv.Shared(t)
+	}
+	w.pin = tk.PIN
+	conf := demoTokens(t, tk, filepath.Join(dir, "softhsm"))
 
 	// The portal, in-process, on a free loopback port.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -131,6 +152,12 @@ func newWorld(t *testing.T, s setup) *world {
 		"modules":        []string{testenv.FindSoftHSM()},
 		"port":           w.port,
 	}
+	for k, v := range s.config {
+		if more, ok := v.([]string); ok && k == "allowedOrigins" {
+			v = append([]string{w.portal}, more...) // the portal stays allowed
+		}
+		cfg[k] = v
+	}
 	writeJSON(t, filepath.Join(cfgHome, "kyso", "config.json"), cfg)
 
 	w.env = []string{
@@ -149,10 +176,11 @@ func newWorld(t *testing.T, s setup) *world {
 		w.startAgent()
 	}
 	udd := filepath.Join(cfgHome, "chromium")
+	w.udd = udd
 	if s.native {
 		w.registerHost(udd)
 	}
-	w.startChromium(udd, s.extension)
+	w.startChromium(udd, s.extension, s.flags...)
 	return w
 }
 
@@ -170,13 +198,12 @@ func writeJSON(t *testing.T, path string, v any) {
 	}
 }
 
-// demoTokens copies the shared test tokens into dir and keeps only
+// demoTokens copies the test tokens tk (testenv.Shared or Provision) into dir and keeps only
 // kyso-rsa2048 (CN=NGUYỄN VĂN AN, with the CA certificate), so the
 // certificate picker has one row, as on the demo machine. It returns the
 // copy's softhsm2.conf.
-func demoTokens(t *testing.T, dir string) string {
+func demoTokens(t *testing.T, tk *testenv.Tokens, dir string) string {
 	t.Helper()
-	tk := testenv.Shared(t)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +354,7 @@ func (l logWriter) Write(p []byte) (int, error) {
 
 // startChromium starts Debian's Chromium with our own flags: chromedp's
 // defaults disable extensions, so they are not used.
-func (w *world) startChromium(udd string, extension bool) {
+func (w *world) startChromium(udd string, extension bool, more ...chromedp.ExecAllocatorOption) {
 	t := w.t
 	w.log = new(bytes.Buffer)
 	opts := []chromedp.ExecAllocatorOption{
@@ -357,6 +384,7 @@ func (w *world) startChromium(udd string, extension bool) {
 	} else {
 		opts = append(opts, chromedp.Flag("disable-extensions", true))
 	}
+	opts = append(opts, more...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() {
@@ -477,7 +505,7 @@ func (w *world) awaitResult(wantPIN bool) outcome {
 					t.Fatalf("the PIN dialog opened %d times", pins)
 				}
 				pinAsked = true
-				w.answer(id, "type:"+testenv.PIN, "Return")
+				w.answer(id, "type:"+w.pin, "Return")
 			case isPicker(name):
 				t.Logf("certificate picker %q", name)
 				w.answer(id, pickerKeys...)
