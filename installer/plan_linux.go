@@ -17,17 +17,28 @@ const Unit = "kyso.service"
 // imports the variables itself and starts the same unit, or runs the agent
 // directly when there is no systemd user manager. Starting a unit that
 // already runs does nothing, so both paths together start one agent.
+//
+// Restart=on-failure brings the agent back 2 s after a crash (a signal, or
+// Go's exit status 2 after a PKCS#11 module aborts or segfaults in C code);
+// the crash journal (docs/tokens.md) then skips a module that crashed it
+// twice in a row, so this never loops on a bad driver. StartLimit: five
+// starts within a minute at most, then systemd gives up rather than spin on
+// a broken install. Exit status 3 means another agent already serves this
+// user: nothing to restart.
 const unitTmpl = `[Unit]
 Description=Kyso signing agent (ký số)
 Documentation=https://kyso.vn
 PartOf=graphical-session.target
 After=graphical-session.target
+StartLimitIntervalSec=60
+StartLimitBurst=5
 
 [Service]
 Type=simple
 ExecStart=%s serve
 Restart=on-failure
 RestartSec=2
+RestartPreventExitStatus=3
 
 [Install]
 WantedBy=graphical-session.target

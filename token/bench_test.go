@@ -20,18 +20,29 @@ import (
 //	go test -run '^$' -bench OpenSign -benchtime 2000x ./token/
 //
 // BenchmarkOpenSign does what the engine's sign does per request (Open,
-// LoggedIn, Sign, Close keeping the login); BenchmarkRawSign is the bench's
+// LoggedIn, Sign, Close keeping the login; "journaled" with the crash
+// journal marking each call into the module, as the agent runs it); BenchmarkRawSign is the bench's
 // floor: C_OpenSession, C_SignInit, C_Sign, C_CloseSession, logged in by a
 // session held for the whole run.
 
 func BenchmarkOpenSign(b *testing.B) {
 	for _, disc := range []struct {
-		name string
-		auto bool
-	}{{"configured", false}, {"discovery", true}} {
+		name    string
+		auto    bool
+		journal bool
+	}{{"configured", false, false}, {"discovery", true, false}, {"journaled", false, true}} {
 		b.Run(disc.name, func(b *testing.B) {
 			tk := testenv.Shared(b)
-			p := token.NewPKCS11(token.PKCS11Options{Modules: []string{tk.Module}, NoDiscovery: !disc.auto, Log: zerolog.Nop()})
+			var j *token.Journal
+			if disc.journal {
+				// The crash journal as the agent runs it (docs/tokens.md).
+				var err error
+				if j, err = token.OpenJournal(b.TempDir(), zerolog.Nop()); err != nil {
+					b.Fatal(err)
+				}
+				defer j.Close()
+			}
+			p := token.NewPKCS11(token.PKCS11Options{Modules: []string{tk.Module}, NoDiscovery: !disc.auto, Log: zerolog.Nop(), Journal: j})
 			id := token.CertID(readCert(b, tk.CertFile(testenv.CertRSA)).Raw)
 			ctx := context.Background()
 			hash := digest(crypto.SHA256, "đo hiệu năng")

@@ -66,6 +66,7 @@ func (kp *keeper) keep(t slotToken, sess pkcs11.SessionHandle, d time.Duration, 
 		}
 		delete(kp.kept, t.key)
 		kp.mu.Unlock()
+		defer ks.tok.mk.enter("C_Logout").leave()
 		ks.tok.mod.ctx.Logout(ks.sess)
 		ks.tok.mod.ctx.CloseSession(ks.sess)
 	})
@@ -115,6 +116,7 @@ func (kp *keeper) drop(k tokenKey) {
 	kp.mu.Unlock()
 	if ks != nil {
 		ks.timer.Stop()
+		defer ks.tok.mk.enter("C_CloseSession").leave()
 		ks.tok.mod.ctx.CloseSession(ks.sess)
 	}
 }

@@ -35,6 +35,7 @@ type p11Key struct {
 }
 
 func (p *PKCS11) open(t slotToken, f found) (Key, error) {
+	defer t.mk.enter("C_OpenSession").leave()
 	// R/O is enough to log in and sign, and never conflicts with an SO
 	// session another program may hold.
 	sess, err := t.mod.ctx.OpenSession(t.slot, pkcs11.CKF_SERIAL_SESSION)
@@ -86,6 +87,7 @@ func pinState(flags uint) PINState {
 
 // PINState reads the token's CKF_USER_PIN_* flags now.
 func (k *p11Key) PINState() (PINState, error) {
+	defer k.tok.mk.enter("C_GetTokenInfo").leave()
 	ti, err := k.tok.mod.ctx.GetTokenInfo(k.tok.slot)
 	if err != nil {
 		return PINState{}, mapErr("C_GetTokenInfo", err, k.p.goneFunc(k.tok))
@@ -111,6 +113,7 @@ func (k *p11Key) LoggedIn() bool {
 		k.p.lock(k.tok.key) <- struct{}{}
 		k.locked = true
 	}
+	defer k.tok.mk.enter("C_GetSessionInfo").leave()
 	ok := k.sessionLoggedIn()
 	if ok {
 		// The handle found under this same login by an earlier operation
@@ -146,6 +149,7 @@ func (k *p11Key) acquire(ctx context.Context) error {
 	select {
 	case k.p.lock(k.tok.key) <- struct{}{}:
 		k.locked = true
+		defer k.tok.mk.enter("C_FindObjects").leave()
 		return k.findPrivate()
 	case <-ctx.Done():
 		return ctx.Err()
@@ -172,6 +176,7 @@ func (k *p11Key) Login(pin []byte) error {
 	if err := k.acquire(context.Background()); err != nil {
 		return err
 	}
+	defer k.tok.mk.enter("C_Login").leave()
 	c := k.tok.mod.ctx
 	// The handles found under the login about to end are no longer valid.
 	k.p.keeper.forgetHandles(k.tok.key)
@@ -232,6 +237,7 @@ func (k *p11Key) Sign(ctx context.Context, hash []byte, h HashFunc, s Scheme) ([
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	defer k.tok.mk.enter("C_Sign").leave()
 	if k.priv == 0 {
 		if !k.sessionLoggedIn() {
 			return nil, &Error{Code: CodeTokenError, Detail: "CKR_USER_NOT_LOGGED_IN", Err: errors.New("the private key is visible only after login")}
@@ -328,6 +334,7 @@ func (k *p11Key) Close(keep time.Duration) error {
 	k.closed = true
 	wipe(k.pin)
 	k.pin = nil
+	defer k.tok.mk.enter("C_CloseSession").leave()
 	c := k.tok.mod.ctx
 	if k.locked && k.sessionLoggedIn() {
 		// A key that needs the PIN for every signature gains nothing from a

@@ -68,10 +68,13 @@ var vendorModules = []string{
 // resolved real path, so a vendor module also registered with p11-kit is
 // loaded once, under its first source.
 func Discover(configured []string) []ModuleStatus {
-	return discover(configured, true)
+	return discover(configured, true, nil, false)
 }
 
-func discover(configured []string, auto bool) []ModuleStatus {
+// discover is Discover with the crash journal j (nil: none): a module it
+// disabled is not loaded (its status has a *CrashError), nor, when
+// cautious, one with a crash not yet cleared. Loading is journaled.
+func discover(configured []string, auto bool, j *Journal, cautious bool) []ModuleStatus {
 	type cand struct{ path, source string }
 	var cands []cand
 	for _, p := range configured {
@@ -88,19 +91,21 @@ func discover(configured []string, auto bool) []ModuleStatus {
 	seen := map[string]bool{}
 	var out []ModuleStatus
 	for _, c := range cands {
-		real := c.path
-		if r, err := filepath.EvalSymlinks(c.path); err == nil {
-			real = r
-		}
-		if abs, err := filepath.Abs(real); err == nil {
-			real = abs
-		}
+		real := realPath(c.path)
 		if seen[real] {
 			continue
 		}
 		seen[real] = true
 		st := ModuleStatus{Path: c.path, Source: c.source, real: real}
-		if _, err := loadModule(real); err != nil {
+		if rec, ok := j.Record(real); ok && (rec.Disabled || cautious && rec.Crashes > 0) {
+			st.Err = &CrashError{Path: c.path, Record: rec}
+			out = append(out, st)
+			continue
+		}
+		r := j.markFor(real).enter("C_Initialize")
+		_, err := loadModule(real)
+		r.leave()
+		if err != nil {
 			st.Err = err
 		} else {
 			st.Loaded = true
@@ -150,8 +155,8 @@ func loadModule(path string) (*module, error) {
 }
 
 func openModule(path string) (*module, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("module %s: %w", path, err)
+	if err := checkModuleFile(path); err != nil {
+		return nil, err
 	}
 	ctx := pkcs11.New(path)
 	if ctx == nil {
@@ -162,10 +167,26 @@ func openModule(path string) (*module, error) {
 		// the module is then usable as it is.
 		if e, ok := err.(pkcs11.Error); !ok || e != pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED {
 			ctx.Destroy()
-			return nil, fmt.Errorf("module %s: C_Initialize: %s", path, ckrName(err))
+			return nil, fmt.Errorf("module %s: C_Initialize: %w", path, ckrError{err})
 		}
 	}
 	return &module{path: path, ctx: ctx}, nil
+}
+
+// ckrError shows a PKCS#11 return value by its CKR_ name and keeps it
+// reachable with errors.As.
+type ckrError struct{ err error }
+
+func (e ckrError) Error() string { return ckrName(e.err) }
+func (e ckrError) Unwrap() error { return e.err }
+
+// CKR is the CKR_ name inside err, "" when err holds no PKCS#11 return value.
+func CKR(err error) string {
+	var e pkcs11.Error
+	if err == nil || !errors.As(err, &e) {
+		return ""
+	}
+	return ckrName(e)
 }
 
 // parseP11KitDir reads the `module:` lines of the *.module files in dir.

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"sort"
 	"strings"
@@ -23,6 +24,12 @@ type PKCS11Options struct {
 	Modules     []string // from the policy/config `modules`, tried first
 	NoDiscovery bool     // use only Modules (tests), no p11-kit or vendor search
 	Log         zerolog.Logger
+	// Journal is the crash journal (nil: none): modules it disabled are
+	// skipped, and calls into modules are marked in it.
+	Journal *Journal
+	// Cautious also skips modules with a crash not yet cleared: for the
+	// diagnostics (doctor, status), which must not die where the agent died.
+	Cautious bool
 }
 
 // PKCS11 is the PKCS#11 Provider. It lists the slots anew on every call
@@ -43,17 +50,18 @@ type PKCS11 struct {
 	locks map[tokenKey]chan struct{}
 	locs  map[string]certLoc // certificate id → where it was last seen
 
-	discMu sync.Mutex
-	status []ModuleStatus // of the last discovery
-	mods   []*module      // its loaded modules
-	discAt time.Time      // when it ran; zero: not yet
+	discMu   sync.Mutex
+	status   []ModuleStatus    // of the last discovery
+	mods     []*module         // its loaded modules
+	discAt   time.Time         // when it ran; zero: not yet
+	reported map[string]string // module → the failure last logged
 }
 
 // NewPKCS11 returns the PKCS#11 provider. Modules are loaded lazily, on the
 // first call that needs them.
 func NewPKCS11(o PKCS11Options) *PKCS11 {
 	return &PKCS11{o: o, log: o.Log, keeper: newKeeper(), locks: map[tokenKey]chan struct{}{},
-		locs: map[string]certLoc{}}
+		locs: map[string]certLoc{}, reported: map[string]string{}}
 }
 
 var _ Provider = (*PKCS11)(nil)
@@ -72,6 +80,7 @@ type slotToken struct {
 	slot uint
 	info pkcs11.TokenInfo
 	key  tokenKey
+	mk   *mark // its module's record in the crash journal (nil: none)
 }
 
 func (t slotToken) Info() Info {
@@ -140,18 +149,51 @@ func (p *PKCS11) rediscover() ([]*module, bool) {
 }
 
 func (p *PKCS11) discoverLocked() {
-	p.status = discover(p.o.Modules, !p.o.NoDiscovery)
+	p.status = discover(p.o.Modules, !p.o.NoDiscovery, p.o.Journal, p.o.Cautious)
 	p.mods = nil
 	for _, st := range p.status {
 		if !st.Loaded {
-			p.log.Debug().Str("module", st.Path).Str("source", st.Source).Err(st.Err).Msg("pkcs11 module not loaded")
+			p.reportFailure(st)
 			continue
 		}
+		delete(p.reported, st.real)
 		if m, err := loadModule(st.real); err == nil {
 			p.mods = append(p.mods, m)
 		}
 	}
 	p.discAt = timeNow()
+}
+
+// reportFailure logs a module that did not load, once per failure (discovery
+// re-runs every few seconds while no token is found): the module, where it
+// came from, the CKR_ value when there is one, and the error. A module that
+// is not there at all is not news.
+func (p *PKCS11) reportFailure(st ModuleStatus) {
+	msg := errString(st.Err)
+	if p.reported[st.real] == msg {
+		return
+	}
+	p.reported[st.real] = msg
+	var ce *CrashError
+	switch {
+	case errors.As(st.Err, &ce):
+		p.log.Error().Str("module", st.Path).Str("source", st.Source).Err(st.Err).Msg("PKCS#11 module skipped: it crashed Kyso")
+	case errors.Is(st.Err, fs.ErrNotExist):
+		p.log.Debug().Str("module", st.Path).Str("source", st.Source).Err(st.Err).Msg("PKCS#11 module not found")
+	default:
+		ev := p.log.Error().Str("module", st.Path).Str("source", st.Source)
+		if ckr := CKR(st.Err); ckr != "" {
+			ev = ev.Str("ckr", ckr)
+		}
+		ev.Err(st.Err).Msg("PKCS#11 module failed to load; serving the others")
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // tokens lists the tokens present now, in module then slot order. When it
@@ -174,27 +216,35 @@ func (p *PKCS11) scan(mods []*module) ([]slotToken, error) {
 	}
 	var out []slotToken
 	for _, m := range mods {
-		slots, err := m.ctx.GetSlotList(true)
-		if err != nil {
-			p.log.Warn().Str("module", m.path).Str("ckr", ckrName(err)).Msg("C_GetSlotList failed")
-			continue
-		}
-		for _, s := range slots {
-			ti, err := m.ctx.GetTokenInfo(s)
-			// Pulled out between the two calls, or a blank token (SoftHSM's
-			// free slot, a card never personalised): nothing to sign with.
-			if err != nil || ti.Flags&pkcs11.CKF_TOKEN_INITIALIZED == 0 {
-				continue
-			}
-			out = append(out, slotToken{mod: m, slot: s, info: ti,
-				key: tokenKey{module: m.path, slot: s, serial: trimPad(ti.SerialNumber)}})
-		}
+		out = p.scanModule(m, out)
 	}
 	p.keeper.prune(out)
 	if len(out) == 0 {
 		return nil, &Error{Code: CodeNoToken, Err: errors.New("no token present")}
 	}
 	return out, nil
+}
+
+// scanModule appends the tokens present in m's slots to out.
+func (p *PKCS11) scanModule(m *module, out []slotToken) []slotToken {
+	mk := p.o.Journal.markFor(m.path)
+	defer mk.enter("C_GetSlotList").leave()
+	slots, err := m.ctx.GetSlotList(true)
+	if err != nil {
+		p.log.Warn().Str("module", m.path).Str("ckr", ckrName(err)).Msg("C_GetSlotList failed")
+		return out
+	}
+	for _, s := range slots {
+		ti, err := m.ctx.GetTokenInfo(s)
+		// Pulled out between the two calls, or a blank token (SoftHSM's
+		// free slot, a card never personalised): nothing to sign with.
+		if err != nil || ti.Flags&pkcs11.CKF_TOKEN_INITIALIZED == 0 {
+			continue
+		}
+		out = append(out, slotToken{mod: m, slot: s, info: ti, mk: mk,
+			key: tokenKey{module: m.path, slot: s, serial: trimPad(ti.SerialNumber)}})
+	}
+	return out
 }
 
 // TokenInfo is what `kyso tokens` shows of one present token.
@@ -290,6 +340,7 @@ type found struct {
 
 // readToken reads the certificates of one token in a short R/O session.
 func (p *PKCS11) readToken(t slotToken) ([]found, error) {
+	defer t.mk.enter("C_FindObjects").leave()
 	c := t.mod.ctx
 	sess, err := c.OpenSession(t.slot, pkcs11.CKF_SERIAL_SESSION)
 	if err != nil {
@@ -533,6 +584,7 @@ var errMoved = errors.New("not where it was last seen")
 // session opened for the check is the key's session.
 func (p *PKCS11) openAt(l certLoc, id string) (Key, error) {
 	t := l.tok
+	defer t.mk.enter("C_OpenSession").leave()
 	c := t.mod.ctx
 	slots, err := c.GetSlotList(true)
 	if err != nil {

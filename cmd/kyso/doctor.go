@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -47,7 +50,10 @@ func doctorSetup(o installer.Options, configFile string) (installer.Env, engine.
 	if serr == nil {
 		modules = settings.Modules
 	}
-	p := token.NewPKCS11(token.PKCS11Options{Modules: modules, Log: zerolog.Nop()})
+	// Cautious: the diagnostics skip a module that crashed Kyso even once,
+	// so that they can still say which one it was.
+	p := token.NewPKCS11(token.PKCS11Options{Modules: modules, Log: zerolog.Nop(),
+		Journal: doctorJournal(), Cautious: true})
 	env := installer.Env{
 		User: user, System: system, Binary: o.Binary, Port: port,
 		Settings:  func() error { return serr },
@@ -57,6 +63,18 @@ func doctorSetup(o installer.Options, configFile string) (installer.Env, engine.
 		Agent:     pingAgent,
 	}
 	return env, paths, settings, serr
+}
+
+var (
+	doctorJournalOnce sync.Once
+	doctorJ           *token.Journal
+)
+
+// doctorJournal is the crash journal as status and doctor read it (once
+// per process).
+func doctorJournal() *token.Journal {
+	doctorJournalOnce.Do(func() { doctorJ = openJournal(zerolog.Nop()) })
+	return doctorJ
 }
 
 func inventoryInfos(p *token.PKCS11) ([]token.Info, error) {
@@ -108,19 +126,64 @@ func probePort(port int) installer.PortState {
 }
 
 func runDoctor(args []string) error {
+	if len(args) > 0 && args[0] == "--reenable" {
+		// The same as `kyso modules enable PATH`, where a person reading
+		// doctor's advice may look for it.
+		return runModules(append([]string{"enable"}, args[1:]...))
+	}
 	o, configFile, err := installFlags("doctor", args)
 	if err != nil {
 		return err
 	}
 	env, _, _, _ := doctorSetup(o, configFile)
+	defer doctorJournal().Close()
 	vi := localeIsVietnamese()
+	// Modules skipped for crashing get a finding of their own below, in
+	// the user's language, instead of CheckModules' generic note.
+	modules := env.Modules
+	env.Modules = func() []token.ModuleStatus {
+		var out []token.ModuleStatus
+		for _, m := range modules() {
+			var ce *token.CrashError
+			if !errors.As(m.Err, &ce) {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
 	findings, ok := installer.Diagnose(env)
+	findings, crashOK := withCrashFindings(findings, doctorJournal().Records())
+	ok = ok && crashOK
 	printFindings(os.Stdout, findings, vi)
 	if !ok {
 		return &exitError{code: 1, msg: pick(vi, "có vấn đề cần sửa (xem ở trên)", "something needs fixing (see above)")}
 	}
 	fmt.Println(pick(vi, "Mọi thứ đều ổn.", "Everything looks fine."))
 	return nil
+}
+
+// withCrashFindings puts a finding for each module the crash journal knows
+// right after the module findings. ok is false when one is disabled.
+func withCrashFindings(findings []installer.Finding, recs map[string]token.ModuleRecord) ([]installer.Finding, bool) {
+	if len(recs) == 0 {
+		return findings, true
+	}
+	ok := true
+	var crash []installer.Finding
+	for _, p := range token.SortedPaths(recs) {
+		f := crashFinding(p, recs[p])
+		if f.Level == installer.LevelFault {
+			ok = false
+		}
+		crash = append(crash, f)
+	}
+	at := 0
+	for i, f := range findings {
+		if f.Check == "module" || f.Check == "token" || f.Check == "settings" {
+			at = i + 1
+		}
+	}
+	return slices.Insert(findings, at, crash...), ok
 }
 
 func printFindings(w io.Writer, findings []installer.Finding, vi bool) {

@@ -32,7 +32,9 @@ func loadSettings(config string, log zerolog.Logger) (engine.Paths, engine.Setti
 // every other Kyso process of this user.
 func newEngine(paths engine.Paths, settings engine.Settings, lang string, log zerolog.Logger) (*engine.Engine, error) {
 	o := engine.Options{
-		Provider: token.NewPKCS11(token.PKCS11Options{Modules: settings.Modules, Log: log}),
+		// The crash journal: a module that crashed this process twice in a
+		// row is skipped until the user re-enables it (cmd/kyso/modules.go).
+		Provider: token.NewPKCS11(token.PKCS11Options{Modules: settings.Modules, Log: log, Journal: openJournal(log)}),
 		Prompter: prompt.Native(lang),
 		Paths:    paths,
 		Log:      log,

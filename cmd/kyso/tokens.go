@@ -38,7 +38,10 @@ func runTokens(args []string) error {
 	if err != nil {
 		return err
 	}
-	p := token.NewPKCS11(token.PKCS11Options{Modules: append(mods, cfgMods...), Log: zerolog.Nop()})
+	// Cautious, like status and doctor: a module that crashed the agent is
+	// not loaded here either, or `kyso tokens` would die where it died.
+	p := token.NewPKCS11(token.PKCS11Options{Modules: append(mods, cfgMods...), Log: zerolog.Nop(),
+		Journal: doctorJournal(), Cautious: true})
 	return printTokens(os.Stdout, p, tokensText(localeIsVietnamese()))
 }
 

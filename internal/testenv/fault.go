@@ -35,7 +35,7 @@ func FaultModule(t testing.TB) string {
 	return faultPath
 }
 
-func buildFault() (string, error) {
+func buildFault(defines ...string) (string, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return "", err
@@ -46,12 +46,43 @@ func buildFault() (string, error) {
 	}
 	out := filepath.Join(dir, "libkysofault.so")
 	// The same command as the Makefile's bin/libkysofault.so rule.
-	cmd := exec.Command("gcc", "-shared", "-fPIC", "-O2", "-Wall", "-o", out,
-		filepath.Join(root, "testdata", "faultp11", "faultp11.c"), "-ldl")
-	if b, err := cmd.CombinedOutput(); err != nil {
+	args := append([]string{"-shared", "-fPIC", "-O2", "-Wall"}, defines...)
+	args = append(args, "-o", out, filepath.Join(root, "testdata", "faultp11", "faultp11.c"), "-ldl")
+	if b, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("testenv: gcc faultp11.c: %w\n%s", err, b)
 	}
 	return out, nil
+}
+
+var (
+	noListOnce sync.Once
+	noListPath string
+	noListErr  error
+)
+
+// NoFunctionListModule returns a shared library that loads but is no
+// PKCS#11 module: faultp11.c built with -DKYSO_NO_FUNCTION_LIST, which has
+// no C_GetFunctionList (built with gcc once per test process).
+func NoFunctionListModule(t testing.TB) string {
+	t.Helper()
+	noListOnce.Do(func() {
+		noListPath, noListErr = buildFault("-DKYSO_NO_FUNCTION_LIST")
+	})
+	if noListErr != nil {
+		t.Fatal(noListErr)
+	}
+	return noListPath
+}
+
+// NotALibrary writes, in t's temp dir, a file named like a PKCS#11 module
+// that is no shared library at all (text), and returns its path.
+func NotALibrary(t testing.TB) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "libnotpkcs11.so")
+	if err := os.WriteFile(p, []byte("this is not a shared library\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // Fault drives the fault module through its control file. The module reads

@@ -17,6 +17,14 @@
  *     pin_flags=count_low,final_try,locked
  *     lock_after=N                    lock the user PIN after N wrong PINs
  *     always_authenticate=1           private keys need CKU_CONTEXT_SPECIFIC
+ *     init_fail=CKR_NAME|NUMBER       C_Initialize returns that (e.g.
+ *                                     CKR_GENERAL_ERROR, CKR_FUNCTION_FAILED)
+ *     crash=C_Initialize|C_GetSlotList|C_Sign
+ *                                     the process dies in that call (a module
+ *                                     that crashes its host); how: crash_how
+ *     crash_how=abort|segv            abort() (default) or a real SIGSEGV
+ *     sign_delay_ms=N                 C_Sign (the real call, not a length
+ *                                     query) sleeps N ms before forwarding
  *   What must outlive a process (wrong-PIN count, removal by remove_on_sign)
  *   is kept in CONTROL.state.
  */
@@ -62,6 +70,10 @@ struct control {
 	int pin_locked;
 	long lock_after;
 	int always_auth;
+	CK_RV init_fail;          /* 0: none */
+	char crash[32];           /* the function that kills the process */
+	int crash_segv;           /* SIGSEGV instead of abort() */
+	long sign_delay_ms;
 	char ident[128]; /* identity of the control file: dev:ino:mtime:size */
 };
 
@@ -75,6 +87,19 @@ static char *trim(char *s) {
 	char *e = s + strlen(s);
 	while (e > s && isspace((unsigned char)e[-1])) *--e = 0;
 	return s;
+}
+
+/* ckr_value reads a CKR_ name (the few a failing C_Initialize returns) or a
+ * number; anything else is CKR_GENERAL_ERROR. */
+static CK_RV ckr_value(const char *v) {
+	if (!strcmp(v, "CKR_GENERAL_ERROR")) return CKR_GENERAL_ERROR;
+	if (!strcmp(v, "CKR_FUNCTION_FAILED")) return CKR_FUNCTION_FAILED;
+	if (!strcmp(v, "CKR_HOST_MEMORY")) return CKR_HOST_MEMORY;
+	if (!strcmp(v, "CKR_DEVICE_ERROR")) return CKR_DEVICE_ERROR;
+	if (!strcmp(v, "CKR_CANT_LOCK")) return CKR_CANT_LOCK;
+	char *end;
+	unsigned long n = strtoul(v, &end, 0);
+	return (*v && !*end && n) ? (CK_RV)n : CKR_GENERAL_ERROR;
 }
 
 static void read_control(struct control *c) {
@@ -118,9 +143,29 @@ static void read_control(struct control *c) {
 			c->lock_after = atol(v);
 		} else if (!strcmp(k, "always_authenticate")) {
 			c->always_auth = atoi(v) != 0;
+		} else if (!strcmp(k, "init_fail")) {
+			c->init_fail = ckr_value(v);
+		} else if (!strcmp(k, "crash")) {
+			snprintf(c->crash, sizeof(c->crash), "%s", v);
+		} else if (!strcmp(k, "crash_how")) {
+			c->crash_segv = !strcmp(v, "segv");
+		} else if (!strcmp(k, "sign_delay_ms")) {
+			c->sign_delay_ms = atol(v);
 		}
 	}
 	fclose(f);
+}
+
+/* maybe_crash kills the process when the control file names fn in crash=,
+ * as a buggy vendor module does: abort() (SIGABRT) or a NULL write (SIGSEGV). */
+static void maybe_crash(const struct control *c, const char *fn) {
+	if (strcmp(c->crash, fn) != 0) return;
+	fprintf(stderr, "faultp11: crashing in %s as asked\n", fn);
+	if (c->crash_segv) {
+		volatile int *p = NULL;
+		*p = 1;
+	}
+	abort();
 }
 
 static void state_path(char *buf, size_t n) {
@@ -291,6 +336,10 @@ static CK_RV session_check(CK_SESSION_HANDLE h) {
 /* ---- wrapped functions ------------------------------------------------- */
 
 static CK_RV w_Initialize(void *args) {
+	struct control c;
+	read_control(&c);
+	maybe_crash(&c, "C_Initialize");
+	if (c.init_fail) return c.init_fail;
 	LOCK();
 	if (initialized) {
 		UNLOCK();
@@ -330,6 +379,7 @@ static CK_RV w_GetSlotList(CK_BBOOL present, CK_SLOT_ID *list, CK_ULONG *count) 
 	LOCK();
 	refresh(&c, &st);
 	UNLOCK();
+	maybe_crash(&c, "C_GetSlotList");
 	if (!present) return T->C_GetSlotList(present, list, count);
 	CK_ULONG n = 0;
 	CK_RV rv = T->C_GetSlotList(CK_TRUE, NULL, &n);
@@ -640,6 +690,9 @@ static CK_RV w_Sign(CK_SESSION_HANDLE h, CK_BYTE *data, CK_ULONG len, CK_BYTE *s
 		sign_abort(h, data, len, 0);
 		return CKR_USER_NOT_LOGGED_IN;
 	}
+	/* A slow token: long enough for a test to kill the process mid-way. */
+	if (c.sign_delay_ms > 0) usleep((useconds_t)c.sign_delay_ms * 1000);
+	maybe_crash(&c, "C_Sign");
 	CK_RV rv = T->C_Sign(h, data, len, sig, siglen);
 	if (rv != CKR_BUFFER_TOO_SMALL) ctx_missing(h, 1);
 	return rv;
@@ -711,11 +764,18 @@ static CK_RV load_target(void) {
 	fl.C_Sign = w_Sign;
 	fl.C_SignUpdate = w_SignUpdate;
 	fl.C_SignFinal = w_SignFinal;
+#ifndef KYSO_NO_FUNCTION_LIST
 	fl.C_GetFunctionList = C_GetFunctionList;
+#else
+	fl.C_GetFunctionList = NULL;
+#endif
 	T = t;
 	return CKR_OK;
 }
 
+/* Built with -DKYSO_NO_FUNCTION_LIST: a shared library that is no PKCS#11
+ * module (it lacks C_GetFunctionList). */
+#ifndef KYSO_NO_FUNCTION_LIST
 EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST **list) {
 	if (!list) return CKR_ARGUMENTS_BAD;
 	LOCK();
@@ -725,3 +785,6 @@ EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST **list) {
 	*list = &fl;
 	return CKR_OK;
 }
+#else
+EXPORT void *kyso_not_pkcs11(void) { return (void *)load_target; }
+#endif

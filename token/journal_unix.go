@@ -1,0 +1,41 @@
+//go:build unix
+
+package token
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// markFile is this process's marker file mapped shared: a record is
+// written with a plain store, and the page cache keeps it when the process
+// dies.
+type markFile struct {
+	f    *os.File
+	data []byte
+}
+
+func openMarkFile(f *os.File) (*markFile, error) {
+	data, err := syscall.Mmap(int(f.Fd()), 0, markSlots*markSize, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, err
+	}
+	return &markFile{f: f, data: data}, nil
+}
+
+func (m *markFile) write(off int64, b []byte) { copy(m.data[off:], b) }
+
+func (m *markFile) close() error {
+	err := syscall.Munmap(m.data)
+	m.data = nil
+	return errors.Join(err, m.f.Close())
+}
+
+// processAlive: signal 0 checks that pid exists (EPERM: it does, another
+// user's). A pid reused by an unrelated process keeps a dead process's
+// marker waiting until that one ends too.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
