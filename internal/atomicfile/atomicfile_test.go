@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestWrite(t *testing.T) {
@@ -28,5 +29,35 @@ func TestWrite(t *testing.T) {
 	// A failure (no such directory) leaves nothing behind and says so.
 	if err := Write(filepath.Join(dir, "missing", "f"), []byte("x"), 0o600); err == nil {
 		t.Error("write into a missing directory succeeded")
+	}
+}
+
+// A writer killed between its temp file and the rename leaves the temp
+// file; the next Write removes it once it is old, and leaves a young one
+// (another writer's, about to be renamed) alone.
+func TestWriteRemovesStaleTemp(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "approvals.json")
+	stale := filepath.Join(dir, ".approvals.json.tmp123")
+	young := filepath.Join(dir, ".approvals.json.tmp456")
+	other := filepath.Join(dir, ".config.json.tmp789")
+	for _, p := range []string{stale, young, other} {
+		if err := os.WriteFile(p, []byte("{"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * staleAge)
+	os.Chtimes(stale, old, old)
+	os.Chtimes(other, old, old)
+	if err := Write(path, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temp file kept: %v", err)
+	}
+	for _, p := range []string{young, other} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s removed: %v", p, err)
+		}
 	}
 }
