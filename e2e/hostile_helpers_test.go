@@ -362,61 +362,17 @@ func (tb *tab) setJob(certID, hash string) {
 	tb.eval(fmt.Sprintf(`H.setJob(%q, %q), "ok"`, certID, hash))
 }
 
-// dialogWatch records every Kyso dialog that shows while it runs, and how
-// many showed at once at most.
-type dialogWatch struct {
-	stop, done chan struct{}
-	mu         sync.Mutex
-	seen       map[string]string // window id → title
-	max        int
-}
-
-// watchDialogs polls X for Kyso windows until end is called.
-func (w *world) watchDialogs() *dialogWatch {
-	d := &dialogWatch{stop: make(chan struct{}), done: make(chan struct{}), seen: map[string]string{}}
-	go func() {
-		defer close(d.done)
-		for {
-			out, _ := xdo(w.display, "search", "--name", kysoTitle)
-			ids := strings.Fields(out)
-			d.mu.Lock()
-			d.max = max(d.max, len(ids))
-			for _, id := range ids {
-				if _, ok := d.seen[id]; !ok {
-					name, _ := xdo(w.display, "getwindowname", id)
-					d.seen[id] = name
-				}
-			}
-			d.mu.Unlock()
-			select {
-			case <-d.stop:
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	}()
-	return d
-}
-
-// end stops the watcher and returns the most dialogs seen at once and the
-// titles of all it saw.
-func (d *dialogWatch) end() (most int, titles []string) {
-	close(d.stop)
-	<-d.done
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for id, name := range d.seen {
-		titles = append(titles, id+" "+name)
-	}
-	return d.max, titles
+// watchDialogs records the Kyso windows that show until End.
+func (w *world) watchDialogs() *testenv.WindowWatch {
+	return testenv.WatchWindows(w.display, kysoTitle)
 }
 
 // assertNoDialog fails the test when any Kyso window shows during quiet:
 // the time a dialog would take to open if the agent had accepted.
-func (w *world) assertNoDialogFor(d *dialogWatch, quiet time.Duration) {
+func (w *world) assertNoDialogFor(d *testenv.WindowWatch, quiet time.Duration) {
 	w.t.Helper()
 	time.Sleep(quiet)
-	if most, titles := d.end(); most > 0 || len(titles) > 0 {
+	if most, titles := d.End(); most > 0 || len(titles) > 0 {
 		w.t.Errorf("a Kyso dialog appeared: %v", titles)
 	}
 }

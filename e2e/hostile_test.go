@@ -236,7 +236,7 @@ func TestHostileTwoTabs(t *testing.T) {
 			t.Fatalf("round %v: tab %d (%s) got %q after the PIN; want a signature", round, signer, round[signer], got.Code)
 		}
 		job.verify(t, got.Signature)
-		if most, titles := watch.end(); most > 1 {
+		if most, titles := watch.End(); most > 1 {
 			t.Errorf("round %v: %d Kyso dialogs open at once: %v", round, most, titles)
 		}
 		t.Logf("round %v: tab %d (%s) BUSY, tab %d (%s) signed", round, busy, round[busy], signer, round[signer])
@@ -300,7 +300,7 @@ func TestHostileFlood(t *testing.T) {
 		}
 		all = append(all, seq...)
 		time.Sleep(quiet) // a dialog opened by the last requests would show by now
-		most, titles := watch.end()
+		most, titles := watch.End()
 		t.Logf("%s: %d requests: %v; dialogs: %v", via, len(all), tally(all), titles)
 		if most > 1 {
 			t.Errorf("%s: %d Kyso dialogs open at once: %v", via, most, titles)
