@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -115,12 +116,11 @@ func parseRequest(raw []byte) (request, *failure) {
 	}
 	var env envelope
 	if f := decodeStrict(raw, &env, ""); f != nil {
-		// Try to recover the id for the answer (only when it is valid).
-		var loose struct {
-			ID json.RawMessage `json:"id"`
-		}
+		// Try to recover the id for the answer (only when it is valid),
+		// from the key spelled exactly "id", as the host and relay read it.
+		var loose map[string]json.RawMessage
 		if json.NewDecoder(bytes.NewReader(raw)).Decode(&loose) == nil {
-			if id, ok := parseID(loose.ID); ok {
+			if id, ok := parseID(loose["id"]); ok {
 				r.ID = id
 			}
 		}
@@ -176,7 +176,50 @@ func decodeStrict(raw []byte, v any, where string) *failure {
 	if _, err := dec.Token(); err != io.EOF {
 		return badRequest("data after the JSON object")
 	}
+	return exactKeys(raw, reflect.TypeOf(v), where)
+}
+
+// exactKeys refuses the keys encoding/json matches to a field only without
+// regard to case ("hashfunction" for "hashFunction", "ID" for "id"): an
+// unknown key, a typo included, is BAD_REQUEST (docs/protocol.md). It
+// looks at the objects decoded into structs, not inside json.RawMessage.
+// Called after a successful decode, so raw is valid JSON of the right shape.
+func exactKeys(raw []byte, t reflect.Type, where string) *failure {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil {
+		return nil // null: nothing decoded
+	}
+	for k, v := range members {
+		f, ok := fieldByName(t, k)
+		if !ok {
+			return badRequest("%sunknown field %q", where, k)
+		}
+		if fail := exactKeys(v, f.Type, where); fail != nil {
+			return fail
+		}
+	}
 	return nil
+}
+
+// fieldByName finds the field of struct t whose JSON name is exactly name.
+func fieldByName(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "" {
+			tag = f.Name
+		}
+		if tag == name && f.IsExported() && tag != "-" {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 // Params of the operations. Unknown fields are rejected (BAD_REQUEST).

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -183,13 +184,17 @@ func loadPolicy(p Paths) (*policy, error) {
 	if err := add(&userAllowed, &ignored, usr.AllowedOrigins, false, fromUser, p.User); err != nil {
 		return nil, err
 	}
-	for _, a := range appr.Approved {
+	for i, a := range appr.Approved {
 		pt, err := parsePattern(a.Origin, false)
 		if err == nil && pt.wildcard {
 			err = errors.New("an approval is an exact origin")
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s%s: %w", p.Approvals, lineOf(p.Approvals, a.Origin), err)
+			at := lineOf(p.Approvals, a.Origin)
+			if at == "" { // no "origin" (or null): the line of the entry
+				at = lineOfEntry(p.Approvals, i)
+			}
+			return nil, fmt.Errorf("%s%s: %w", p.Approvals, at, err)
 		}
 		userAllowed = append(userAllowed, entry{pt, fromApprovals})
 	}
@@ -260,7 +265,17 @@ func readJSONFile(path string, v any) error {
 	if _, e := fmt.Sscanf(err.Error(), "json: unknown field %q", &key); e == nil {
 		return fmt.Errorf("%s%s: unknown key %q", path, lineOfKeyIn(data, key), key)
 	}
-	return fmt.Errorf("%s: %w", path, err)
+	// The one decoder of its own in these files is time.Time's (approvals'
+	// "at"), which gives no offset either: find the first "at" it refuses.
+	at := findLine(data, func(key string, tok json.Token, isKey bool, _ int) bool {
+		if isKey || !strings.EqualFold(key, "at") {
+			return false
+		}
+		b, _ := json.Marshal(tok)
+		var t time.Time
+		return t.UnmarshalJSON(b) != nil
+	})
+	return fmt.Errorf("%s%s: %w", path, at, err)
 }
 
 func jsonKind(k string) string {
@@ -285,18 +300,15 @@ func line(data []byte, off int64) int {
 	return 1 + bytes.Count(data[:off], []byte("\n"))
 }
 
-// lineOf returns ":N" for the line where the JSON string s first appears
-// in the file at path, or "" when it cannot be found.
+// lineOf returns ":N" for the line where the JSON string value s first
+// appears in the file at path (however it is escaped there), or "" when it
+// cannot be found.
 func lineOf(path, s string) string {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return ""
 	}
-	q, _ := json.Marshal(s)
-	if i := bytes.Index(data, q); i >= 0 {
-		return fmt.Sprintf(":%d", line(data, int64(i)))
-	}
-	return ""
+	return findLine(data, func(_ string, tok json.Token, isKey bool, _ int) bool { return !isKey && tok == s })
 }
 
 func lineOfKey(path, key string) string {
@@ -308,11 +320,64 @@ func lineOfKey(path, key string) string {
 }
 
 func lineOfKeyIn(data []byte, key string) string {
-	q, _ := json.Marshal(key)
-	if i := bytes.Index(data, q); i >= 0 {
-		return fmt.Sprintf(":%d", line(data, int64(i)))
+	return findLine(data, func(_ string, tok json.Token, isKey bool, _ int) bool { return isKey && tok == key })
+}
+
+// lineOfEntry returns ":N" for the line where the i-th element of the
+// file's top-level list (approvals' "approved") begins, or "".
+func lineOfEntry(path string, i int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
 	}
-	return ""
+	n := -1
+	return findLine(data, func(_ string, _ json.Token, isKey bool, depth int) bool {
+		if depth == 2 && !isKey {
+			n++
+		}
+		return n == i
+	})
+}
+
+// findLine walks the JSON in data and returns ":N", the line of the first
+// token hit accepts, or "" when none does. key is the member a value belongs
+// to ("" in an array); isKey says the token is a member's name; depth is how
+// many objects and lists hold it. Searching the text instead misses what the
+// file writes with escapes ("\u002f").
+func findLine(data []byte, hit func(key string, tok json.Token, isKey bool, depth int) bool) string {
+	type level struct {
+		obj     bool
+		wantKey bool
+		key     string
+	}
+	var stack []level
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		key, isKey := "", false
+		if n := len(stack); n > 0 && stack[n-1].obj {
+			top := &stack[n-1]
+			if isKey = top.wantKey; isKey {
+				top.key, top.wantKey = tok.(string), false
+			} else {
+				key, top.wantKey = top.key, true
+			}
+		}
+		// A token never spans lines: the line where it ends is its line.
+		if hit(key, tok, isKey, len(stack)) {
+			return fmt.Sprintf(":%d", line(data, dec.InputOffset()))
+		}
+		if d, ok := tok.(json.Delim); ok {
+			stack = append(stack, level{obj: d == '{', wantKey: d == '{'})
+		}
+	}
 }
 
 // fileSig is what tells that a policy file changed: cheap to stat (at most

@@ -6,7 +6,6 @@
 package host
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/internal/frame"
+	"kyso.vn/kyso/internal/wire"
 )
 
 // Backend answers one protocol v1 request on behalf of origin. ctx ends when
@@ -162,7 +162,7 @@ func parseEnvelope(msg []byte) (origin string, req []byte, id, key string) {
 	if !utf8.Valid(msg) || json.Unmarshal(msg, &env) != nil {
 		return "", nil, "", "frame"
 	}
-	id, ok := requestID(env.Request)
+	id, ok := wire.RequestID(env.Request)
 	if !ok {
 		return "", nil, "", "request"
 	}
@@ -172,24 +172,4 @@ func parseEnvelope(msg []byte) (origin string, req []byte, id, key string) {
 		return "", nil, id, "envelope"
 	}
 	return *env.Origin, env.Request, id, ""
-}
-
-// requestID returns the id of a request that is a JSON object with a string
-// id of 1–64 characters. The host insists on it (the engine would answer id
-// "" otherwise) so that every request it relays can be matched to its answer.
-func requestID(req json.RawMessage) (string, bool) {
-	req = bytes.TrimSpace(req)
-	if len(req) == 0 || req[0] != '{' {
-		return "", false
-	}
-	var r struct {
-		ID *string `json:"id"`
-	}
-	if json.Unmarshal(req, &r) != nil || r.ID == nil {
-		return "", false
-	}
-	if n := utf8.RuneCountInString(*r.ID); n < 1 || n > 64 {
-		return "", false
-	}
-	return *r.ID, true
 }

@@ -30,7 +30,9 @@ func Read(r io.Reader, limit int) ([]byte, error) {
 		return nil, err
 	}
 	n := binary.LittleEndian.Uint32(hdr[:])
-	if n > uint32(limit) {
+	// Compared in int64: uint32(limit) would turn a negative limit into
+	// 4 GiB and one over 4 GiB into a small one.
+	if int64(n) > int64(limit) {
 		return nil, fmt.Errorf("%w (%d bytes)", ErrTooLarge, n)
 	}
 	buf := make([]byte, n)
