@@ -6,7 +6,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"kyso.vn/kyso/internal/wire"
 	"kyso.vn/kyso/prompt"
 )
 
@@ -178,16 +178,11 @@ func (a *Agent) track() bool {
 // Stop makes Run return (like cancelling its context).
 func (a *Agent) Stop() { a.cancel() }
 
-// requestID digs the id out of a request the agent refuses before the
-// engine sees it, so the page can match the answer; "" when it has none.
+// requestID is the page's id of a request the agent answers itself, ""
+// when it has none (wire.RequestID).
 func requestID(raw []byte) string {
-	var r struct {
-		ID string `json:"id"`
-	}
-	if json.Unmarshal(raw, &r) != nil || len(r.ID) > 64 {
-		return ""
-	}
-	return r.ID
+	id, _ := wire.RequestID(raw)
+	return id
 }
 
 // msg is the message of one of the agent's own errors, in a.o.Lang (key

@@ -5,8 +5,10 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 )
 
 // ErrorResponse is a protocol v1 failure:
@@ -25,4 +27,26 @@ func ErrorResponse(id, code, message string) []byte {
 		panic(fmt.Sprintf("wire: marshal error response: %v", err))
 	}
 	return b
+}
+
+// RequestID returns the id of a request that is a JSON object with a string
+// "id" of 1–64 characters, as the engine reads it: the key spelled exactly
+// "id" (encoding/json would match a struct field to "ID" or "Id" too).
+// Front-ends use it to answer, with the page's id, the requests they refuse
+// themselves; the host insists on it, so that every request it relays can
+// be matched to its answer.
+func RequestID(req []byte) (string, bool) {
+	req = bytes.TrimSpace(req)
+	if len(req) == 0 || req[0] != '{' {
+		return "", false
+	}
+	var r map[string]json.RawMessage
+	var id string
+	if json.Unmarshal(req, &r) != nil || len(r["id"]) == 0 || r["id"][0] != '"' || json.Unmarshal(r["id"], &id) != nil {
+		return "", false
+	}
+	if n := utf8.RuneCountInString(id); n < 1 || n > 64 {
+		return "", false
+	}
+	return id, true
 }

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -25,5 +26,26 @@ func TestErrorResponse(t *testing.T) {
 	// An unknown id is still sent, as "".
 	if got := string(ErrorResponse("", "INTERNAL", "x")); got != `{"id":"","ok":false,"error":{"code":"INTERNAL","message":"x"}}` {
 		t.Errorf("got %s", got)
+	}
+}
+
+func TestRequestID(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"id":"r1","op":"version"}`:               "r1",
+		` {"id":"ký-số"}`:                          "ký-số",
+		`{"id":"` + strings.Repeat("ế", 64) + `"}`: strings.Repeat("ế", 64), // 64 characters, 192 bytes
+		`{"id":"` + strings.Repeat("a", 65) + `"}`: "",
+		`{"ID":"r1"}`:                              "", // the engine reads "id" only
+		`{"Id":"r1","id":"r2"}`:                    "r2",
+		`{"id":""}`:                                "",
+		`{"id":7}`:                                 "",
+		`["id","r1"]`:                              "",
+		`{"id":"r1"`:                               "",
+		``:                                         "",
+	} {
+		got, ok := RequestID([]byte(in))
+		if got != want || ok != (want != "") {
+			t.Errorf("%q: %q %v, want %q", in, got, ok, want)
+		}
 	}
 }
