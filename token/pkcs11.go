@@ -586,18 +586,23 @@ func (p *PKCS11) openAt(l certLoc, id string) (Key, error) {
 	t := l.tok
 	defer t.mk.enter("C_OpenSession").leave()
 	c := t.mod.ctx
-	slots, err := c.GetSlotList(true)
-	if err != nil {
-		return nil, mapErr("C_GetSlotList", err, nil)
-	}
-	p.keeper.pruneModule(t.mod.path, slots)
-	if !slices.Contains(slots, t.slot) {
-		return nil, errMoved
-	}
-	// C_GetTokenInfo is slow on some modules (SoftHSM re-reads its token
-	// file: 0.14 ms, a fifth of an RSA signature); a live kept session
-	// answers the same question in a few µs.
-	if !p.keeper.alive(t.key, t.slot) {
+	// A live kept session (a login kept for pinCacheSeconds) proves that
+	// the token has not left its slot since that login: PKCS#11 closes all
+	// sessions of a removed token. The slot list, the token's serial and
+	// the certificate object need not be read again then, and reading a
+	// token object is slow on some modules (SoftHSM re-reads the object's
+	// file: 0.1 ms for C_GetTokenInfo or one attribute, a seventh of an
+	// RSA signature).
+	kept := l.f.obj != 0 && p.keeper.alive(t.key, t.slot)
+	if !kept {
+		slots, err := c.GetSlotList(true)
+		if err != nil {
+			return nil, mapErr("C_GetSlotList", err, nil)
+		}
+		p.keeper.pruneModule(t.mod.path, slots)
+		if !slices.Contains(slots, t.slot) {
+			return nil, errMoved
+		}
 		ti, err := c.GetTokenInfo(t.slot)
 		if err != nil {
 			return nil, mapErr("C_GetTokenInfo", err, nil)
@@ -611,7 +616,13 @@ func (p *PKCS11) openAt(l certLoc, id string) (Key, error) {
 	}
 	sess, err := c.OpenSession(t.slot, pkcs11.CKF_SERIAL_SESSION)
 	if err != nil {
+		if kept {
+			return nil, errMoved // look again the slow way
+		}
 		return nil, mapErr("C_OpenSession", err, p.goneFunc(t))
+	}
+	if kept {
+		return &p11Key{p: p, tok: t, cert: l.f.cert, id: l.f.ckaID, sess: sess}, nil
 	}
 	obj, err := p.certObject(c, sess, l.f, id)
 	if err != nil || obj == 0 {
