@@ -7,17 +7,12 @@ package agent
 // SoftHSM2 for a page over the WebSocket; then stopped with SIGTERM.
 
 import (
-	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,92 +25,23 @@ import (
 // "PIN" (DESIGN, rules that hold everywhere).
 const pinTitle = "^Kyso.*PIN"
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func TestE2EServeBinary(t *testing.T) {
 	testenv.NeedX11(t)
-	tk := testenv.Shared(t) // sets SOFTHSM2_CONF, inherited by kyso
-	bin := testenv.KysoBinary(t)
+	tk := testenv.Shared(t)
 	display := testenv.Display(t)
-
-	home, err := os.MkdirTemp("", "kyso-e2e-") // short: the socket lives here
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(home) })
-	port := freePort(t)
-	cfg := filepath.Join(home, "config.json")
-	if err := os.WriteFile(cfg, mustJSON(t, map[string]any{
+	a := testenv.StartAgent(t, testenv.AgentOptions{Display: display, Config: map[string]any{
 		"allowedOrigins": []string{portal},
 		"modules":        []string{tk.Module},
-		"port":           port,
-	}), 0o600); err != nil {
+	}})
+	c, _, err := a.Dial(portal)
+	if err != nil {
 		t.Fatal(err)
-	}
-	env := append(os.Environ(),
-		// C.UTF-8 is always installed; LANGUAGE asks for Vietnamese text.
-		"DISPLAY="+display, "NO_AT_BRIDGE=1", "LC_ALL=", "LC_MESSAGES=", "LANG=C.UTF-8", "LANGUAGE=vi",
-		"XDG_RUNTIME_DIR="+filepath.Join(home, "run"),
-		"XDG_CACHE_HOME="+filepath.Join(home, "cache"),
-		"XDG_CONFIG_HOME="+filepath.Join(home, "config"),
-	)
-	os.MkdirAll(filepath.Join(home, "run"), 0o700)
-	var stderr bytes.Buffer
-	cmd := exec.Command(bin, "serve", "--config", cfg)
-	cmd.Env = env
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("kyso serve stderr:\n%s", stderr.String())
-			if b, err := os.ReadFile(filepath.Join(home, "cache", "kyso", "kyso.log")); err == nil {
-				t.Logf("kyso.log:\n%s", b)
-			}
-		}
-	})
-
-	// Wait for it to serve (bounded, no timing asserted).
-	url := "ws://127.0.0.1:" + strconv.Itoa(port) + "/v1"
-	var c *websocket.Conn
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		h := make(map[string][]string)
-		h["Origin"] = []string{portal}
-		c, _, err = websocket.DefaultDialer.Dial(url, h)
-		if err == nil {
-			break
-		}
-		select {
-		case e := <-exited:
-			t.Fatalf("kyso serve exited: %v", e)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("kyso serve never answered on %s: %v", url, err)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	defer c.Close()
 
 	// A second agent for the same user refuses to start, clearly.
-	second := exec.Command(bin, "serve", "--config", cfg)
-	second.Env = env
+	second := exec.Command(testenv.KysoBinary(t), "serve", "--config", a.Config)
+	second.Env = a.Env
 	out, err := second.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 || !strings.Contains(string(out), "already running") {
 		t.Errorf("second kyso serve: %v, %s", err, out)
@@ -146,27 +72,19 @@ func TestE2EServeBinary(t *testing.T) {
 		verify(t, tk, testenv.CertEC, hash, sig, "ECDSA")
 	}
 
-	// Stopped like systemd/launchd stop it: exits 0, socket removed.
-	sock := filepath.Join(home, "run", "kyso", "agent.sock")
-	if _, err := os.Stat(sock); err != nil {
+	// Stopped like systemd/launchd stop it: exits 0, socket removed. (The
+	// harness checks at cleanup that the PIN is in no output or file.)
+	if _, err := os.Stat(a.Sock); err != nil {
 		t.Errorf("socket while running: %v", err)
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("kyso serve after SIGTERM: %v", err)
-		}
-	case <-ctx.Done():
-		t.Fatal("kyso serve did not stop on SIGTERM")
+	if err := a.Stop(); err != nil {
+		t.Errorf("kyso serve after SIGTERM: %v", err)
 	}
-	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+	if _, err := os.Stat(a.Sock); !os.IsNotExist(err) {
 		t.Errorf("socket after stop: %v", err)
 	}
-	if b, err := os.ReadFile(filepath.Join(home, "cache", "kyso", "kyso.log")); err != nil || bytes.Contains(b, []byte(`"`+testenv.PIN+`"`)) {
-		t.Errorf("log file: %v (must exist and never hold the PIN)", err)
+	if a.Log() == "" {
+		t.Error("no log file")
 	}
 }
 

@@ -70,9 +70,7 @@ func count(codes map[string]string) map[string]int {
 // no dialog at all; every request is answered; another allowed origin still
 // signs; the agent returns to its baseline.
 func TestDialogFlood(t *testing.T) {
-	display := testenv.Display(t)
-	a := startAgent(t, display, nil)
-	base := stats(t, a)
+	a, display, base := attack(t, nil)
 	var conns []*websocket.Conn
 	for i := 0; i < 4; i++ {
 		c, _, err := a.Dial(portal)
@@ -113,17 +111,13 @@ func TestDialogFlood(t *testing.T) {
 	for _, c := range conns {
 		c.Close()
 	}
-	settled(t, a, base)
-	signOK(t, a, display, other)
-	settled(t, a, base)
+	recovered(t, a, display, base, other)
 }
 
 // Two pages (two origins, two connections) sign at the same moment: one
 // gets the PIN dialog, the other BUSY at once; the first signs.
 func TestDialogTwoPagesAtOnce(t *testing.T) {
-	display := testenv.Display(t)
-	a := startAgent(t, display, nil)
-	base := stats(t, a)
+	a, display, base := attack(t, nil)
 	c1, _, err := a.Dial(portal)
 	if err != nil {
 		t.Fatal(err)

@@ -247,3 +247,22 @@ func signOK(t testing.TB, a *testenv.Agent, display, origin string) {
 		t.Fatalf("signature after the attack does not verify: %v", err)
 	}
 }
+
+// attack starts an agent to attack, on a display of its own for its
+// dialogs, and takes its baseline (goroutines, memory) before the attack.
+func attack(t *testing.T, cfg map[string]any) (*testenv.Agent, string, Stats) {
+	t.Helper()
+	display := testenv.Display(t)
+	a := startAgent(t, display, cfg)
+	return a, display, stats(t, a)
+}
+
+// recovered checks what must hold after every attack: the agent is back to
+// its baseline, still signs for origin (the real PIN dialog, verified), and
+// is back to its baseline after that too.
+func recovered(t *testing.T, a *testenv.Agent, display string, base Stats, origin string) {
+	t.Helper()
+	settled(t, a, base)
+	signOK(t, a, display, origin)
+	settled(t, a, base)
+}

@@ -11,6 +11,7 @@ package security
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,41 +42,47 @@ func asNobody(t *testing.T, code string, args ...string) string {
 }
 
 func TestOtherUserLocalSocket(t *testing.T) {
-	display := testenv.Display(t)
-	a := startAgent(t, display, nil)
-	base := stats(t, a)
-	// The socket's directory is the user's 0700 runtime dir; even with it
-	// opened up, the agent checks the peer's uid (agent tests).
-	out := asNobody(t, `import socket,struct,sys
+	a, display, base := attack(t, nil)
+	client := `import socket,struct,sys
 s=socket.socket(socket.AF_UNIX)
 try:
     s.connect(sys.argv[1])
 except OSError as e:
     print("refused:", e.strerror); sys.exit(0)
-m=b'{"origin":"`+portal+`","request":{"id":"n","op":"version"}}'
+m=b'{"origin":"` + portal + `","request":{"id":"n","op":"version"}}'
 try:
     s.sendall(struct.pack("<I",len(m))+m)
     s.settimeout(20)
     print("answer:", s.recv(100))
 except OSError as e:
-    print("answer: b''")`, a.Sock)
-	if !strings.HasPrefix(out, "refused:") && out != "answer: b''" {
+    print("answer: b''")`
+	// The socket sits in the user's 0700 runtime dir, mode 0600.
+	if out := asNobody(t, client, a.Sock); !strings.HasPrefix(out, "refused:") {
 		t.Fatalf("another user reached the local socket: %s", out)
+	}
+	// Opened up on purpose (a careless admin, a shared runtime dir), the
+	// agent's peer credential check still closes the connection unanswered.
+	for d := filepath.Dir(a.Sock); d != filepath.Dir(a.Home); d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+	os.Chmod(a.Sock, 0o666)
+	if out := asNobody(t, client, a.Sock); out != "answer: b''" {
+		t.Fatalf("another user, socket mode 0666: %s (want the connection closed unanswered)", out)
+	}
+	if !strings.Contains(a.Log(), "another user") {
+		t.Errorf("the refusal is not logged:\n%s", a.Log())
 	}
 	if testenv.HasWindow(t, display, "^Kyso") {
 		t.Fatal("a dialog opened")
 	}
-	signOK(t, a, display, portal)
-	settled(t, a, base)
+	recovered(t, a, display, base, portal)
 }
 
 // The WebSocket port is open to every local user; the agent asks the
 // kernel who owns the connecting socket and refuses other users before the
 // upgrade, whatever Origin they claim.
 func TestOtherUserWebSocket(t *testing.T) {
-	display := testenv.Display(t)
-	a := startAgent(t, display, nil)
-	base := stats(t, a)
+	a, display, base := attack(t, nil)
 	out := asNobody(t, `import socket,sys
 s=socket.create_connection(("127.0.0.1",int(sys.argv[1])))
 s.sendall(("GET /v1 HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nOrigin: `+portal+`\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" % sys.argv[1]).encode())
@@ -90,6 +97,5 @@ print(s.recv(200).split(b"\r\n")[0].decode())`, strconv.Itoa(a.Port))
 	if testenv.HasWindow(t, display, "^Kyso") {
 		t.Fatal("a dialog opened")
 	}
-	signOK(t, a, display, portal)
-	settled(t, a, base)
+	recovered(t, a, display, base, portal)
 }

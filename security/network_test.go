@@ -33,9 +33,7 @@ import (
 // DNS rebinding: any Host header but the three loopback spellings with the
 // agent's port is refused with 421 before the upgrade, and no dialog opens.
 func TestNetDNSRebinding(t *testing.T) {
-	display := testenv.Display(t)
-	a := startAgent(t, display, nil)
-	base := stats(t, a)
+	a, display, base := attack(t, nil)
 	p := strconv.Itoa(a.Port)
 	for _, host := range []string{"127.0.0.1:" + p, "localhost:" + p, "[::1]:" + p} {
 		if got := netHandshake(t, a, host, portal); got != http.StatusSwitchingProtocols {
@@ -66,18 +64,14 @@ func TestNetDNSRebinding(t *testing.T) {
 		}
 	}
 	netNoDialog(t, display)
-	settled(t, a, base)
-	signOK(t, a, display, portal)
-	settled(t, a, base)
+	recovered(t, a, display, base, portal)
 }
 
 // Origins a browser page cannot be trusted with, or that a browser never
 // sends, are refused with 403 before the upgrade, and no dialog opens.
 // With userApproval off, a not-listed origin is refused too (DESIGN).
 func TestNetOrigins(t *testing.T) {
-	display := testenv.Display(t)
-	a := startAgent(t, display, map[string]any{"userApproval": false})
-	base := stats(t, a)
+	a, display, base := attack(t, map[string]any{"userApproval": false})
 	host := netHost(a)
 	if got := netHandshake(t, a, host, portal); got != http.StatusSwitchingProtocols {
 		t.Fatalf("%s: HTTP %d, want 101", portal, got)
@@ -127,9 +121,7 @@ func TestNetOrigins(t *testing.T) {
 		t.Errorf("two Origin headers: %q, want 403", line)
 	}
 	netNoDialog(t, display)
-	settled(t, a, base)
-	signOK(t, a, display, portal)
-	settled(t, a, base)
+	recovered(t, a, display, base, portal)
 }
 
 // With userApproval on, a not-listed https origin may connect (the person
@@ -171,9 +163,7 @@ func TestNetLookalikeNeedsItsOwnApproval(t *testing.T) {
 	}
 	testenv.WaitNoWindow(t, display, "^Kyso")
 	c.Close()
-	settled(t, a, base)
-	signOK(t, a, display, portal)
-	settled(t, a, base)
+	recovered(t, a, display, base, portal)
 }
 
 // 1,000 connections at once from one origin: the per-origin cap takes
@@ -181,9 +171,7 @@ func TestNetLookalikeNeedsItsOwnApproval(t *testing.T) {
 // (429), the total stays under the overall cap, and a page of another
 // allowed origin is still served meanwhile.
 func TestNetThousandConnectionsOneOrigin(t *testing.T) {
-	display := testenv.Display(t)
-	a := startAgent(t, display, nil)
-	base := stats(t, a)
+	a, display, base := attack(t, nil)
 	conns, statuses := netFlood(t, a, 1000, func(int) string { return portal })
 	defer closeAll(conns)
 	if len(conns) == 0 || len(conns) > agent.DefaultMaxConnsPerOrigin {
@@ -207,17 +195,13 @@ func TestNetThousandConnectionsOneOrigin(t *testing.T) {
 	}
 	netNoDialog(t, display)
 	closeAll(conns)
-	settled(t, a, base)
-	signOK(t, a, display, portal)
-	settled(t, a, base)
+	recovered(t, a, display, base, portal)
 }
 
 // The overall cap: many origins together get at most DefaultMaxConns
 // connections (503 beyond); once some close, pages are served again.
 func TestNetOverallCap(t *testing.T) {
-	display := testenv.Display(t)
-	a := startAgent(t, display, map[string]any{"allowedOrigins": []string{portal, other, "https://*.load.gov.vn"}})
-	base := stats(t, a)
+	a, display, base := attack(t, map[string]any{"allowedOrigins": []string{portal, other, "https://*.load.gov.vn"}})
 	const origins, per = 40, 28 // 1120 attempts, each origin under its own cap
 	conns, statuses := netFlood(t, a, origins*per, func(i int) string {
 		return "https://o" + strconv.Itoa(i%origins) + ".load.gov.vn"
@@ -246,9 +230,7 @@ func TestNetOverallCap(t *testing.T) {
 	}
 	netVersion(t, a, other)
 	closeAll(conns)
-	settled(t, a, base)
-	signOK(t, a, display, portal)
-	settled(t, a, base)
+	recovered(t, a, display, base, portal)
 }
 
 // 100 slowloris clients: 50 stop in the middle of the HTTP upgrade
@@ -330,9 +312,7 @@ func TestNetSlowloris(t *testing.T) {
 		}
 	}
 	netNoDialog(t, display)
-	settled(t, a, base)
-	signOK(t, a, display, portal)
-	settled(t, a, base)
+	recovered(t, a, display, base, portal)
 }
 
 // 10,000 malformed or oversized messages over the WebSocket and the local
@@ -340,9 +320,7 @@ func TestNetSlowloris(t *testing.T) {
 // the WebSocket, BAD_REQUEST then closed on the local socket, as DESIGN
 // and docs/agent.md say), no dialog opens, and the agent goes on serving.
 func TestNetMalformedMessages(t *testing.T) {
-	display := testenv.Display(t)
-	a := startAgent(t, display, nil)
-	base := stats(t, a)
+	a, display, base := attack(t, nil)
 	msgs := netMalformed(t, 10000)
 
 	// Over the WebSocket, from 8 pages at once, each waiting for its answer
@@ -479,9 +457,7 @@ func TestNetMalformedMessages(t *testing.T) {
 	if strings.Contains(a.Output(), "panic") {
 		t.Fatalf("the agent panicked:\n%s", a.Output())
 	}
-	settled(t, a, base)
-	signOK(t, a, display, portal)
-	settled(t, a, base)
+	recovered(t, a, display, base, portal)
 }
 
 // netFlood opens n WebSocket connections at once (64 dialing at a time),
