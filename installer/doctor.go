@@ -3,7 +3,6 @@ package installer
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,11 +10,18 @@ import (
 	"strings"
 
 	"kyso.vn/kyso/manifests"
+	"kyso.vn/kyso/prompt"
 	"kyso.vn/kyso/token"
 )
 
 // Text is a message in Vietnamese and English.
 type Text struct{ VI, EN string }
+
+// text is the doctor's message "cli.doctor.<key>" of the one table in
+// prompt/messages.go, in both languages: the command picks one (Text.In).
+func text(key string, args ...any) Text {
+	return Text{VI: prompt.T("vi", "cli.doctor."+key, args...), EN: prompt.T("en", "cli.doctor."+key, args...)}
+}
 
 // In picks the language.
 func (t Text) In(vi bool) string {
@@ -159,7 +165,7 @@ func CheckManifests(env Env) []Finding {
 		out = append(out, bad...)
 		if len(good) > 0 {
 			out = append(out, Finding{Check: id, Level: LevelOK,
-				Problem: Text{VI: name + ": đã đăng ký (" + good[0] + ")", EN: name + ": registered (" + good[0] + ")"}})
+				Problem: text("manifestOK", name, good[0])})
 			continue
 		}
 		if len(bad) > 0 {
@@ -171,11 +177,8 @@ func CheckManifests(env Env) []Finding {
 		}
 		_ = smiss
 		out = append(out, Finding{Check: id, Level: LevelFault,
-			Problem: Text{
-				VI: fmt.Sprintf("%s: chưa có tệp khai báo native messaging %s (không thấy ở %s); tiện ích Kyso không gọi được Kyso.", name, manifests.HostName(), where),
-				EN: fmt.Sprintf("%s: no native-messaging manifest for %s (looked in %s); the Kyso extension cannot reach Kyso.", name, manifests.HostName(), where)},
-			Fix: Text{VI: "Chạy: kyso install (hoặc với quyền quản trị: kyso install --system)",
-				EN: "Run: kyso install (or, as administrator: kyso install --system)"}})
+			Problem: text("manifestMissing", name, manifests.HostName(), where),
+			Fix:     text("manifestMissingFix")})
 	}
 	return out
 }
@@ -188,51 +191,50 @@ func checkManifest(o Options, browser, path, bin string) (Finding, bool) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return Finding{}, false
 	}
-	reinstall := Text{VI: "Chạy lại: kyso install (hoặc kyso install --system nếu tệp nằm trong thư mục hệ thống)",
-		EN: "Run again: kyso install (or kyso install --system when the file is in a system folder)"}
-	fault := func(vi, en string) (Finding, bool) {
+	// A fault is "browser: file: what is wrong", with the same fix.
+	fault := func(key string, args ...any) (Finding, bool) {
+		what := text(key, args...)
+		prefix := name + ": " + path + ": "
 		return Finding{Check: id, Level: LevelFault,
-			Problem: Text{VI: name + ": " + path + ": " + vi, EN: name + ": " + path + ": " + en}, Fix: reinstall}, true
+			Problem: Text{VI: prefix + what.VI, EN: prefix + what.EN}, Fix: text("manifestReinstall")}, true
 	}
 	if err != nil {
-		return fault("không đọc được: "+err.Error(), "cannot be read: "+err.Error())
+		return fault("manifestUnreadable", err.Error())
 	}
 	var m manifests.Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return fault("không phải JSON hợp lệ: "+err.Error(), "is not valid JSON: "+err.Error())
+		return fault("manifestNotJSON", err.Error())
 	}
 	if m.Name != manifests.HostName() || m.Type != "stdio" {
-		return fault("sai tên máy chủ hoặc kiểu", "wrong host name or type")
+		return fault("manifestWrongName")
 	}
 	if browser == Firefox {
 		if !slices.Contains(m.AllowedExtensions, manifests.FirefoxID()) {
-			return fault("không cho phép tiện ích "+manifests.FirefoxID(), "does not allow the extension "+manifests.FirefoxID())
+			return fault("manifestNotAllowed", manifests.FirefoxID())
 		}
 	} else {
 		for _, want := range manifests.ChromiumOrigins() {
 			if !slices.Contains(m.AllowedOrigins, want) {
-				return fault("không cho phép tiện ích "+want, "does not allow the extension "+want)
+				return fault("manifestNotAllowed", want)
 			}
 		}
 	}
 	prog := m.Path
 	if !filepath.IsAbs(prog) {
 		if !relativeHostPathOK {
-			return fault("đường dẫn chương trình không tuyệt đối: "+m.Path, "the program path is not absolute: "+m.Path)
+			return fault("manifestRelative", m.Path)
 		}
 		// Windows browsers resolve it against the manifest's folder.
 		prog = filepath.Join(filepath.Dir(path), prog)
 	}
 	st, err := os.Stat(o.Real(prog))
 	if err != nil || st.IsDir() || !executable(st) {
-		return fault("trỏ tới chương trình không tồn tại: "+m.Path, "points at a program that does not exist: "+m.Path)
+		return fault("manifestNoProgram", m.Path)
 	}
 	if bin != "" && !samePath(o.Real(prog), bin) {
 		return Finding{Check: id, Level: LevelNote,
-			Problem: Text{VI: name + ": " + path + " trỏ tới " + m.Path + ", không phải chương trình đang chạy (" + bin + ")",
-				EN: name + ": " + path + " points at " + m.Path + ", not at this program (" + bin + ")"},
-			Fix: Text{VI: "Nếu muốn dùng chương trình này, chạy: " + bin + " install",
-				EN: "To use this program instead, run: " + bin + " install"}}, true
+			Problem: text("manifestOther", name, path, m.Path, bin),
+			Fix:     text("manifestOtherFix", bin)}, true
 	}
 	return Finding{Check: id, Level: LevelOK}, true
 }
@@ -253,12 +255,12 @@ func CheckAutostart(env Env) []Finding {
 	for _, o := range []Options{env.User, env.System, pkg} {
 		if autostartPresent(o) {
 			return []Finding{{Check: "autostart", Level: LevelOK,
-				Problem: Text{VI: "Tự khởi động khi đăng nhập: đã bật", EN: "Start at login: enabled"}}}
+				Problem: text("autostartOK")}}
 		}
 	}
 	return []Finding{{Check: "autostart", Level: LevelFault,
-		Problem: Text{VI: "Kyso chưa được đặt tự khởi động khi đăng nhập", EN: "Kyso is not set to start at login"},
-		Fix:     Text{VI: "Chạy: kyso install", EN: "Run: kyso install"}}}
+		Problem: text("autostartMissing"),
+		Fix:     text("autostartFix")}}
 }
 
 func autostartPresent(o Options) bool {
@@ -293,13 +295,11 @@ func CheckSettings(env Env) []Finding {
 	}
 	if err := env.Settings(); err != nil {
 		return []Finding{{Check: "settings", Level: LevelFault,
-			Problem: Text{VI: "Tệp chính sách/cấu hình lỗi, Kyso từ chối mọi trang cho tới khi sửa: " + err.Error(),
-				EN: "A policy/config file is invalid; Kyso denies every page until it is fixed: " + err.Error()},
-			Fix: Text{VI: "Sửa tệp và dòng nêu trên (JSON hợp lệ, khóa đúng tên), hoặc xóa tệp cấu hình của bạn",
-				EN: "Correct the file and line named above (valid JSON, known keys), or remove your config file"}}}
+			Problem: text("settingsBad", err.Error()),
+			Fix:     text("settingsBadFix")}}
 	}
 	return []Finding{{Check: "settings", Level: LevelOK,
-		Problem: Text{VI: "Chính sách và cấu hình: hợp lệ", EN: "Policy and config: valid"}}}
+		Problem: text("settingsOK")}}
 }
 
 // CheckModules: at least one PKCS#11 module loads, and a token is present.
@@ -313,36 +313,33 @@ func CheckModules(env Env) []Finding {
 		if m.Loaded {
 			loaded++
 			out = append(out, Finding{Check: "module", Level: LevelOK,
-				Problem: Text{VI: "Mô-đun PKCS#11 (" + m.Source + "): " + m.Path, EN: "PKCS#11 module (" + m.Source + "): " + m.Path}})
+				Problem: text("moduleOK", m.Source, m.Path)})
 			continue
 		}
 		out = append(out, Finding{Check: "module", Level: LevelNote,
-			Problem: Text{VI: "Mô-đun PKCS#11 không nạp được: " + errString(m.Err), EN: "PKCS#11 module did not load: " + errString(m.Err)}})
+			Problem: text("moduleFailed", errString(m.Err))})
 	}
 	if loaded == 0 {
 		return append(out, Finding{Check: "module", Level: LevelFault,
-			Problem: Text{VI: "Không tìm thấy mô-đun PKCS#11 nào (trình điều khiển token)", EN: "No PKCS#11 module (token driver) found"},
-			Fix: Text{VI: "Cài trình điều khiển của nhà cung cấp token, hoặc thêm đường dẫn tệp .so/.dll/.dylib vào \"modules\" trong config.json",
-				EN: "Install your token vendor's driver, or add the path of its .so/.dll/.dylib under \"modules\" in config.json"}})
+			Problem: text("noModule"),
+			Fix:     text("noModuleFix")})
 	}
 	if env.Tokens == nil {
 		return out
 	}
 	toks, err := env.Tokens()
 	if err != nil || len(toks) == 0 {
-		why := "không có token"
-		whyEN := "none present"
+		problem := text("noToken")
 		if err != nil {
-			why, whyEN = err.Error(), err.Error()
+			problem = text("noTokenErr", err.Error())
 		}
 		return append(out, Finding{Check: "token", Level: LevelFault,
-			Problem: Text{VI: "Không thấy token nào (" + why + ")", EN: "No token seen (" + whyEN + ")"},
-			Fix:     Text{VI: "Cắm token USB vào máy rồi chạy lại kyso doctor", EN: "Plug in your USB token and run kyso doctor again"}})
+			Problem: problem,
+			Fix:     text("noTokenFix")})
 	}
 	for _, t := range toks {
 		out = append(out, Finding{Check: "token", Level: LevelOK,
-			Problem: Text{VI: fmt.Sprintf("Token: %s (%s %s, số sê-ri %s)", t.Label, t.Manufacturer, t.Model, t.SerialNumber),
-				EN: fmt.Sprintf("Token: %s (%s %s, serial %s)", t.Label, t.Manufacturer, t.Model, t.SerialNumber)}})
+			Problem: text("tokenOK", t.Label, t.Manufacturer, t.Model, t.SerialNumber)})
 	}
 	return out
 }
@@ -367,24 +364,21 @@ func CheckAgent(env Env) []Finding {
 	switch {
 	case state == PortOther:
 		return []Finding{{Check: "port", Level: LevelFault,
-			Problem: Text{VI: fmt.Sprintf("Cổng %d đang bị một chương trình khác chiếm; trang web không kết nối được Kyso qua WebSocket", env.Port),
-				EN: fmt.Sprintf("Port %d is taken by another program; pages cannot reach Kyso over WebSocket", env.Port)},
-			Fix: Text{VI: "Tìm và dừng chương trình đó: " + portHint(env.Port), EN: "Find and stop that program: " + portHint(env.Port)}}}
+			Problem: text("portTaken", env.Port),
+			Fix:     text("portTakenFix", portHint(env.Port))}}
 	case running || state == PortKyso:
 		return []Finding{{Check: "agent", Level: LevelOK,
-			Problem: Text{VI: fmt.Sprintf("Tác tử Kyso đang chạy (cổng %d)", env.Port), EN: fmt.Sprintf("The Kyso agent is running (port %d)", env.Port)}}}
+			Problem: text("agentOK", env.Port)}}
 	}
 	return []Finding{{Check: "agent", Level: LevelFault,
-		Problem: Text{VI: "Tác tử Kyso không chạy (trang web chỉ dùng được Kyso qua tiện ích)", EN: "The Kyso agent is not running (pages can use Kyso only through the extension)"},
-		Fix:     Text{VI: "Khởi động: " + startHint(), EN: "Start it: " + startHint()}}}
+		Problem: text("agentDown"),
+		Fix:     text("agentDownFix", startHint())}}
 }
 
 // CheckLocalNetworkAccess is a note, never a fault: Chrome and Edge ask the
 // user once per site before a public page may reach 127.0.0.1.
 func CheckLocalNetworkAccess(Env) []Finding {
 	return []Finding{{Check: "local-network-access", Level: LevelNote,
-		Problem: Text{VI: "Chrome/Edge hỏi người dùng một lần cho mỗi trang trước khi trang được kết nối tới 127.0.0.1 (quyền \"truy cập mạng cục bộ\"); tiện ích Kyso không cần quyền này",
-			EN: "Chrome/Edge ask once per site before a public page may reach 127.0.0.1 (\"local network access\"); the Kyso extension path does not need it"},
-		Fix: Text{VI: "Quản trị viên có thể cho phép trước bằng chính sách LocalNetworkAccessAllowedForUrls (xem docs/admin.md)",
-			EN: "Administrators can pre-allow sites with the LocalNetworkAccessAllowedForUrls policy (see docs/admin.md)"}}}
+		Problem: text("lna"),
+		Fix:     text("lnaFix")}}
 }

@@ -1,6 +1,9 @@
 package prompt
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -79,5 +82,43 @@ func TestT(t *testing.T) {
 	}
 	if got := T("vi", "no.such.key"); got != "no.such.key" {
 		t.Errorf("missing key = %q", got)
+	}
+}
+
+// The command line's texts are looked up by key from cmd/kyso (say,
+// sayBoth) and installer/doctor.go (text, fault): T would print a missing
+// key as itself, so every key those calls name must be in the table, and
+// every "cli." key in the table must still be used.
+func TestCLIKeys(t *testing.T) {
+	used := map[string]bool{}
+	scan := func(glob, prefix string, call *regexp.Regexp) {
+		files, err := filepath.Glob(glob)
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no source in %s: %v", glob, err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range call.FindAllStringSubmatch(string(b), -1) {
+				key := prefix + m[1]
+				used[key] = true
+				for _, lang := range []string{"vi", "en"} {
+					if _, ok := messages[lang][key]; !ok {
+						t.Errorf("%s: %q is not in the %s table", f, key, lang)
+					}
+				}
+			}
+		}
+	}
+	scan("../cmd/kyso/*.go", "cli.", regexp.MustCompile(`\bsay(?:Both)?\("([A-Za-z.]+)"`))
+	// status.go names some keys in a table or through yesNo.
+	scan("../cmd/kyso/*.go", "cli.", regexp.MustCompile(`"(status\.[A-Za-z]+)"`))
+	scan("../installer/*.go", "cli.doctor.", regexp.MustCompile(`\b(?:text|fault)\("([A-Za-z]+)"`))
+	for key := range messages["vi"] {
+		if strings.HasPrefix(key, "cli.") && !used[key] {
+			t.Errorf("%s is in the table but no command uses it", key)
+		}
 	}
 }

@@ -137,7 +137,6 @@ func runDoctor(args []string) error {
 	}
 	env, _, _, _ := doctorSetup(o, configFile)
 	defer doctorJournal().Close()
-	vi := localeIsVietnamese()
 	// Modules skipped for crashing get a finding of their own below, in
 	// the user's language, instead of CheckModules' generic note.
 	modules := env.Modules
@@ -154,11 +153,11 @@ func runDoctor(args []string) error {
 	findings, ok := installer.Diagnose(env)
 	findings, crashOK := withCrashFindings(findings, doctorJournal().Records())
 	ok = ok && crashOK
-	printFindings(os.Stdout, findings, vi)
+	printFindings(os.Stdout, findings, inVietnamese())
 	if !ok {
-		return &exitError{code: 1, msg: pick(vi, "có vấn đề cần sửa (xem ở trên)", "something needs fixing (see above)")}
+		return &exitError{code: 1, msg: say("doctor.failed")}
 	}
-	fmt.Println(pick(vi, "Mọi thứ đều ổn.", "Everything looks fine."))
+	fmt.Println(say("doctor.ok"))
 	return nil
 }
 

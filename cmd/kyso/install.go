@@ -79,7 +79,6 @@ func runInstall(name string, args []string) error {
 	if err != nil {
 		return err
 	}
-	vi := localeIsVietnamese()
 	var rec installer.Record
 	var warns []error
 	if name == "install" {
@@ -87,13 +86,13 @@ func runInstall(name string, args []string) error {
 	} else {
 		rec, warns, err = installer.Uninstall(o)
 		if errors.Is(err, installer.ErrNotInstalled) {
-			fmt.Println(pick(vi, "Kyso chưa được cài cho phạm vi này; không có gì để gỡ.", "Kyso is not installed for this scope; nothing to remove."))
+			fmt.Println(say("uninstall.notInstalled"))
 			return nil
 		}
 	}
 	if err != nil {
 		if errors.Is(err, os.ErrPermission) && o.System {
-			return fmt.Errorf("%w\n%s", err, pick(vi, "Cài cho mọi người dùng cần quyền root/quản trị viên.", "Installing for all users needs root/administrator rights."))
+			return fmt.Errorf("%w\n%s", err, say("install.needRoot"))
 		}
 		return err
 	}
@@ -101,13 +100,12 @@ func runInstall(name string, args []string) error {
 		fmt.Println("  " + describeItem(it))
 	}
 	for _, w := range warns {
-		fmt.Fprintln(os.Stderr, pick(vi, "cảnh báo: ", "warning: ")+w.Error())
+		fmt.Fprintln(os.Stderr, say("install.warning", w.Error()))
 	}
 	if name == "install" {
-		fmt.Println(pick(vi, "Đã cài Kyso. Kiểm tra bằng: kyso doctor", "Kyso is installed. Check it with: kyso doctor"))
+		fmt.Println(say("install.done"))
 	} else {
-		fmt.Println(pick(vi, "Đã gỡ Kyso (cấu hình và các trang bạn đã cho phép vẫn được giữ).",
-			"Kyso is removed (your config and approved sites are kept)."))
+		fmt.Println(say("uninstall.done"))
 	}
 	return nil
 }
@@ -124,13 +122,6 @@ func describeItem(it installer.Item) string {
 		return it.Path + " -> " + it.Target
 	}
 	return it.Path
-}
-
-func pick(vi bool, viText, enText string) string {
-	if vi {
-		return viText
-	}
-	return enText
 }
 
 // execRunner runs the service manager for real, with a time limit so a hung
