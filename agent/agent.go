@@ -74,6 +74,7 @@ type Agent struct {
 	wsConns    atomic.Int64 // WebSocket handshakes and connections being served
 	localConns atomic.Int64
 	tcpConns   atomic.Int64 // accepted TCP connections, upgraded or not
+	otherConns atomic.Int64 // of them, those another local user holds (not in tcpConns)
 	perOrigin  *originCounter
 	logs       *logLimiter
 }

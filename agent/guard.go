@@ -3,6 +3,7 @@ package agent
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -112,6 +113,16 @@ func (l *logLimiter) forget(now time.Time) {
 // still in their handshake or being refused.
 func (a *Agent) maxTCPConns() int64 { return 2 * int64(a.o.MaxConns) }
 
+// Another local user (on a shared machine) holding thousands of half-sent
+// requests must not take every place under maxTCPConns and shut the
+// person's own pages out. Reading the socket table costs too much to do for
+// every connection of a flood, so once over half of maxTCPConns is taken,
+// each new connection's owner is looked up (where the OS tells who owns a
+// peer) and another user's is counted apart, in at most maxOtherUserConns
+// places (let through to get their 403), and closed beyond. Other users
+// hold at most half the places, then; this user keeps the rest.
+const maxOtherUserConns = 16
+
 // limitTCP wraps a WebSocket listener so that a connection over
 // maxTCPConns is closed as soon as it is accepted.
 func (a *Agent) limitTCP(ln net.Listener) net.Listener { return &tcpLimit{Listener: ln, a: a} }
@@ -127,7 +138,8 @@ func (l *tcpLimit) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if n := l.a.tcpConns.Add(1); n > l.a.maxTCPConns() {
+		n := l.a.tcpConns.Add(1)
+		if n > l.a.maxTCPConns() {
 			l.a.tcpConns.Add(-1)
 			c.Close()
 			if ok, dropped := l.a.logs.allow("tcp cap"); ok {
@@ -135,20 +147,74 @@ func (l *tcpLimit) Accept() (net.Conn, error) {
 			}
 			continue
 		}
-		return &countedConn{Conn: c, a: l.a}, nil
+		// Over half the places taken: look the owner up at once.
+		lookup := n > l.a.maxTCPConns()/2
+		return &countedConn{Conn: c, a: l.a, pool: &l.a.tcpConns, lookup: lookup}, nil
 	}
 }
 
-// countedConn gives its place back once, when closed (by net/http, or by
-// the WebSocket after the upgrade: the hijacked connection is this one).
+// countedConn holds a place in a count (tcpConns, or otherConns once its
+// peer is known to be another user) and gives it back once, when closed (by
+// net/http, or by the WebSocket after the upgrade: the hijacked connection
+// is this one). Its owner is looked up at the handshake, or with lookup at
+// its first Read, which net/http makes in the connection's own goroutine at
+// once, before any byte came: the accept loop stays cheap and a silent
+// client is known too.
 type countedConn struct {
 	net.Conn
-	a    *Agent
-	once sync.Once
+	a      *Agent
+	lookup bool // look the owner up at the first Read
+	check  sync.Once
+	peer   error // after check: nil when the peer is this user (or unknown)
+
+	mu   sync.Mutex
+	pool *atomic.Int64 // the count holding this connection's place; nil once given back
+}
+
+func (c *countedConn) Read(p []byte) (int, error) {
+	if c.lookup {
+		c.check.Do(c.checkPeer)
+	}
+	return c.Conn.Read(p)
+}
+
+// peerErr is the verdict of the owner check (made now if no Read made it).
+func (c *countedConn) peerErr() error {
+	c.check.Do(c.checkPeer)
+	return c.peer
+}
+
+// checkPeer moves another user's connection out of tcpConns into
+// otherConns, or closes it when that is full.
+func (c *countedConn) checkPeer() {
+	c.peer = connPeerIsUs(c.Conn.LocalAddr(), c.Conn.RemoteAddr())
+	if c.peer == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pool == nil {
+		return // closed already
+	}
+	c.pool.Add(-1)
+	c.pool = &c.a.otherConns
+	if n := c.pool.Add(1); n > maxOtherUserConns {
+		c.pool.Add(-1)
+		c.pool = nil
+		c.Conn.Close() // the Read that follows fails
+		if ok, dropped := c.a.logs.allow("other user cap"); ok {
+			c.a.o.Log.Warn().Err(c.peer).Int("alsoRefusedSinceLastLine", dropped).Msg("refused: connections from other users")
+		}
+	}
 }
 
 func (c *countedConn) Close() error {
-	c.once.Do(func() { c.a.tcpConns.Add(-1) })
+	c.mu.Lock()
+	if c.pool != nil {
+		c.pool.Add(-1)
+		c.pool = nil
+	}
+	c.mu.Unlock()
 	return c.Conn.Close()
 }
 

@@ -100,6 +100,10 @@ func (a *Agent) newWSServer(port int) *wsServer {
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		BaseContext:       func(net.Listener) context.Context { return a.ctx },
+		// The handshake reuses the connection's owner lookup (countedConn).
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		},
 		// net/http logs each TLS/protocol error of a client on its own
 		// logger; a hostile client could fill the log with them.
 		ErrorLog: log.New(io.Discard, "", 0),
