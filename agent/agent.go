@@ -75,6 +75,7 @@ type Agent struct {
 	localConns atomic.Int64
 	tcpConns   atomic.Int64 // accepted TCP connections, upgraded or not
 	otherConns atomic.Int64 // of them, those another local user holds (not in tcpConns)
+	unlisted   atomic.Int64 // WebSocket connections of origins not yet allowed (≤ MaxConns/2)
 	perOrigin  *originCounter
 	logs       *logLimiter
 }

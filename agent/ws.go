@@ -155,6 +155,22 @@ func (a *Agent) MayAsk(origin string) (err error) {
 	return a.o.Engine.MayAsk(origin)
 }
 
+// allowed reports whether the engine says origin is allowed now, not only
+// approvable. An engine that cannot tell (it has no Allowed method) counts
+// every origin as allowed: one cap for all, as before.
+func (a *Agent) allowed(origin string) (ok bool) {
+	e, can := a.o.Engine.(interface{ Allowed(string) bool })
+	if !can {
+		return true
+	}
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return e.Allowed(origin)
+}
+
 func (s *wsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a := s.a
 	origin := r.Header.Get("Origin")
@@ -214,6 +230,17 @@ func (s *wsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := s.originOK(r); err != nil {
 		refuse(http.StatusForbidden, "forbidden origin", "origin may not ask", origin, err)
 		return
+	}
+	// Origins not yet allowed (with userApproval on, any https page) share
+	// half the cap, so that pages under endless made-up names cannot shut
+	// out the portals the user or the admin allowed.
+	if !a.allowed(origin) {
+		if n := a.unlisted.Add(1); n > int64(a.o.MaxConns/2) {
+			a.unlisted.Add(-1)
+			refuse(http.StatusServiceUnavailable, "too many connections", "cap for origins not yet allowed reached", "", nil)
+			return
+		}
+		defer a.unlisted.Add(-1)
 	}
 	if !a.track() {
 		http.Error(w, "agent stopping", http.StatusServiceUnavailable)

@@ -39,6 +39,10 @@ type Options struct {
 	Prompter prompt.Prompter
 	Paths    Paths // where the policy, config and approvals live
 	Log      zerolog.Logger
+	// Audit, when set, also gets the line of every request that a person
+	// or a token took part in (see audited): the signing record, which a
+	// page cannot flush out of the logs by asking `version` in a loop.
+	Audit *zerolog.Logger
 
 	// UserTimeout bounds the whole interactive part of an operation
 	// (dialogs and signing); 0 means DefaultUserTimeout (120 s).
@@ -208,6 +212,38 @@ func (e *Engine) MayAsk(rawOrigin string) error {
 	return nil
 }
 
+// Allowed reports whether origin is allowed now (by the policy, the user's
+// config or a saved approval), not merely one the user may still approve.
+// The agent keeps part of its connection cap for allowed origins: with
+// userApproval on, any https page may connect, and a site with wildcard DNS
+// has endless origins to fill the cap with.
+func (e *Engine) Allowed(rawOrigin string) bool {
+	pol, err := e.policy()
+	if err != nil {
+		return false
+	}
+	o, err := parseOrigin(rawOrigin)
+	return err == nil && pol.decide(o) == allowed
+}
+
+// audited tells the requests of the signing record: the interactive
+// operations that signed or gave a certificate, or ended in a person's or
+// a token's answer. The others (version, refusals before any dialog: bad
+// input, denied origin, BUSY, RATE_LIMITED, no token or certificate) a page
+// can repeat at will, so they go to the main log only.
+func audited(op, code string) bool {
+	switch op {
+	case "getCertificate", "sign", "signBatch":
+	default:
+		return false
+	}
+	switch code {
+	case "OK", CodeUserCancelled, CodeTimeout, CodePINLocked, CodeTokenRemoved, CodeTokenError, CodeInternal:
+		return true
+	}
+	return false
+}
+
 // logRec collects what the request's one log line says.
 type logRec struct {
 	op, id, cert string
@@ -222,20 +258,25 @@ func (e *Engine) Handle(ctx context.Context, rawOrigin string, raw []byte) []byt
 	resp := e.handle(ctx, rawOrigin, raw, &rec)
 
 	code := "OK"
-	ev := e.o.Log.Info()
 	if resp.Error != nil {
 		code = resp.Error.Code
 	}
-	ev = ev.Str("origin", truncate(rawOrigin, 200)).Str("op", truncate(rec.op, 32)).
-		Str("id", truncate(resp.ID, maxID)).Str("outcome", code).
-		Int64("duration_ms", time.Since(start).Milliseconds())
-	if rec.cert != "" {
-		ev = ev.Str("cert", rec.cert[:16])
+	line := func(ev *zerolog.Event) {
+		ev = ev.Str("origin", truncate(rawOrigin, 200)).Str("op", truncate(rec.op, 32)).
+			Str("id", truncate(resp.ID, maxID)).Str("outcome", code).
+			Int64("duration_ms", time.Since(start).Milliseconds())
+		if rec.cert != "" {
+			ev = ev.Str("cert", rec.cert[:16])
+		}
+		if rec.count > 1 {
+			ev = ev.Int("count", rec.count)
+		}
+		ev.Msg("request")
 	}
-	if rec.count > 1 {
-		ev = ev.Int("count", rec.count)
+	line(e.o.Log.Info())
+	if e.o.Audit != nil && audited(rec.op, code) {
+		line(e.o.Audit.Info())
 	}
-	ev.Msg("request")
 
 	out, err := json.Marshal(resp)
 	if err != nil || len(out) > MaxMessage {

@@ -3,8 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/prompt/prompttest"
 )
@@ -127,5 +130,43 @@ func TestPageCannotChooseModule(t *testing.T) {
 	}
 	if n := len(h.pr.Calls()); n != 0 || prov.signed != 0 {
 		t.Fatalf("%d dialogs, %d signatures", n, prov.signed)
+	}
+}
+
+// A page can ask `version`, or send refused requests, in a loop: those go
+// to the main log only, so that they cannot push the signing record out of
+// the audit log. What a person or a token answered goes to both.
+func TestAuditLogOnlyWhatPeopleDid(t *testing.T) {
+	prov := newFakeProvider(t)
+	var audit strings.Builder
+	h := newHarness(t, prov, `{"allowedOrigins": ["https://dichvucong.gov.vn"], "userApproval": false}`, func(o *Options) {
+		l := zerolog.New(syncWriter{w: &audit})
+		o.Audit = &l
+	})
+	sign := map[string]any{"certificateId": prov.certs[0].ID, "hash": hashB64("x"), "hashFunction": "SHA-256"}
+	for i := 0; i < 50; i++ {
+		h.call(portal, "version", nil)
+		h.call("https://evil.example", "sign", sign)                                                                                       // ORIGIN_DENIED
+		h.call(portal, "sign", map[string]any{"hash": "%%%"})                                                                              // BAD_REQUEST
+		h.call(portal, "sign", map[string]any{"certificateId": strings.Repeat("ab", 32), "hash": hashB64("x"), "hashFunction": "SHA-256"}) // CERTIFICATE_NOT_FOUND
+	}
+	logMu.Lock()
+	quiet := audit.String()
+	logMu.Unlock()
+	if quiet != "" {
+		t.Fatalf("the audit log got requests nobody answered:\n%s", quiet)
+	}
+	h.pr.OnPIN(prompttest.PIN("123456"), prompttest.Cancel())
+	if r := h.call(portal, "sign", sign); !r.OK {
+		t.Fatalf("sign: %s", code(r))
+	}
+	if r := h.call(portal, "sign", sign); code(r) != "USER_CANCELLED" {
+		t.Fatalf("cancelled sign: %s", code(r))
+	}
+	logMu.Lock()
+	got := audit.String()
+	logMu.Unlock()
+	if strings.Count(got, `"outcome":"OK"`) != 1 || strings.Count(got, `"outcome":"USER_CANCELLED"`) != 1 || strings.Count(got, "\n") != 2 {
+		t.Fatalf("audit log:\n%s", got)
 	}
 }

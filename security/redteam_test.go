@@ -7,6 +7,7 @@ package security
 
 import (
 	"bufio"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"kyso.vn/kyso/agent"
 )
 
 // Another local user holding more half-sent requests than the agent has TCP
@@ -103,5 +106,26 @@ while not done.is_set():
 		time.Sleep(200 * time.Millisecond)
 	}
 	stop()
+	recovered(t, a, display, base, portal)
+}
+
+// With userApproval on, any https page may connect, and a site with wildcard
+// DNS has endless origins, each under its own per-origin cap: 32 made-up
+// names × 32 connections filled the overall cap and the allowed portal got
+// 503. Origins not yet allowed now share half the cap.
+func TestRedteamMadeUpOriginsCannotFillCap(t *testing.T) {
+	a, display, base := attack(t, nil) // userApproval on: the default
+	const origins, per = 33, 32
+	conns, statuses := netFlood(t, a, origins*per, func(i int) string {
+		return "https://s" + strconv.Itoa(i%origins) + ".evil-example.com"
+	})
+	defer closeAll(conns)
+	if len(conns) != agent.DefaultMaxConns/2 || statuses[http.StatusServiceUnavailable] != origins*per-agent.DefaultMaxConns/2 {
+		t.Fatalf("%d open, refusals %v; want %d open and the rest 503", len(conns), statuses, agent.DefaultMaxConns/2)
+	}
+	netVersion(t, a, portal)
+	netVersion(t, a, other)
+	closeAll(conns)
+	netNoDialog(t, display)
 	recovered(t, a, display, base, portal)
 }

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"os"
+
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/agent"
 	"kyso.vn/kyso/engine"
+	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/prompt"
 	"kyso.vn/kyso/token"
 )
@@ -38,6 +41,7 @@ func newEngine(paths engine.Paths, settings engine.Settings, lang string, log ze
 		Prompter: prompt.Native(lang),
 		Paths:    paths,
 		Log:      log,
+		Audit:    openAudit(log),
 		Lang:     lang,
 	}
 	shareLimits(&o, log)
@@ -57,4 +61,19 @@ func shareLimits(o *engine.Options, log zerolog.Logger) {
 		return
 	}
 	o.Gate, o.Declines = lim.Gate, lim.Declines
+}
+
+// openAudit opens the signing record (audit.log beside kyso.log) for the
+// life of the process; nil when it cannot (kyso.log still has every line).
+func openAudit(log zerolog.Logger) *zerolog.Logger {
+	dir, err := logging.Dir()
+	if err == nil {
+		var audit zerolog.Logger
+		if audit, _, err = logging.NewAudit(dir, "audit"); err == nil {
+			audit = audit.With().Int("pid", os.Getpid()).Logger()
+			return &audit
+		}
+	}
+	log.Warn().Err(err).Msg("no audit log")
+	return nil
 }

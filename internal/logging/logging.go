@@ -29,6 +29,14 @@ const MaxSize = 5 << 20
 // FileName is the log file's name inside Dir().
 const FileName = "kyso.log"
 
+// AuditFileName is the signing record's name inside Dir(): one line per
+// request that a person or a token took part in (a signature, a
+// certificate given, a dialog declined, a token failing), and nothing
+// else. kyso.log has every request, so any page can push old lines out of
+// it by asking `version` in a loop; this file grows only as fast as people
+// answer dialogs (docs/agent.md, "Logs").
+const AuditFileName = "audit.log"
+
 // Dir is where the logs live: os.UserCacheDir()/kyso.
 func Dir() (string, error) {
 	base, err := os.UserCacheDir()
@@ -53,16 +61,10 @@ func New(component string) (zerolog.Logger, io.Closer, error) {
 
 // NewIn is New with the log directory given (tests).
 func NewIn(dir, component string) (zerolog.Logger, io.Closer, error) {
-	f, err := openLog(dir)
+	rf, err := openRotating(dir, FileName)
 	if err != nil {
 		return stderrOnly(component), nopCloser{}, err
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return stderrOnly(component), nopCloser{}, fmt.Errorf("logging: %w", err)
-	}
-	rf := &rotating{dir: dir, f: f, size: st.Size()}
 	var w io.Writer = rf
 	if isatty.IsTerminal(os.Stderr.Fd()) || isatty.IsCygwinTerminal(os.Stderr.Fd()) {
 		w = zerolog.MultiLevelWriter(rf, console())
@@ -70,11 +72,36 @@ func NewIn(dir, component string) (zerolog.Logger, io.Closer, error) {
 	return zerolog.New(w).With().Timestamp().Str("component", component).Logger(), rf, nil
 }
 
-// rotating is the log file, rotated when this process's writes would take
+// NewAudit returns the logger of the signing record (AuditFileName in
+// dir), rotated like kyso.log. If the file cannot be opened it returns a
+// logger that writes nowhere, with the error: kyso.log still has the lines.
+func NewAudit(dir, component string) (zerolog.Logger, io.Closer, error) {
+	rf, err := openRotating(dir, AuditFileName)
+	if err != nil {
+		return zerolog.Nop(), nopCloser{}, err
+	}
+	return zerolog.New(rf).With().Timestamp().Str("component", component).Logger(), rf, nil
+}
+
+func openRotating(dir, name string) (*rotating, error) {
+	f, err := openLog(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("logging: %w", err)
+	}
+	return &rotating{dir: dir, name: name, f: f, size: st.Size()}, nil
+}
+
+// rotating is a log file, rotated when this process's writes would take
 // it over MaxSize.
 type rotating struct {
 	mu   sync.Mutex
 	dir  string
+	name string
 	f    *os.File // nil once rotation failed (lines are dropped) or closed
 	size int64
 }
@@ -84,12 +111,12 @@ func (r *rotating) Write(p []byte) (int, error) {
 	defer r.mu.Unlock()
 	if r.f != nil && r.size > 0 && r.size+int64(len(p)) > MaxSize {
 		r.f.Close()
-		path := filepath.Join(r.dir, FileName)
+		path := filepath.Join(r.dir, r.name)
 		r.f, r.size = nil, 0
 		// When the full file cannot be moved aside (Windows, while another
 		// process has it open), lines are dropped rather than let it grow.
 		if os.Rename(path, path+".1") == nil {
-			r.f, _ = openLog(r.dir)
+			r.f, _ = openLog(r.dir, r.name)
 		}
 	}
 	if r.f == nil {
@@ -111,7 +138,7 @@ func (r *rotating) Close() error {
 	return err
 }
 
-func openLog(dir string) (*os.File, error) {
+func openLog(dir, name string) (*os.File, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("logging: create %s: %w", dir, err)
 	}
@@ -120,7 +147,7 @@ func openLog(dir string) (*os.File, error) {
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("logging: chmod %s: %w", dir, err)
 	}
-	path := filepath.Join(dir, FileName)
+	path := filepath.Join(dir, name)
 	if st, err := os.Stat(path); err == nil && st.Size() > MaxSize {
 		// Best effort: if another process rotated first, the rename fails
 		// or moves its fresh file; both are harmless.

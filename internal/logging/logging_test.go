@@ -120,3 +120,29 @@ func TestLogBoundedWhileRunning(t *testing.T) {
 		t.Error("the newest line is not in the current log")
 	}
 }
+
+// The signing record is a file of its own beside kyso.log, private too.
+func TestNewAuditOwnFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kyso")
+	log, c, err := NewIn(dir, "agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	audit, ac, err := NewAudit(dir, "audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info().Msg("every request")
+	audit.Info().Str("outcome", "OK").Msg("request")
+	if err := ac.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, AuditFileName))
+	if err != nil || bytes.Count(b, []byte("\n")) != 1 || !bytes.Contains(b, []byte(`"outcome":"OK"`)) {
+		t.Fatalf("audit.log: %q, %v", b, err)
+	}
+	if st, _ := os.Stat(filepath.Join(dir, AuditFileName)); st.Mode().Perm() != 0o600 {
+		t.Errorf("audit.log mode %o", st.Mode().Perm())
+	}
+}
