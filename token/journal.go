@@ -80,11 +80,12 @@ type Journal struct {
 	dir string
 	log zerolog.Logger
 
-	mu    sync.Mutex
-	recs  map[string]*ModuleRecord
-	stamp string    // modules.json's size and mtime when last read
-	mf    *markFile // nil: no marker, nothing journaled
-	marks map[string]*mark
+	mu     sync.Mutex
+	recs   map[string]*ModuleRecord
+	stamp  string    // modules.json's size and mtime when last read
+	mf     *markFile // nil: no marker, nothing journaled
+	closed bool      // Close ran: no new marks
+	marks  map[string]*mark
 }
 
 // JournalDir is where the journal lives: the user's cache dir, beside the
@@ -127,18 +128,19 @@ func OpenJournal(dir string, log zerolog.Logger) (*Journal, error) {
 	return j, nil
 }
 
-// Close ends this process's marker: nothing it was doing is a crash.
+// Close ends this process's marker: nothing it was doing is a crash. For
+// a clean exit: a module call still running after it is not journaled.
 func (j *Journal) Close() error {
 	if j == nil {
 		return nil
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.mf == nil {
+	if j.mf == nil || j.closed {
 		return nil
 	}
+	j.closed = true // j.mf stays: marks taken before may still write
 	err := j.mf.close()
-	j.mf = nil
 	os.Remove(filepath.Join(j.dir, "run-"+strconv.Itoa(os.Getpid())))
 	return err
 }
@@ -338,7 +340,7 @@ func (j *Journal) markFor(path string) *mark {
 	if m, ok := j.marks[path]; ok {
 		return m
 	}
-	if j.mf == nil || len(j.marks) >= markSlots || len(path) >= markSize-markCall {
+	if j.mf == nil || j.closed || len(j.marks) >= markSlots || len(path) >= markSize-markCall {
 		return nil
 	}
 	m := &mark{j: j, path: path, off: int64(len(j.marks)) * markSize}

@@ -26,11 +26,11 @@ func openMarkFile(f *os.File) (*markFile, error) {
 
 func (m *markFile) write(off int64, b []byte) { copy(m.data[off:], b) }
 
-func (m *markFile) close() error {
-	err := syscall.Munmap(m.data)
-	m.data = nil
-	return errors.Join(err, m.f.Close())
-}
+// close closes the file but leaves it mapped until the process ends: a
+// call still inside a module when the journal closes (an operation the
+// browser left behind) writes its record there, into the removed file,
+// rather than into unmapped memory.
+func (m *markFile) close() error { return m.f.Close() }
 
 // processAlive: signal 0 checks that pid exists (EPERM: it does, another
 // user's). A pid reused by an unrelated process keeps a dead process's

@@ -27,6 +27,10 @@ type PKCS11Options struct {
 	// Journal is the crash journal (nil: none): modules it disabled are
 	// skipped, and calls into modules are marked in it.
 	Journal *Journal
+	// OpenJournal, when Journal is nil, opens it once, just before the
+	// first module is loaded: a process that never loads one (a host
+	// answering `version`) does not read the journal nor leave a marker.
+	OpenJournal func() *Journal
 	// Cautious also skips modules with a crash not yet cleared: for the
 	// diagnostics (doctor, status), which must not die where the agent died.
 	Cautious bool
@@ -50,6 +54,9 @@ type PKCS11 struct {
 	locks map[tokenKey]chan struct{}
 	locs  map[string]certLoc // certificate id → where it was last seen
 
+	jOnce   sync.Once
+	journal *Journal // the crash journal, once first needed
+
 	discMu   sync.Mutex
 	status   []ModuleStatus    // of the last discovery
 	mods     []*module         // its loaded modules
@@ -65,6 +72,26 @@ func NewPKCS11(o PKCS11Options) *PKCS11 {
 }
 
 var _ Provider = (*PKCS11)(nil)
+
+// crashJournal is the crash journal, opened on first use (nil: none).
+func (p *PKCS11) crashJournal() *Journal {
+	p.jOnce.Do(func() {
+		p.journal = p.o.Journal
+		if p.journal == nil && p.o.OpenJournal != nil {
+			p.journal = p.o.OpenJournal()
+		}
+	})
+	return p.journal
+}
+
+// CloseJournal ends this process's marker in the crash journal, if the
+// journal was opened, so that the next Kyso process has nothing of this one
+// to read back; a later call into a module is not marked any more. For a
+// clean exit.
+func (p *PKCS11) CloseJournal() error {
+	p.jOnce.Do(func() {}) // not opened by now: never
+	return p.journal.Close()
+}
 
 // tokenKey names one token in one slot of one module. The serial number
 // tells a re-inserted other token in the same slot apart.
@@ -149,7 +176,7 @@ func (p *PKCS11) rediscover() ([]*module, bool) {
 }
 
 func (p *PKCS11) discoverLocked() {
-	p.status = discover(p.o.Modules, !p.o.NoDiscovery, p.o.Journal, p.o.Cautious)
+	p.status = discover(p.o.Modules, !p.o.NoDiscovery, p.crashJournal(), p.o.Cautious)
 	p.mods = nil
 	for _, st := range p.status {
 		if !st.Loaded {
@@ -227,7 +254,7 @@ func (p *PKCS11) scan(mods []*module) ([]slotToken, error) {
 
 // scanModule appends the tokens present in m's slots to out.
 func (p *PKCS11) scanModule(m *module, out []slotToken) []slotToken {
-	mk := p.o.Journal.markFor(m.path)
+	mk := p.crashJournal().markFor(m.path)
 	defer mk.enter("C_GetSlotList").leave()
 	slots, err := m.ctx.GetSlotList(true)
 	if err != nil {

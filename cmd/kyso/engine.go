@@ -33,11 +33,22 @@ func loadSettings(config string, log zerolog.Logger) (engine.Paths, engine.Setti
 // `kyso host` run it: the policy files, the PKCS#11 modules, native dialogs
 // in the user's language, and the one-dialog lock and rate limit shared with
 // every other Kyso process of this user.
-func newEngine(paths engine.Paths, settings engine.Settings, lang string, log zerolog.Logger) (*engine.Engine, error) {
+//
+// done ends what the engine leaves behind on disk (its crash-journal marker);
+// call it on the way out.
+func newEngine(paths engine.Paths, settings engine.Settings, lang string, log zerolog.Logger) (eng *engine.Engine, done func(), err error) {
+	// The crash journal: a module that crashed this process twice in a
+	// row is skipped until the user re-enables it (cmd/kyso/modules.go).
+	// It is opened with the first module load, not before.
+	p11 := token.NewPKCS11(token.PKCS11Options{Modules: settings.Modules, Log: log,
+		OpenJournal: func() *token.Journal { return openJournal(log) }})
+	done = func() {
+		if err := p11.CloseJournal(); err != nil {
+			log.Warn().Err(err).Msg("crash journal: closing the marker")
+		}
+	}
 	o := engine.Options{
-		// The crash journal: a module that crashed this process twice in a
-		// row is skipped until the user re-enables it (cmd/kyso/modules.go).
-		Provider: token.NewPKCS11(token.PKCS11Options{Modules: settings.Modules, Log: log, Journal: openJournal(log)}),
+		Provider: p11,
 		Prompter: prompt.Native(lang),
 		Paths:    paths,
 		Log:      log,
@@ -45,7 +56,8 @@ func newEngine(paths engine.Paths, settings engine.Settings, lang string, log ze
 		Lang:     lang,
 	}
 	shareLimits(&o, log)
-	return engine.New(o)
+	eng, err = engine.New(o)
+	return eng, done, err
 }
 
 // shareLimits gives the engine the one-dialog lock and the rate limit

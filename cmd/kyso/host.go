@@ -67,11 +67,12 @@ func runHost(args []string) error {
 		log.Info().Msg("relaying to the agent")
 	} else {
 		log.Info().Err(err).Msg("no agent running; running the engine in-process")
-		eng, err := inProcessEngine(log)
+		eng, done, err := inProcessEngine(log)
 		if err != nil {
 			log.Error().Err(err).Msg("cannot start the engine")
 			return err
 		}
+		defer done()
 		backend = eng
 	}
 	if err := host.Run(ctx, os.Stdin, out, backend, log); err != nil {
@@ -85,10 +86,10 @@ func runHost(args []string) error {
 // inProcessEngine is the engine as `kyso serve` builds it, for when no agent
 // runs: same policy files, same modules, native dialogs, same shared
 // one-dialog lock and rate limit.
-func inProcessEngine(log zerolog.Logger) (*engine.Engine, error) {
+func inProcessEngine(log zerolog.Logger) (*engine.Engine, func(), error) {
 	paths, settings, err := loadSettings("", log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return newEngine(paths, settings, prompt.Lang(), log)
 }

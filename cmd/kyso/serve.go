@@ -73,11 +73,12 @@ func runServe(args []string) error {
 	}
 
 	lang := prompt.Lang()
-	eng, err := newEngine(paths, settings, lang, log)
+	eng, done, err := newEngine(paths, settings, lang, log)
 	if err != nil {
 		closeAll(local, ws)
 		return err
 	}
+	defer done()
 
 	ctx, stop := signal.NotifyContext(context.Background(), shutdownSignals...)
 	defer stop()
