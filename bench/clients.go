@@ -18,6 +18,14 @@ import (
 // config lists it in allowedOrigins, so no approval dialog is involved.
 const benchOrigin = "https://bench.kyso.test"
 
+// tabOrigins is how many more origins the held-connections figure spreads
+// its connections over: the agent lets one origin hold at most
+// agent.DefaultMaxConnsPerOrigin (32) WebSockets, so 500 connections are
+// 20 origins of 25, as 20 portals' tabs would be.
+const tabOrigins = 20
+
+func tabOrigin(i int) string { return fmt.Sprintf("https://tab%02d.bench.kyso.test", i%tabOrigins) }
+
 // response is the part of a protocol v1 response the bench checks.
 type response struct {
 	ID     string          `json:"id"`
@@ -52,9 +60,11 @@ type roundTripper interface {
 // wsClient is a page's WebSocket to the agent.
 type wsClient struct{ c *websocket.Conn }
 
-func dialWS(port int) (*wsClient, error) {
+func dialWS(port int) (*wsClient, error) { return dialWSAs(port, benchOrigin) }
+
+func dialWSAs(port int, origin string) (*wsClient, error) {
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
-	c, resp, err := d.Dial(fmt.Sprintf("ws://127.0.0.1:%d/v1", port), http.Header{"Origin": {benchOrigin}})
+	c, resp, err := d.Dial(fmt.Sprintf("ws://127.0.0.1:%d/v1", port), http.Header{"Origin": {origin}})
 	if err != nil {
 		if resp != nil {
 			return nil, fmt.Errorf("websocket dial: %w (HTTP %s)", err, resp.Status)

@@ -1,16 +1,26 @@
 package main
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/asn1"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/miekg/pkcs11"
+
+	"kyso.vn/kyso/token"
 )
 
 // The floor: raw C_SignInit + C_Sign on the same SoftHSM key through
@@ -35,10 +45,12 @@ type floorCase struct {
 
 // floorCmd: Count == 0 times N single signatures under both session
 // policies; Count > 0 times N batches of Count signatures.
+// WS starts the WebSocket floor (once) and answers its port.
 type floorCmd struct {
 	Case  floorCase `json:"case"`
 	N     int       `json:"n"`
 	Count int       `json:"count"`
+	WS    bool      `json:"ws,omitempty"`
 }
 
 // floorResult holds each sample in nanoseconds.
@@ -58,6 +70,7 @@ type floorResult struct {
 	// Batch: one session per batch, then count × (C_SignInit + C_Sign),
 	// as Kyso's signBatch does.
 	Batch []int64 `json:"batch,omitempty"`
+	Port  int     `json:"port,omitempty"` // the WebSocket floor's
 	Err   string  `json:"err,omitempty"`
 }
 
@@ -152,15 +165,16 @@ func runFloor(in io.Reader, out io.Writer) error {
 		hashes[i] = make([]byte, 32)
 		rand.Read(hashes[i])
 	}
-	sign := func(sess pkcs11.SessionHandle, o *opened, scheme string, hash []byte) error {
+	sign := func(sess pkcs11.SessionHandle, o *opened, scheme string, hash []byte) ([]byte, error) {
 		mech, data := mechanismFor(scheme, hash)
 		if err := p.SignInit(sess, []*pkcs11.Mechanism{mech}, o.key); err != nil {
-			return fmt.Errorf("C_SignInit: %w", err)
+			return nil, fmt.Errorf("C_SignInit: %w", err)
 		}
-		if _, err := p.Sign(sess, data); err != nil {
-			return fmt.Errorf("C_Sign: %w", err)
+		sig, err := p.Sign(sess, data)
+		if err != nil {
+			return nil, fmt.Errorf("C_Sign: %w", err)
 		}
-		return nil
+		return sig, nil
 	}
 	// batch opens one session and signs count hashes on it; count 1 is the
 	// per-operation policy of a single sign.
@@ -171,14 +185,47 @@ func runFloor(in io.Reader, out io.Writer) error {
 		}
 		defer p.CloseSession(sess)
 		for i := 0; i < count; i++ {
-			if err := sign(sess, o, scheme, hashes[i%len(hashes)]); err != nil {
+			if _, err := sign(sess, o, scheme, hashes[i%len(hashes)]); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
+	// signOne is what the WebSocket floor does per message: one session,
+	// one signature, as Kyso's single sign.
+	signOne := func(label, scheme string, hash []byte) ([]byte, error) {
+		o, err := open(label)
+		if err != nil {
+			return nil, err
+		}
+		sess, err := p.OpenSession(o.slot, pkcs11.CKF_SERIAL_SESSION)
+		if err != nil {
+			return nil, err
+		}
+		defer p.CloseSession(sess)
+		return sign(sess, o, scheme, hash)
+	}
+	// The bench drives the floor and the WebSocket floor in turn, never
+	// both at once; the lock only keeps the two goroutines honest.
+	var mu sync.Mutex
+	wsPort := 0
 
 	do := func(c floorCmd) (res floorResult, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if c.WS {
+			if wsPort == 0 {
+				if wsPort, err = serveWSFloor(func(label, scheme string, hash []byte) ([]byte, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					return signOne(label, scheme, hash)
+				}); err != nil {
+					return res, err
+				}
+			}
+			res.Port = wsPort
+			return res, nil
+		}
 		o, err := open(c.Case.Label)
 		if err != nil {
 			return res, err
@@ -199,7 +246,7 @@ func runFloor(in io.Reader, out io.Writer) error {
 			}
 			res.PerOp = append(res.PerOp, int64(time.Since(t)))
 			t = time.Now()
-			if err := sign(o.hold, o, c.Case.Scheme, hashes[i%len(hashes)]); err != nil {
+			if _, err := sign(o.hold, o, c.Case.Scheme, hashes[i%len(hashes)]); err != nil {
 				return res, err
 			}
 			res.OneSession = append(res.OneSession, int64(time.Since(t)))
@@ -275,4 +322,76 @@ func (f *floorProc) do(c floorCmd) (*floorResult, error) {
 func (f *floorProc) close() {
 	f.in.Close()
 	f.cmd.Wait()
+}
+
+// serveWSFloor is the WebSocket floor: the least a local WebSocket signer
+// can do, on the same library Kyso uses (gorilla/websocket) — no JSON, no
+// policy, no log. Each binary message is label NUL scheme NUL hash; the
+// answer is the signature. Kyso's WebSocket figures over it tell what
+// Kyso's own code costs apart from the two processes and the socket.
+func serveWSFloor(signOne func(label, scheme string, hash []byte) ([]byte, error)) (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			_, msg, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			parts := bytes.SplitN(msg, []byte{0}, 3)
+			if len(parts) != 3 {
+				return
+			}
+			sig, err := signOne(string(parts[0]), string(parts[1]), parts[2])
+			if err != nil {
+				sig = []byte("error: " + err.Error())
+			}
+			if c.WriteMessage(websocket.BinaryMessage, sig) != nil {
+				return
+			}
+		}
+	}))
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// wsFloorSeries times n round trips (after warmup) to the WebSocket floor
+// and checks the first signature.
+func wsFloorSeries(c *websocket.Conn, s *scheme, hashes [][]byte, warmup, n int) ([]int64, error) {
+	reqs := make([][]byte, warmup+n)
+	for i := range reqs {
+		reqs[i] = append([]byte(s.Label+"\x00"+string(s.Scheme)+"\x00"), hashes[i%len(hashes)]...)
+	}
+	out := make([]int64, 0, n)
+	for i, req := range reqs {
+		t := time.Now()
+		if err := c.WriteMessage(websocket.BinaryMessage, req); err != nil {
+			return nil, err
+		}
+		_, sig, err := c.ReadMessage()
+		d := time.Since(t)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			if s.Scheme == token.ECDSA && len(sig)%2 == 0 { // PKCS#11 gives r‖s; verify takes ASN.1
+				half := len(sig) / 2
+				sig, _ = asn1.Marshal(struct{ R, S *big.Int }{new(big.Int).SetBytes(sig[:half]), new(big.Int).SetBytes(sig[half:])})
+			}
+			if err := verify(s, hashes[0], base64.StdEncoding.EncodeToString(sig)); err != nil {
+				return nil, fmt.Errorf("WebSocket floor: %w (%q)", err, sig)
+			}
+		}
+		if i >= warmup {
+			out = append(out, int64(d))
+		}
+	}
+	return out, nil
 }

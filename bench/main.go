@@ -156,7 +156,7 @@ func env(dir, softhsmConf string) []string {
 }
 
 // writeConfig writes DIR/config/kyso/config.json (port 0: none, the bench
-// agent then binds a free one): the bench origin allowed,
+// agent then binds a free one): the bench origins allowed,
 // the SoftHSM module, and a PIN cache window longer than the run, so the
 // one PIN is asked once and no dialog is in the measured loop.
 func writeConfig(dir, module string, port int) (string, error) {
@@ -165,8 +165,12 @@ func writeConfig(dir, module string, port int) (string, error) {
 			return "", err
 		}
 	}
+	origins := []string{benchOrigin}
+	for i := 0; i < tabOrigins; i++ {
+		origins = append(origins, tabOrigin(i))
+	}
 	cfg := map[string]any{
-		"allowedOrigins":  []string{benchOrigin},
+		"allowedOrigins":  origins,
 		"modules":         []string{module},
 		"pinCacheSeconds": 86400,
 	}

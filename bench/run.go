@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"kyso.vn/kyso/internal/frame"
 	"kyso.vn/kyso/internal/testenv"
 	"kyso.vn/kyso/token"
@@ -165,6 +167,18 @@ func run(c *config) (*results, error) {
 	}
 	defer fl.close()
 
+	// The WebSocket floor: the same C_Sign behind the least a WebSocket
+	// server can do, in the floor process.
+	fp, err := fl.do(floorCmd{WS: true})
+	if err != nil {
+		return nil, err
+	}
+	wsFloor, _, err := websocket.DefaultDialer.Dial(fmt.Sprintf("ws://127.0.0.1:%d/", fp.Port), nil)
+	if err != nil {
+		return nil, fmt.Errorf("WebSocket floor: %w", err)
+	}
+	defer wsFloor.Close()
+
 	signed := 0
 	ws, err := dialWS(ag.port)
 	if err != nil {
@@ -210,7 +224,7 @@ func run(c *config) (*results, error) {
 		if _, err := fl.do(floorCmd{Case: fc, N: c.sz.Warmup}); err != nil {
 			return nil, err
 		}
-		var raw, one, idle, wsNS, hostNS []int64
+		var raw, one, idle, wsNS, hostNS, wsFloorNS []int64
 		mk := func(p string) func(i int) []byte {
 			return func(i int) []byte { return signRequest(fmt.Sprint(p, i), s, hashes[i%len(hashes)]) }
 		}
@@ -231,6 +245,10 @@ func run(c *config) (*results, error) {
 			}
 			wsNS = append(wsNS, ns...)
 			signed += warm + n
+			if ns, err = wsFloorSeries(wsFloor, s, hashes, warm, n); err != nil {
+				return nil, fmt.Errorf("sign over the WebSocket floor (%s): %w", s.Title, err)
+			}
+			wsFloorNS = append(wsFloorNS, ns...)
 			if hc != nil {
 				ns, err := series(hc, warm, n, mk("h"), checkSign(s, hashes))
 				if err != nil {
@@ -245,6 +263,9 @@ func run(c *config) (*results, error) {
 		r.addSeries("sign_raw_idle_"+s.Name, idle)
 		sm := r.addSeries("sign_ws_"+s.Name, wsNS)
 		r.add("sign_ws_"+s.Name+"_ratio", sm.Median/floor.Median, "×")
+		wf := r.addSeries("sign_wsfloor_"+s.Name, wsFloorNS)
+		r.add("sign_wsfloor_"+s.Name+"_ratio", wf.Median/floor.Median, "×")
+		r.add("sign_ws_"+s.Name+"_vs_wsfloor", sm.Median/wf.Median, "×")
 		if hc != nil {
 			sm := r.addSeries("sign_host_"+s.Name, hostNS)
 			r.add("sign_host_"+s.Name+"_ratio", sm.Median/floor.Median, "×")
@@ -325,7 +346,18 @@ func run(c *config) (*results, error) {
 	r.add("agent_signatures", float64(signed), "")
 	r.add("agent_rss_after_signatures_mb", mb(rss), "MB")
 	addGoMem(r, ag, "agent_after_signatures")
+	if rss, err := rssKiB(fl.cmd.Process.Pid); err == nil {
+		r.add("floor_rss_mb", mb(rss), "MB")
+	}
 	if maps, err := rssByMapping(ag.pid()); err == nil {
+		var libs int64
+		for _, m := range maps {
+			if !strings.HasPrefix(m.Name, "[") && m.Name != filepath.Base(c.agentbench) &&
+				!strings.HasPrefix(m.Name, "libc.so") && !strings.HasPrefix(m.Name, "ld-linux") {
+				libs += m.KiB
+			}
+		}
+		r.add("agent_rss_module_libs_mb", mb(libs), "MB")
 		for _, m := range maps[:min(6, len(maps))] {
 			r.rssMaps = append(r.rssMaps, m)
 			// Keys without the library's version: libgio-2.0.so.0.7400.6 → libgio-2.0.
@@ -467,7 +499,7 @@ func connections(r *results, sz sizes, ag *proc) error {
 		}
 	}()
 	for len(held) < sz.Conns {
-		h, err := dialWS(ag.port)
+		h, err := dialWSAs(ag.port, tabOrigin(len(held)))
 		if err != nil {
 			return fmt.Errorf("connection %d of %d: %w", len(held)+1, sz.Conns, err)
 		}
@@ -592,6 +624,9 @@ func coldStarts(r *results, c *config, relayEnv, aloneEnv []string) error {
 		}
 		sm := r.addSeries("coldstart_"+k, samples[k])
 		r.add("coldstart_"+k+"_ratio", sm.Median/floor.Median, "×")
+		if cgo, ok := r.val["coldstart_minhost_cgo_median_ms"]; ok && k != "minhost_cgo" {
+			r.add("coldstart_"+k+"_vs_cgo", sm.Median/cgo, "×")
+		}
 	}
 	return nil
 }
