@@ -62,6 +62,36 @@ func TestFileDeclines(t *testing.T) {
 	}
 }
 
+// Count keeps the record it read while the file stays the same, and reads
+// again when another process (here another FileDeclines on the same
+// directory) replaced it; a removed record counts nothing.
+func TestFileDeclinesSeesOtherWriters(t *testing.T) {
+	dir := t.TempDir()
+	mine, err := SharedLimitsAt(dir, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := SharedLimitsAt(dir, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	for i := 1; i <= maxPerOrigin; i++ {
+		if err := other.Declines.Add(testOrigin, t0); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // the second answer comes from the kept record
+			if n, err := mine.Declines.Count(testOrigin, t0.Add(-time.Minute)); err != nil || n != i {
+				t.Fatalf("after %d declines elsewhere: count %d, %v", i, n, err)
+			}
+		}
+	}
+	os.Remove(filepath.Join(dir, declinesFile))
+	if n, err := mine.Declines.Count(testOrigin, t0.Add(-time.Minute)); err != nil || n != 0 {
+		t.Fatalf("record removed: count %d, %v; want 0", n, err)
+	}
+}
+
 // A directory reached through a symlink is refused, as for the socket.
 func TestSharedLimitsRefuseSymlinkDir(t *testing.T) {
 	base := t.TempDir()
