@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"reflect"
 	"strings"
 	"unicode/utf8"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"kyso.vn/kyso/token"
 )
@@ -155,71 +156,44 @@ func parseID(raw json.RawMessage) (string, bool) {
 }
 
 // decodeStrict decodes one JSON object into v, refusing unknown keys,
-// wrong types and trailing data. Duplicate keys are not detected: as in
-// encoding/json, the last one wins.
+// keys that match a field only without regard to case ("hashfunction" for
+// "hashFunction"), a key given twice, wrong types and trailing data, in one
+// pass: encoding/json/v2 (its mirror module until Go 1.27 ships it) does
+// all of it, where encoding/json matched keys case-insensitively, let the
+// last of two keys win, and needed a second decoding to catch either.
+// json.RawMessage fields keep their member's JSON as is.
 func decodeStrict(raw []byte, v any, where string) *failure {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var typ *json.UnmarshalTypeError
-		var syn *json.SyntaxError
-		switch {
-		case errors.As(err, &typ):
-			return badRequest("%s%q has the wrong type (%s)", where, typ.Field, typ.Value)
-		case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):
-			return badRequest("not valid JSON")
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return badRequest("%sunknown field %s", where, strings.TrimPrefix(err.Error(), "json: unknown field "))
-		}
-		return badRequest("not valid JSON")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return badRequest("data after the JSON object")
-	}
-	return exactKeys(raw, reflect.TypeOf(v), where)
-}
-
-// exactKeys refuses the keys encoding/json matches to a field only without
-// regard to case ("hashfunction" for "hashFunction", "ID" for "id"): an
-// unknown key, a typo included, is BAD_REQUEST (docs/protocol.md). It
-// looks at the objects decoded into structs, not inside json.RawMessage.
-// Called after a successful decode, so raw is valid JSON of the right shape.
-func exactKeys(raw []byte, t reflect.Type, where string) *failure {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t.Kind() != reflect.Struct {
+	// The message is checked to be UTF-8 first; allowing "invalid" UTF-8
+	// here only lets an escaped lone surrogate ("\ud800") read as U+FFFD,
+	// as encoding/json did and the protocol's tests expect.
+	err := jsonv2.Unmarshal(raw, v, jsonv2.RejectUnknownMembers(true), jsontext.AllowInvalidUTF8(true))
+	if err == nil {
 		return nil
 	}
-	var members map[string]json.RawMessage
-	if json.Unmarshal(raw, &members) != nil {
-		return nil // null: nothing decoded
+	var sem *jsonv2.SemanticError
+	var syn *jsontext.SyntacticError
+	switch {
+	case errors.Is(err, jsontext.ErrDuplicateName) && errors.As(err, &syn):
+		return badRequest("%skey %q given twice", where, lastName(syn.JSONPointer))
+	case errors.As(err, &syn) && strings.Contains(syn.Err.Error(), "after top-level value"):
+		return badRequest("data after the JSON object")
+	case errors.As(err, &syn):
+		return badRequest("not valid JSON")
+	case errors.As(err, &sem) && errors.Is(err, jsonv2.ErrUnknownName):
+		return badRequest("%sunknown field %q", where, lastName(sem.JSONPointer))
+	case errors.As(err, &sem) && sem.JSONKind != 0:
+		return badRequest("%s%q has the wrong type (%s)", where, lastName(sem.JSONPointer), sem.JSONKind)
 	}
-	for k, v := range members {
-		f, ok := fieldByName(t, k)
-		if !ok {
-			return badRequest("%sunknown field %q", where, k)
-		}
-		if fail := exactKeys(v, f.Type, where); fail != nil {
-			return fail
-		}
-	}
-	return nil
+	return badRequest("not valid JSON")
 }
 
-// fieldByName finds the field of struct t whose JSON name is exactly name.
-func fieldByName(t reflect.Type, name string) (reflect.StructField, bool) {
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if tag == "" {
-			tag = f.Name
-		}
-		if tag == name && f.IsExported() && tag != "-" {
-			return f, true
-		}
+// lastName is the member a JSON pointer ends with ("/params/hash": "hash").
+func lastName(p jsontext.Pointer) string {
+	name := ""
+	for tok := range p.Tokens() {
+		name = tok
 	}
-	return reflect.StructField{}, false
+	return name
 }
 
 // Params of the operations. Unknown fields are rejected (BAD_REQUEST).
