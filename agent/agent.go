@@ -191,8 +191,13 @@ func requestID(raw []byte) string {
 // "agent."+key in prompt's table).
 func (a *Agent) msg(key string) string { return prompt.T(a.o.Lang, "agent."+key) }
 
-// inflight bounds the requests pending on one connection and runs each in
-// its own goroutine, tracked so the connection can wait for them.
+// handOff: how long a request runs before its connection gets another
+// reader. Longer than a signature under a kept login on a software token
+// (about 1 ms), far shorter than anything a person would notice.
+const handOff = 2 * time.Millisecond
+
+// inflight bounds the requests pending on one connection; the goroutines
+// that read and run them are tracked so the connection can wait for them.
 type inflight struct {
 	sem chan struct{}
 	wg  sync.WaitGroup
@@ -213,15 +218,35 @@ func (f *inflight) acquire() bool {
 
 func (f *inflight) release() { <-f.sem }
 
-// start runs f in a goroutine, or reports false when the cap is reached.
-func (f *inflight) start(run func()) bool {
-	if !f.acquire() {
-		return false
+// readOn runs one request (its place already acquired) in the goroutine
+// that read it, gives the place back, and reports
+// whether that goroutine is to read the connection's next message. If the
+// request is still running after handOff (a dialog, a long batch), spawn
+// starts another reader instead, so the page's next requests get in; a
+// quick one (a version, a sign under a kept login) is answered first and
+// the same goroutine reads on, without waking another thread for every
+// request. Exactly one of the two goes on reading.
+func (f *inflight) readOn(spawn, run func()) bool {
+	var state atomic.Int32 // 0 running, 1 answered inline, 2 handed off
+	t := time.AfterFunc(handOff, func() {
+		if state.CompareAndSwap(0, 2) {
+			spawn()
+		}
+	})
+	run()
+	f.release()
+	if state.CompareAndSwap(0, 1) {
+		t.Stop()
+		return true
 	}
+	return false
+}
+
+// spawn starts a reader goroutine, counted in wg.
+func (f *inflight) spawn(read func()) {
 	f.wg.Add(1)
 	go func() {
-		defer func() { f.release(); f.wg.Done() }()
-		run()
+		defer f.wg.Done()
+		read()
 	}()
-	return true
 }

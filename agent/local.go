@@ -68,9 +68,9 @@ func (a *Agent) serveLocal(ln net.Listener) {
 	}
 }
 
-// serveLocalConn runs one local connection: frames in, one goroutine per
-// request, frames out whole under a mutex. Ending the connection cancels its
-// pending operations.
+// serveLocalConn runs one local connection: frames in, requests run
+// concurrently (inflight.readOn), frames out whole under a mutex. Ending the
+// connection cancels its pending operations.
 func (a *Agent) serveLocalConn(c net.Conn) {
 	ctx, cancel := context.WithCancel(a.ctx)
 	closed := make(chan struct{})
@@ -89,39 +89,53 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 		}
 	}
 	reqs := newInflight(a.o.MaxInFlight)
-	for {
-		msg, err := frame.Read(c, frame.Max)
-		if err != nil {
-			if errors.Is(err, frame.ErrTooLarge) {
-				// The body was not read: the stream cannot be resynced.
-				write(wire.ErrorResponse("", "BAD_REQUEST", a.msg("tooLarge")))
-			} else if !errors.Is(err, io.EOF) && ctx.Err() == nil {
-				a.o.Log.Debug().Err(err).Msg("local socket read failed")
+	readDone := make(chan struct{}) // closed when the reading ends
+	var read func()
+	spawn := func() { reqs.spawn(read) }
+	read = func() {
+		for {
+			msg, err := frame.Read(c, frame.Max)
+			if err != nil {
+				if errors.Is(err, frame.ErrTooLarge) {
+					// The body was not read: the stream cannot be resynced.
+					write(wire.ErrorResponse("", "BAD_REQUEST", a.msg("tooLarge")))
+				} else if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+					a.o.Log.Debug().Err(err).Msg("local socket read failed")
+				}
+				close(readDone)
+				return
 			}
-			break
-		}
-		var env struct {
-			Envelope
-			Op string `json:"op"` // only agentStats: the agent's own question
-		}
-		err = json.Unmarshal(msg, &env)
-		if err == nil && env.Op == statsOp && env.Origin == "" && env.Request == nil {
-			// Answered here, in order: a stats frame costs a GC, so one
-			// connection has at most one running.
-			b, _ := json.Marshal(a.stats())
-			write(b)
-			continue
-		}
-		// The request must at least be an object; the engine checks the rest.
-		if err != nil || !bytes.HasPrefix(bytes.TrimSpace(env.Request), []byte("{")) {
-			write(wire.ErrorResponse("", "BAD_REQUEST", a.msg("envelope")))
-			continue
-		}
-		origin, request := env.Origin, env.Request
-		if !reqs.start(func() { write(a.handle(ctx, origin, request)) }) {
-			write(wire.ErrorResponse(requestID(env.Request), "BUSY", a.msg("busy")))
+			var env struct {
+				Envelope
+				Op string `json:"op"` // only agentStats: the agent's own question
+			}
+			err = json.Unmarshal(msg, &env)
+			if err == nil && env.Op == statsOp && env.Origin == "" && env.Request == nil {
+				// Answered here, in order: a stats frame costs a GC, so one
+				// connection has at most one running.
+				b, _ := json.Marshal(a.stats())
+				write(b)
+				continue
+			}
+			// The request must at least be an object; the engine checks the rest.
+			if err != nil || !bytes.HasPrefix(bytes.TrimSpace(env.Request), []byte("{")) {
+				write(wire.ErrorResponse("", "BAD_REQUEST", a.msg("envelope")))
+				continue
+			}
+			if !reqs.acquire() {
+				write(wire.ErrorResponse(requestID(env.Request), "BUSY", a.msg("busy")))
+				continue
+			}
+			origin, request := env.Origin, env.Request
+			if reqs.readOn(spawn, func() { write(a.handle(ctx, origin, request)) }) {
+				continue
+			}
+			return
 		}
 	}
+	spawn()
+	<-readDone
+	// Closing the connection cancels what it has pending (DESIGN).
 	cancel()
 	reqs.wg.Wait()
 	<-closed

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -35,10 +34,6 @@ const (
 	pingPeriod = 30 * time.Second
 	pongWait   = 45 * time.Second // pingPeriod plus 15 s for the pong
 	writeWait  = 10 * time.Second
-	// handOff: how long a request runs before its connection gets another
-	// reader. Longer than a signature under a kept login on a software
-	// token (about 1 ms), far shorter than anything a person would notice.
-	handOff = 2 * time.Millisecond
 )
 
 // HTTP timeouts of the handshake (cleared at the upgrade). A page's
@@ -328,13 +323,7 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 	reqs := newInflight(a.o.MaxInFlight)
 	readDone := make(chan struct{}) // closed when the reading ends
 	var read func()
-	spawn := func() {
-		reqs.wg.Add(1)
-		go func() {
-			defer reqs.wg.Done()
-			read()
-		}()
-	}
+	spawn := func() { reqs.spawn(read) }
 	read = func() {
 		for {
 			typ, r, err := c.NextReader()
@@ -358,22 +347,7 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 				write(wire.ErrorResponse(requestID(msg), "BUSY", a.msg("busy")))
 				continue
 			}
-			// The next reader starts only if this request is still running
-			// after handOff (one waiting for a dialog, a long batch): the
-			// page's next requests then get in meanwhile. A quick one (a
-			// version, a sign under a kept login) is answered first and
-			// this goroutine reads on, without waking another thread for
-			// every request. Exactly one of the two goes on reading.
-			var state atomic.Int32 // 0 running, 1 answered inline, 2 handed off
-			t := time.AfterFunc(handOff, func() {
-				if state.CompareAndSwap(0, 2) {
-					spawn()
-				}
-			})
-			write(a.handle(ctx, origin, msg))
-			reqs.release()
-			if state.CompareAndSwap(0, 1) {
-				t.Stop()
+			if reqs.readOn(spawn, func() { write(a.handle(ctx, origin, msg)) }) {
 				continue
 			}
 			return
