@@ -31,7 +31,7 @@ func (e twoOrigins) MayAsk(origin string) error {
 func TestAgentStats(t *testing.T) {
 	r := start(t, newEcho(), Options{})
 	ws := r.dial(t, goodOrigin)
-	if resp := callWS(t, ws, map[string]any{"op": "agentStats"}); resp.OK || resp.code() == "" {
+	if resp := callWS(t, ws, map[string]any{"op": "agentStats"}); resp.OK || resp.Code() == "" {
 		t.Fatalf("agentStats over the WebSocket: %+v", resp)
 	}
 	lc := r.dialLocal(t)
@@ -50,7 +50,7 @@ func TestAgentStats(t *testing.T) {
 		t.Fatalf("stats: %s", b)
 	}
 	// With an origin or a request it is an envelope like any other.
-	if resp := callLocal(t, lc, goodOrigin, map[string]any{"id": "x", "op": "agentStats"}); resp.code() != "UNKNOWN_OP" {
+	if resp := callLocal(t, lc, goodOrigin, map[string]any{"id": "x", "op": "agentStats"}); resp.Code() != "UNKNOWN_OP" {
 		t.Fatalf("agentStats as a request: %+v", resp)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -17,6 +17,7 @@ import (
 
 	"kyso.vn/kyso/internal/frame"
 	"kyso.vn/kyso/internal/testenv"
+	"kyso.vn/kyso/internal/wire"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -114,23 +115,7 @@ func (r *running) status(t *testing.T, url, origin, host string) int {
 }
 
 // response is a protocol v1 response as a page reads it.
-type response struct {
-	ID     string          `json:"id"`
-	OK     bool            `json:"ok"`
-	Result json.RawMessage `json:"result"`
-	Error  *struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Detail  string `json:"detail"`
-	} `json:"error"`
-}
-
-func (r response) code() string {
-	if r.Error == nil {
-		return ""
-	}
-	return r.Error.Code
-}
+type response = wire.Response
 
 func mustJSON(t *testing.T, v any) []byte {
 	t.Helper()

@@ -259,7 +259,7 @@ func TestRealErrors(t *testing.T) {
 
 	check := func(what string, resp response, id, code string) {
 		t.Helper()
-		if resp.OK || resp.code() != code || resp.ID != id || resp.Error.Message == "" {
+		if resp.OK || resp.Code() != code || resp.ID != id || resp.Error.Message == "" {
 			t.Errorf("%s: %+v, want %s with id %q", what, resp, code, id)
 		}
 	}
@@ -323,7 +323,7 @@ func TestRealNoToken(t *testing.T) {
 	s := startReal(t, realOpts{noModules: true})
 	ws := s.dial(t, portal)
 	resp := callWS(t, ws, req("n", "getCertificate", map[string]any{}))
-	if resp.code() != "NO_TOKEN" {
+	if resp.Code() != "NO_TOKEN" {
 		t.Fatalf("getCertificate without a module: %+v", resp)
 	}
 }
@@ -342,7 +342,7 @@ func TestRealTokenFaults(t *testing.T) {
 	f.Set("lock_after=3")
 	s.pr.OnPIN(prompttest.PIN("999999"), prompttest.PIN("999998"), prompttest.PIN("999997"))
 	resp := callWS(t, ws, req("l", "sign", signParams(ecID, hash, "")))
-	if resp.code() != "PIN_LOCKED" {
+	if resp.Code() != "PIN_LOCKED" {
 		t.Fatalf("after three wrong PINs: %+v", resp)
 	}
 	pins := s.pr.PINCalls()
@@ -359,7 +359,7 @@ func TestRealTokenFaults(t *testing.T) {
 	// Pulled out while signing: TOKEN_REMOVED, and the agent goes on.
 	f.Set("remove_on_sign=1")
 	s.pr.OnPIN(prompttest.PIN(testenv.PIN))
-	if resp := callWS(t, ws, req("rm", "sign", signParams(ecID, hash, ""))); resp.code() != "TOKEN_REMOVED" {
+	if resp := callWS(t, ws, req("rm", "sign", signParams(ecID, hash, ""))); resp.Code() != "TOKEN_REMOVED" {
 		t.Fatalf("removed mid-sign: %+v", resp)
 	}
 	f.Reset()

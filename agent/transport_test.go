@@ -135,11 +135,11 @@ func TestWSMessages(t *testing.T) {
 	if err := c.WriteMessage(websocket.BinaryMessage, []byte(`{"id":"b","op":"echo"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if resp := readWS(t, c); resp.code() != "BAD_REQUEST" || resp.ID != "" || resp.Error.Message == "" {
+	if resp := readWS(t, c); resp.Code() != "BAD_REQUEST" || resp.ID != "" || resp.Error.Message == "" {
 		t.Fatalf("binary: %+v", resp)
 	}
 	// A panic in the engine is INTERNAL, not a dead agent.
-	if resp := callWS(t, c, req("p", "panic", nil)); resp.code() != "INTERNAL" || resp.ID != "p" {
+	if resp := callWS(t, c, req("p", "panic", nil)); resp.Code() != "INTERNAL" || resp.ID != "p" {
 		t.Fatalf("panic: %+v", resp)
 	}
 	if resp := callWS(t, c, req("c", "echo", nil)); !resp.OK || resp.ID != "c" {
@@ -158,7 +158,7 @@ func TestWSMessages(t *testing.T) {
 	if err := c2.WriteMessage(websocket.TextMessage, bytes.Repeat([]byte(" "), frame.Max)); err != nil {
 		t.Fatal(err)
 	}
-	if resp := readWS(t, c2); resp.code() != "BAD_REQUEST" {
+	if resp := readWS(t, c2); resp.Code() != "BAD_REQUEST" {
 		t.Fatalf("1 MiB of spaces: %+v", resp)
 	}
 }
@@ -180,7 +180,7 @@ func TestWSConcurrencyAndCancel(t *testing.T) {
 	}
 	// The fourth is over the cap; an echo after the three still would
 	// be too, so the answer proves the three did not block the reader.
-	if resp := callWS(t, c, req("x", "echo", nil)); resp.code() != "BUSY" || resp.ID != "x" {
+	if resp := callWS(t, c, req("x", "echo", nil)); resp.Code() != "BUSY" || resp.ID != "x" {
 		t.Fatalf("over the in-flight cap: %+v", resp)
 	}
 	// Another connection is not affected.
@@ -271,7 +271,7 @@ func TestLocalSocket(t *testing.T) {
 		if err := frame.Write(c, []byte(bad)); err != nil {
 			t.Fatal(err)
 		}
-		if resp := readLocal(t, c); resp.code() != "BAD_REQUEST" || resp.ID != "" {
+		if resp := readLocal(t, c); resp.Code() != "BAD_REQUEST" || resp.ID != "" {
 			t.Errorf("envelope %s: %+v", bad, resp)
 		}
 	}
@@ -281,7 +281,7 @@ func TestLocalSocket(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if resp := callLocal(t, c, goodOrigin, req("x", "echo", nil)); resp.code() != "BUSY" || resp.ID != "x" {
+	if resp := callLocal(t, c, goodOrigin, req("x", "echo", nil)); resp.Code() != "BUSY" || resp.ID != "x" {
 		t.Fatalf("over the in-flight cap: %+v", resp)
 	}
 	// A length over 1 MiB cannot be skipped: BAD_REQUEST, then close.
@@ -290,7 +290,7 @@ func TestLocalSocket(t *testing.T) {
 	if _, err := c.Write(hdr[:]); err != nil {
 		t.Fatal(err)
 	}
-	if resp := readLocal(t, c); resp.code() != "BAD_REQUEST" || resp.ID != "" {
+	if resp := readLocal(t, c); resp.Code() != "BAD_REQUEST" || resp.ID != "" {
 		t.Fatalf("too large: %+v", resp)
 	}
 	// The two blocked requests are cancelled by the close and may still

@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"kyso.vn/kyso/internal/frame"
+	"kyso.vn/kyso/internal/wire"
 )
 
 // benchOrigin is the page origin every request comes from; the bench
@@ -26,16 +27,8 @@ const tabOrigins = 20
 
 func tabOrigin(i int) string { return fmt.Sprintf("https://tab%02d.bench.kyso.test", i%tabOrigins) }
 
-// response is the part of a protocol v1 response the bench checks.
-type response struct {
-	ID     string          `json:"id"`
-	OK     bool            `json:"ok"`
-	Result json.RawMessage `json:"result"`
-	Error  *struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
+// response is a protocol v1 response as the bench reads it.
+type response = wire.Response
 
 func parseResponse(raw []byte) (response, error) {
 	var r response

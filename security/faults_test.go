@@ -36,7 +36,7 @@ func TestFaultTokenRemovedDuringSign(t *testing.T) {
 	b, _ := json.Marshal(req("rm", "sign", signParams(certID(t, testenv.CertRSA), hashOf("removed"))))
 	c.WriteMessage(websocket.TextMessage, b)
 	testenv.AnswerPIN(t, display, pinTitle, suitePIN)
-	if r := read(t, c); r.code() != "TOKEN_REMOVED" {
+	if r := read(t, c); r.Code() != "TOKEN_REMOVED" {
 		t.Fatalf("sign with the token pulled out: %+v, want TOKEN_REMOVED", r)
 	}
 	// (While it is out, the same token still shows through SoftHSM
@@ -57,7 +57,7 @@ func TestFaultPINLocked(t *testing.T) {
 	}
 	defer c.Close()
 	f.Set("pin_flags=locked")
-	if r := call(t, c, req("locked", "sign", signParams(certID(t, testenv.CertRSA), hashOf("locked")))); r.code() != "PIN_LOCKED" {
+	if r := call(t, c, req("locked", "sign", signParams(certID(t, testenv.CertRSA), hashOf("locked")))); r.Code() != "PIN_LOCKED" {
 		t.Fatalf("sign on a locked token: %+v, want PIN_LOCKED", r)
 	}
 	if testenv.HasWindow(t, display, pinTitle) {

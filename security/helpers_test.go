@@ -26,6 +26,7 @@ import (
 
 	"kyso.vn/kyso/internal/frame"
 	"kyso.vn/kyso/internal/testenv"
+	"kyso.vn/kyso/internal/wire"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -71,23 +72,8 @@ func startAgent(t testing.TB, display string, cfg map[string]any) *testenv.Agent
 	return testenv.StartAgent(t, testenv.AgentOptions{Tokens: tk, Display: display, Config: c})
 }
 
-type response struct {
-	ID     string          `json:"id"`
-	OK     bool            `json:"ok"`
-	Result json.RawMessage `json:"result"`
-	Error  *struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Detail  string `json:"detail"`
-	} `json:"error"`
-}
-
-func (r response) code() string {
-	if r.Error == nil {
-		return ""
-	}
-	return r.Error.Code
-}
+// response is a protocol v1 response as a page reads it.
+type response = wire.Response
 
 func req(id, op string, params any) map[string]any {
 	m := map[string]any{"id": id, "op": op}

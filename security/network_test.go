@@ -158,7 +158,7 @@ func TestNetLookalikeNeedsItsOwnApproval(t *testing.T) {
 		t.Fatal("the look-alike got a PIN dialog: it was taken for the listed origin")
 	}
 	testenv.Cancel(t, display, "^Kyso")
-	if r := read(t, c); r.code() != "USER_CANCELLED" {
+	if r := read(t, c); r.Code() != "USER_CANCELLED" {
 		t.Fatalf("look-alike after the consent dialog was closed: %+v", r)
 	}
 	testenv.WaitNoWindow(t, display, "^Kyso")
@@ -447,7 +447,7 @@ func TestNetMalformedMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range []map[string]any{{"op": "agentStats"}, {"id": "s", "op": "agentStats"}} {
-		if r := call(t, c, m); r.OK || r.code() == "" || bytes.Contains(r.Result, []byte("goroutines")) {
+		if r := call(t, c, m); r.OK || r.Code() == "" || bytes.Contains(r.Result, []byte("goroutines")) {
 			t.Fatalf("agentStats over the WebSocket: %+v", r)
 		}
 	}
@@ -560,7 +560,7 @@ func badRequest(b []byte) error {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return errors.New("answer not JSON: " + trunc(b))
 	}
-	if r.OK || r.code() != "BAD_REQUEST" {
+	if r.OK || r.Code() != "BAD_REQUEST" {
 		return errors.New("answer " + trunc(b) + ", want BAD_REQUEST")
 	}
 	return nil

@@ -50,3 +50,27 @@ func RequestID(req []byte) (string, bool) {
 	}
 	return id, true
 }
+
+// Response is a protocol v1 response as a client reads it: the tests of
+// every transport and the bench decode answers into it.
+type Response struct {
+	ID     string          `json:"id"`
+	OK     bool            `json:"ok"`
+	Result json.RawMessage `json:"result"`
+	Error  *ResponseError  `json:"error"`
+}
+
+// ResponseError is a Response's error.
+type ResponseError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Detail  string `json:"detail"`
+}
+
+// Code is the error's code, "" for a success.
+func (r Response) Code() string {
+	if r.Error == nil {
+		return ""
+	}
+	return r.Error.Code
+}
