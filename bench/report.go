@@ -143,7 +143,7 @@ func (r *results) markdown(svg string) string {
 	w("| step | module discovery on (as shipped) | discovery off (configured module only) |\n|---|---|---|\n")
 	for _, st := range [][2]string{
 		{"discover", "`PKCS11.Modules`: the modules found by discovery (it runs once, at the first request, and again only when a certificate is on no loaded module; cached otherwise)"},
-		{"open", "`Provider.Open`: slot list, same-token check (the kept login's session), C_OpenSession, the certificate object read back to confirm it"},
+		{"open", "`Provider.Open`: under a kept login, the kept session's state and C_OpenSession (without one, also the slot list, the token's serial and the certificate read back to confirm it)"},
 		{"loggedin", "`Key.LoggedIn`: session state, the private key's handle (kept)"}, {"sign", "`Key.Sign`: C_SignInit + C_Sign"},
 		{"close", "`Key.Close`: hand the session to the keeper"}} {
 		w("| %s | %s | %s |\n", st[1], r.f("layers_discovery_"+st[0]+"_ms"), r.f("layers_nodiscovery_"+st[0]+"_ms"))
@@ -155,9 +155,10 @@ func (r *results) markdown(svg string) string {
 			w("- %.3f ms: the transport, what the WebSocket floor adds to the raw floor — two processes, one WebSocket frame "+
 				"each way, and the server's thread waking on its socket for each request (%.0f%% of the budget);\n"+
 				"- %.3f ms: Kyso's own work over that floor — parsing and validating the request (strict JSON), the origin "+
-				"policy, the request's log line, the response's JSON and base64, handing the connection to the next reader, "+
-				"and the token layer's checks (%.3f ms of it in-process: Open, LoggedIn and Close above, beyond C_SignInit + "+
-				"C_Sign), all on caches gone cold during the %.2f ms C_Sign;\n",
+				"policy, the rate limit and the one-dialog lock shared with other Kyso processes (a stat, a lock), the "+
+				"request's line in kyso.log and in audit.log, the response's JSON and base64, and the token layer's checks "+
+				"(%.3f ms of it in-process: Open, LoggedIn and Close above, beyond C_SignInit + C_Sign), all on caches gone "+
+				"cold during the %.2f ms C_Sign;\n",
 				b.wsfloor-b.raw, 100*(b.wsfloor-b.raw)/b.budget, b.ws-b.wsfloor, b.token, b.raw)
 		} else {
 			w("- %.3f ms: a `version` round trip, the whole front-end with no token — the WebSocket frame both ways between two "+
@@ -427,7 +428,7 @@ func (r *results) causes(w func(string, ...any)) {
 		out = append(out, fmt.Sprintf("**Single sign**: Kyso adds %.3f ms to SoftHSM's %.3f ms signature, where 1.3× leaves %.3f ms. "+
 			"The least a WebSocket signer in another process can do (the WebSocket floor: the same C_Sign behind gorilla/websocket, "+
 			"nothing else) already takes %.3f ms over the raw call, %.0f%% of that budget; Kyso's own work over the WebSocket floor "+
-			"(strict request parsing, policy, the log line, the token layer's checks) is %.3f ms (%.2f× the WebSocket floor). "+
+			"(strict request parsing, policy, shared limits, two log lines, the token layer's checks) is %.3f ms (%.2f× the WebSocket floor). "+
 			"The budget is tight because SoftHSM signs in software in %.2f ms; on a USB token (tens to hundreds of ms per RSA "+
 			"signature) the same fixed cost is a few per cent. See \"Where a single signature's time goes\".",
 			b.added, b.raw, b.budget, b.wsfloor-b.raw, 100*(b.wsfloor-b.raw)/b.budget, b.ws-b.wsfloor, b.ws/b.wsfloor, b.raw))
