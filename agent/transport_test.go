@@ -201,6 +201,48 @@ func TestWSConcurrencyAndCancel(t *testing.T) {
 	waitGoroutines(t, before)
 }
 
+// The same on the local socket (kyso host's relay): requests that wait
+// (here "block", as a dialog would) each get their place and the reading
+// goes on past them; past the cap BUSY; quick requests between them are
+// answered; closing the connection cancels the waiting ones.
+func TestLocalConcurrencyAndCancel(t *testing.T) {
+	before := runtime.NumGoroutine()
+	eng := newEcho()
+	r := start(t, eng, Options{MaxInFlight: 3})
+	c := r.dialLocal(t)
+	for i := range 3 {
+		if i == 1 {
+			// A quick request while one waits: answered, in the reading
+			// goroutine, and the reading goes on.
+			if resp := callLocal(t, c, goodOrigin, req("q", "echo", nil)); !resp.OK || resp.ID != "q" {
+				t.Fatalf("quick request while one waits: %+v", resp)
+			}
+		}
+		if err := frame.Write(c, mustJSON(t, Envelope{Origin: goodOrigin, Request: mustJSON(t, req("blk"+strconv.Itoa(i), "block", nil))})); err != nil {
+			t.Fatal(err)
+		}
+		<-eng.started
+	}
+	if resp := callLocal(t, c, goodOrigin, req("x", "echo", nil)); resp.Code() != "BUSY" || resp.ID != "x" {
+		t.Fatalf("over the in-flight cap: %+v", resp)
+	}
+	c2 := r.dialLocal(t)
+	if resp := callLocal(t, c2, goodOrigin, req("y", "echo", nil)); !resp.OK {
+		t.Fatalf("other connection: %+v", resp)
+	}
+	c.Close()
+	got := map[string]bool{}
+	for range 3 {
+		got[<-eng.ended] = true
+	}
+	if len(got) != 3 {
+		t.Fatalf("cancelled: %v", got)
+	}
+	c2.Close()
+	r.stop()
+	waitGoroutines(t, before)
+}
+
 func TestConnectionCap(t *testing.T) {
 	r := start(t, newEcho(), Options{MaxConns: 2})
 	r.dial(t, goodOrigin)
