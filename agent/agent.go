@@ -219,30 +219,36 @@ func (f *inflight) acquire() bool {
 func (f *inflight) release() { <-f.sem }
 
 // readOn runs one request (its place already acquired) in the goroutine
-// that read it, gives the place back, and reports
-// whether that goroutine is to read the connection's next message. If the
-// request is still running after handOff (a dialog, a long batch), spawn
-// starts another reader instead, so the page's next requests get in; a
-// quick one (a version, a sign under a kept login) is answered first and
-// the same goroutine reads on, without waking another thread for every
-// request. Exactly one of the two goes on reading.
-func (f *inflight) readOn(spawn, run func()) bool {
+// that read it, gives the place back, and reports whether that goroutine is
+// to read the connection's next message. If the request is still running
+// after handOff (a dialog, a long batch), another goroutine starts read
+// instead, so the page's next requests get in; a quick one (a version, a
+// sign under a kept login) is answered first and the same goroutine reads
+// on, without waking another thread for every request. Exactly one of the
+// two goes on reading. The next reader is counted in wg from the start, so
+// the connection's end cannot slip between this one and it.
+func (f *inflight) readOn(read, run func()) bool {
+	f.wg.Add(1)            // the next reader, whichever goroutine it is
 	var state atomic.Int32 // 0 running, 1 answered inline, 2 handed off
 	t := time.AfterFunc(handOff, func() {
 		if state.CompareAndSwap(0, 2) {
-			spawn()
+			go func() {
+				defer f.wg.Done()
+				read()
+			}()
 		}
 	})
 	run()
 	f.release()
 	if state.CompareAndSwap(0, 1) {
 		t.Stop()
+		f.wg.Done() // this goroutine reads on; it is counted already
 		return true
 	}
 	return false
 }
 
-// spawn starts a reader goroutine, counted in wg.
+// spawn starts the first reader goroutine, counted in wg.
 func (f *inflight) spawn(read func()) {
 	f.wg.Add(1)
 	go func() {

@@ -91,7 +91,6 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 	reqs := newInflight(a.o.MaxInFlight)
 	readDone := make(chan struct{}) // closed when the reading ends
 	var read func()
-	spawn := func() { reqs.spawn(read) }
 	read = func() {
 		for {
 			msg, err := frame.Read(c, frame.Max)
@@ -127,13 +126,13 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 				continue
 			}
 			origin, request := env.Origin, env.Request
-			if reqs.readOn(spawn, func() { write(a.handle(ctx, origin, request)) }) {
+			if reqs.readOn(read, func() { write(a.handle(ctx, origin, request)) }) {
 				continue
 			}
 			return
 		}
 	}
-	spawn()
+	reqs.spawn(read)
 	<-readDone
 	// Closing the connection cancels what it has pending (DESIGN).
 	cancel()

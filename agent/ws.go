@@ -323,7 +323,6 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 	reqs := newInflight(a.o.MaxInFlight)
 	readDone := make(chan struct{}) // closed when the reading ends
 	var read func()
-	spawn := func() { reqs.spawn(read) }
 	read = func() {
 		for {
 			typ, r, err := c.NextReader()
@@ -347,13 +346,13 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 				write(wire.ErrorResponse(requestID(msg), "BUSY", a.msg("busy")))
 				continue
 			}
-			if reqs.readOn(spawn, func() { write(a.handle(ctx, origin, msg)) }) {
+			if reqs.readOn(read, func() { write(a.handle(ctx, origin, msg)) }) {
 				continue
 			}
 			return
 		}
 	}
-	spawn()
+	reqs.spawn(read)
 
 	// Ping, and close the connection when its context ends (peer gone, or
 	// agent shutdown), which ends the reading; or when the reading ended.
