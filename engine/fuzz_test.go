@@ -340,8 +340,56 @@ func str(m map[string]json.RawMessage, k string) (s string, present bool, v verd
 
 // strictVerdict judges a request by docs/protocol.md with keys compared
 // exactly, independently of the engine's decoder.
+// repeatsKey reports whether an object anywhere in raw (valid JSON) has a
+// key twice, compared unescaped: docs/protocol.md refuses the whole
+// message, whatever the op.
+func repeatsKey(raw []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	type level struct {
+		keys  map[string]bool
+		isObj bool
+		key   bool // the next string token is a key
+	}
+	var stack []*level
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				if top != nil && top.isObj {
+					top.key = true // this value ends a member
+				}
+				stack = append(stack, &level{keys: map[string]bool{}, isObj: t == '{', key: t == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		case string:
+			if top != nil && top.isObj && top.key {
+				if top.keys[t] {
+					return true
+				}
+				top.keys[t] = true
+				top.key = false
+				continue
+			}
+		}
+		if top != nil && top.isObj {
+			top.key = true // a scalar value ends a member
+		}
+	}
+}
+
 func strictVerdict(raw []byte) verdict {
-	if len(raw) > MaxMessage || !utf8.Valid(raw) || !json.Valid(raw) {
+	if len(raw) > MaxMessage || !utf8.Valid(raw) || !json.Valid(raw) || repeatsKey(raw) {
 		return verdictInvalid
 	}
 	env, v := members(raw, "id", "op", "params")
