@@ -175,7 +175,7 @@ func decodeStrict(raw []byte, v any, where string) *failure {
 	switch {
 	case errors.Is(err, jsontext.ErrDuplicateName) && errors.As(err, &syn):
 		return badRequest("%skey %q given twice", where, lastName(syn.JSONPointer))
-	case errors.As(err, &syn) && strings.Contains(syn.Err.Error(), "after top-level value"):
+	case errors.As(err, &syn) && afterFirstValue(raw, syn.ByteOffset):
 		return badRequest("data after the JSON object")
 	case errors.As(err, &syn):
 		return badRequest("not valid JSON")
@@ -185,6 +185,16 @@ func decodeStrict(raw []byte, v any, where string) *failure {
 		return badRequest("%s%q has the wrong type (%s)", where, lastName(sem.JSONPointer), sem.JSONKind)
 	}
 	return badRequest("not valid JSON")
+}
+
+// afterFirstValue reports whether offset lies past raw's first JSON value,
+// which is complete: an error there is trailing data, not a broken value.
+func afterFirstValue(raw []byte, offset int64) bool {
+	dec := jsontext.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.ReadValue(); err != nil {
+		return false
+	}
+	return offset >= dec.InputOffset()
 }
 
 // lastName is the member a JSON pointer ends with ("/params/hash": "hash").
