@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -188,14 +189,7 @@ func TestWSConcurrencyAndCancel(t *testing.T) {
 	if resp := callWS(t, c2, req("y", "echo", nil)); !resp.OK {
 		t.Fatalf("other connection: %+v", resp)
 	}
-	c.Close()
-	got := map[string]bool{}
-	for range 3 {
-		got[<-eng.ended] = true
-	}
-	if len(got) != 3 {
-		t.Fatalf("cancelled: %v", got)
-	}
+	closeCancels(t, eng, c, 3)
 	c2.Close()
 	r.stop()
 	waitGoroutines(t, before)
@@ -230,17 +224,23 @@ func TestLocalConcurrencyAndCancel(t *testing.T) {
 	if resp := callLocal(t, c2, goodOrigin, req("y", "echo", nil)); !resp.OK {
 		t.Fatalf("other connection: %+v", resp)
 	}
-	c.Close()
-	got := map[string]bool{}
-	for range 3 {
-		got[<-eng.ended] = true
-	}
-	if len(got) != 3 {
-		t.Fatalf("cancelled: %v", got)
-	}
+	closeCancels(t, eng, c, 3)
 	c2.Close()
 	r.stop()
 	waitGoroutines(t, before)
+}
+
+// closeCancels closes c and checks that its n blocked operations ended.
+func closeCancels(t *testing.T, eng *echoEngine, c io.Closer, n int) {
+	t.Helper()
+	c.Close()
+	got := map[string]bool{}
+	for range n {
+		got[<-eng.ended] = true
+	}
+	if len(got) != n {
+		t.Fatalf("cancelled: %v", got)
+	}
 }
 
 func TestConnectionCap(t *testing.T) {
