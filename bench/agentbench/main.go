@@ -25,9 +25,9 @@ import (
 	"kyso.vn/kyso/agent"
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/internal/logging"
+	"kyso.vn/kyso/internal/setup"
 	"kyso.vn/kyso/prompt"
 	"kyso.vn/kyso/prompt/prompttest"
-	"kyso.vn/kyso/token"
 )
 
 // testPIN is the user PIN of the tokens testdata/provision.sh makes.
@@ -87,34 +87,14 @@ func run() error {
 		Always("pin", prompttest.PIN(testPIN)).
 		Always("approve", prompttest.Approve(prompt.AllowOnce)).
 		Always("pick", prompttest.Pick(0))
-	// As cmd/kyso's newEngine: the crash journal opened with the first
-	// module load, the signing record (audit.log), and the dialog lock and
-	// rate limit shared with other Kyso processes, so that each request
-	// does the same work as in `kyso serve`.
-	p11 := token.NewPKCS11(token.PKCS11Options{Modules: settings.Modules, Log: log,
-		OpenJournal: func() *token.Journal {
-			dir, err := token.JournalDir()
-			if err != nil {
-				return nil
-			}
-			j, _ := token.OpenJournal(dir, log)
-			return j
-		}})
-	defer p11.CloseJournal()
-	o := engine.Options{Provider: p11, Prompter: pr, Paths: paths, Log: log, Lang: "en"}
-	if dir, err := logging.Dir(); err == nil {
-		if audit, closer, err := logging.NewAudit(dir, "audit"); err == nil {
-			defer closer.Close()
-			o.Audit = &audit
-		}
-	}
-	if lim, err := agent.SharedLimits(log); err == nil {
-		o.Gate, o.Declines = lim.Gate, lim.Declines
-	}
-	eng, err := engine.New(o)
+	// Built by the code that builds `kyso serve`'s engine (internal/setup):
+	// the crash journal, the signing record, the shared dialog lock and
+	// rate limit, so that each request does the same work.
+	eng, done, err := setup.Engine(paths, settings, pr, "en", log)
 	if err != nil {
 		return err
 	}
+	defer done()
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

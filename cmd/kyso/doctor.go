@@ -19,6 +19,7 @@ import (
 	"kyso.vn/kyso/agent"
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/installer"
+	"kyso.vn/kyso/internal/setup"
 	"kyso.vn/kyso/token"
 )
 
@@ -73,7 +74,7 @@ var (
 // doctorJournal is the crash journal as status and doctor read it (once
 // per process).
 func doctorJournal() *token.Journal {
-	doctorJournalOnce.Do(func() { doctorJ = openJournal(zerolog.Nop()) })
+	doctorJournalOnce.Do(func() { doctorJ = setup.OpenJournal(zerolog.Nop()) })
 	return doctorJ
 }
 

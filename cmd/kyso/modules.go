@@ -9,27 +9,12 @@ import (
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/installer"
+	"kyso.vn/kyso/internal/setup"
 	"kyso.vn/kyso/token"
 )
 
 func init() {
 	register(command{name: "modules", usage: "PKCS#11 modules that crashed Kyso; 'modules enable PATH' tries one again", run: runModules})
-}
-
-// openJournal opens the crash journal every Kyso process that calls into
-// PKCS#11 modules shares (docs/tokens.md, "A module that crashes Kyso").
-// Without it Kyso still runs; it just cannot skip a crashing module.
-func openJournal(log zerolog.Logger) *token.Journal {
-	dir, err := token.JournalDir()
-	if err != nil {
-		log.Error().Err(err).Msg("no crash journal: a crashing PKCS#11 module will not be skipped")
-		return nil
-	}
-	j, err := token.OpenJournal(dir, log)
-	if err != nil {
-		log.Error().Err(err).Msg("crash journal incomplete: new crashes are not counted")
-	}
-	return j
 }
 
 // runModules is `kyso modules` (list what the crash journal knows) and
@@ -40,7 +25,7 @@ func runModules(args []string) error {
 		fmt.Println(say("modules.usage"))
 		return nil
 	}
-	j := openJournal(zerolog.Nop())
+	j := setup.OpenJournal(zerolog.Nop())
 	if j == nil {
 		return errors.New(say("modules.noJournal"))
 	}
