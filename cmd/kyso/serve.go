@@ -35,6 +35,13 @@ func runServe(args []string) error {
 		return &exitError{code: 2, msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 
+	// Signals first: a stop that comes while the agent starts (the login
+	// session ending at once, a test that stops it as soon as it listens)
+	// then ends it cleanly, socket removed, instead of killing it half set
+	// up — the listeners below accept connections before Run starts.
+	ctx, stop := signal.NotifyContext(context.Background(), shutdownSignals...)
+	defer stop()
+
 	log, logFile, err := logging.New("agent")
 	defer logFile.Close()
 	if err != nil {
@@ -80,8 +87,6 @@ func runServe(args []string) error {
 	}
 	defer done()
 
-	ctx, stop := signal.NotifyContext(context.Background(), shutdownSignals...)
-	defer stop()
 	log.Info().Str("version", engine.Version).Int("port", boundPort).
 		Str("config", paths.User).Str("policy", paths.System).Msg("kyso agent starting")
 	return agent.New(agent.Options{Engine: eng, Log: log, Lang: lang}).
