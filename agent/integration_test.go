@@ -32,7 +32,7 @@ import (
 	"kyso.vn/kyso/internal/frame"
 	"kyso.vn/kyso/internal/testenv"
 	"kyso.vn/kyso/prompt/prompttest"
-	"kyso.vn/kyso/token"
+	"kyso.vn/kyso/token/pkcs11"
 )
 
 const portal = "https://dichvucong.gov.vn"
@@ -86,7 +86,7 @@ func startReal(t *testing.T, o realOpts) *realSetup {
 	log := zerolog.New(zerolog.NewTestWriter(t))
 	pr := prompttest.New()
 	e, err := engine.New(engine.Options{
-		Provider:    token.NewPKCS11(token.PKCS11Options{Modules: mods, NoDiscovery: true, Log: log}),
+		Provider:    pkcs11.New(pkcs11.Options{Modules: mods, NoDiscovery: true, Log: log}),
 		Prompter:    pr,
 		Paths:       paths,
 		Log:         log,

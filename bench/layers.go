@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"kyso.vn/kyso/token"
+	"kyso.vn/kyso/token/pkcs11"
 )
 
 // The token layer's stages, timed in-process (`kyso-bench layers`), to show
@@ -39,7 +40,7 @@ func runLayers(in io.Reader, out io.Writer) error {
 		return err
 	}
 	id := token.CertID(plan.CertDER)
-	p := token.NewPKCS11(token.PKCS11Options{Modules: []string{plan.Module}, NoDiscovery: !plan.Discovery})
+	p := pkcs11.New(pkcs11.Options{Modules: []string{plan.Module}, NoDiscovery: !plan.Discovery})
 	ctx := context.Background()
 	hash := make([]byte, 32)
 	rand.Read(hash)

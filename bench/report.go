@@ -314,7 +314,7 @@ const method = `
   sequentially. The first response of each series is checked in full and its
   signature verified with Go crypto; every other must say ` + "`\"ok\":true`" + `.
 - **Where the time goes**: ` + "`kyso-bench layers`" + ` calls the token layer
-  (token.NewPKCS11) in-process the way the engine's sign does, and times each
+  (pkcs11.New) in-process the way the engine's sign does, and times each
   step, once with module discovery as shipped and once with only the
   configured module.
 - **Cold start**: ` + "`kyso host chrome-extension://…/`" + ` and bench/minhost are started

@@ -21,6 +21,7 @@ import (
 	"kyso.vn/kyso/internal/testenv"
 	"kyso.vn/kyso/prompt/prompttest"
 	"kyso.vn/kyso/token"
+	"kyso.vn/kyso/token/pkcs11"
 )
 
 // The same flows as the unit tests, on the real token layer over SoftHSM2
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 func softHarness(t *testing.T, system string) (*harness, *testenv.Tokens) {
 	t.Helper()
 	tk := testenv.Shared(t)
-	prov := token.NewPKCS11(token.PKCS11Options{Modules: []string{tk.Module}, NoDiscovery: true, Log: zerolog.Nop()})
+	prov := pkcs11.New(pkcs11.Options{Modules: []string{tk.Module}, NoDiscovery: true, Log: zerolog.Nop()})
 	h := newHarness(t, prov, allowPortal)
 	if system != "" {
 		writeFile(t, h.paths.System, system)

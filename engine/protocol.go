@@ -234,11 +234,6 @@ type signJob struct {
 	batch       bool
 }
 
-var hashSizes = map[token.HashFunc]int{
-	token.SHA224: 28, token.SHA256: 32, token.SHA384: 48, token.SHA512: 64,
-	token.SHA3_256: 32, token.SHA3_384: 48, token.SHA3_512: 64,
-}
-
 // isCertID: 64 lowercase hex characters. A hand check rather than a
 // package-level regexp: compiling one costs every kyso process (a cold
 // `kyso host` most) ~0.5 ms of start-up and links in package regexp.
@@ -265,8 +260,8 @@ func parseSign(raw json.RawMessage, batch bool) (signJob, *failure) {
 	}
 	j.certID = p.CertificateID
 	j.hashFunc = token.HashFunc(p.HashFunction)
-	size, ok := hashSizes[j.hashFunc]
-	if !ok {
+	size := token.HashSize(j.hashFunc)
+	if size == 0 {
 		return j, badRequest("\"hashFunction\" must be one of SHA-224, SHA-256, SHA-384, SHA-512, SHA3-256, SHA3-384, SHA3-512")
 	}
 	switch token.Scheme(p.Scheme) {

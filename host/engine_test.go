@@ -20,7 +20,7 @@ import (
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/internal/testenv"
 	"kyso.vn/kyso/prompt/prompttest"
-	"kyso.vn/kyso/token"
+	"kyso.vn/kyso/token/pkcs11"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -38,7 +38,7 @@ func newEngine(t *testing.T, p *prompttest.Prompter) *engine.Engine {
 		t.Fatal(err)
 	}
 	eng, err := engine.New(engine.Options{
-		Provider: token.NewPKCS11(token.PKCS11Options{Modules: []string{tk.Module}, NoDiscovery: true, Log: zerolog.New(io.Discard)}),
+		Provider: pkcs11.New(pkcs11.Options{Modules: []string{tk.Module}, NoDiscovery: true, Log: zerolog.New(io.Discard)}),
 		Prompter: p,
 		Paths:    engine.Paths{System: filepath.Join(dir, "policy.json"), User: user, Approvals: filepath.Join(dir, "approvals.json")},
 		Log:      zerolog.New(io.Discard),

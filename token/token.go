@@ -1,8 +1,10 @@
-// Package token is Kyso's token layer: it finds signing certificates on the
-// user's tokens and signs hashes with their keys. The engine sees only the
-// Provider and Key interfaces below, so that a remote-signing provider (CSC
-// API style signHash) can sit beside PKCS#11 later; nothing above this
-// package may assume PKCS#11.
+// Package token is the contract between the engine and the providers that
+// find signing certificates and sign hashes with their keys: the Provider
+// and Key interfaces, the certificate and PIN-state values, and the error
+// codes a provider fails with. It is pure Go, so the engine, the agent and
+// the installer build without cgo. The PKCS#11 provider is token/pkcs11; a
+// remote-signing provider (CSC API style signHash) will sit beside it.
+// Nothing above a provider may assume PKCS#11.
 package token
 
 import (

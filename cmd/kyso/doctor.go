@@ -21,6 +21,7 @@ import (
 	"kyso.vn/kyso/installer"
 	"kyso.vn/kyso/internal/setup"
 	"kyso.vn/kyso/token"
+	"kyso.vn/kyso/token/pkcs11"
 )
 
 func init() {
@@ -53,7 +54,7 @@ func doctorSetup(o installer.Options, configFile string) (installer.Env, engine.
 	}
 	// Cautious: the diagnostics skip a module that crashed Kyso even once,
 	// so that they can still say which one it was.
-	p := token.NewPKCS11(token.PKCS11Options{Modules: modules, Log: zerolog.Nop(),
+	p := pkcs11.New(pkcs11.Options{Modules: modules, Log: zerolog.Nop(),
 		Journal: doctorJournal(), Cautious: true})
 	env := installer.Env{
 		User: user, System: system, Binary: o.Binary, Port: port,
@@ -68,17 +69,17 @@ func doctorSetup(o installer.Options, configFile string) (installer.Env, engine.
 
 var (
 	doctorJournalOnce sync.Once
-	doctorJ           *token.Journal
+	doctorJ           *pkcs11.Journal
 )
 
 // doctorJournal is the crash journal as status and doctor read it (once
 // per process).
-func doctorJournal() *token.Journal {
+func doctorJournal() *pkcs11.Journal {
 	doctorJournalOnce.Do(func() { doctorJ = setup.OpenJournal(zerolog.Nop()) })
 	return doctorJ
 }
 
-func inventoryInfos(p *token.PKCS11) ([]token.Info, error) {
+func inventoryInfos(p *pkcs11.Provider) ([]token.Info, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	inv, err := p.Inventory(ctx)
@@ -144,7 +145,7 @@ func runDoctor(args []string) error {
 	env.Modules = func() []token.ModuleStatus {
 		var out []token.ModuleStatus
 		for _, m := range modules() {
-			var ce *token.CrashError
+			var ce *pkcs11.CrashError
 			if !errors.As(m.Err, &ce) {
 				out = append(out, m)
 			}
@@ -164,13 +165,13 @@ func runDoctor(args []string) error {
 
 // withCrashFindings puts a finding for each module the crash journal knows
 // right after the module findings. ok is false when one is disabled.
-func withCrashFindings(findings []installer.Finding, recs map[string]token.ModuleRecord) ([]installer.Finding, bool) {
+func withCrashFindings(findings []installer.Finding, recs map[string]pkcs11.ModuleRecord) ([]installer.Finding, bool) {
 	if len(recs) == 0 {
 		return findings, true
 	}
 	ok := true
 	var crash []installer.Finding
-	for _, p := range token.SortedPaths(recs) {
+	for _, p := range pkcs11.SortedPaths(recs) {
 		f := crashFinding(p, recs[p])
 		if f.Level == installer.LevelFault {
 			ok = false

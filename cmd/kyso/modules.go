@@ -10,7 +10,7 @@ import (
 
 	"kyso.vn/kyso/installer"
 	"kyso.vn/kyso/internal/setup"
-	"kyso.vn/kyso/token"
+	"kyso.vn/kyso/token/pkcs11"
 )
 
 func init() {
@@ -48,12 +48,12 @@ func runModules(args []string) error {
 	return &exitError{code: 2, msg: say("modules.badUsage")}
 }
 
-func printCrashRecords(w io.Writer, recs map[string]token.ModuleRecord, vi bool) {
+func printCrashRecords(w io.Writer, recs map[string]pkcs11.ModuleRecord, vi bool) {
 	if len(recs) == 0 {
 		fmt.Fprintln(w, say("modules.none"))
 		return
 	}
-	for _, p := range token.SortedPaths(recs) {
+	for _, p := range pkcs11.SortedPaths(recs) {
 		f := crashFinding(p, recs[p])
 		fmt.Fprintln(w, f.Problem.In(vi))
 		if fix := f.Fix.In(vi); fix != "" {
@@ -65,7 +65,7 @@ func printCrashRecords(w io.Writer, recs map[string]token.ModuleRecord, vi bool)
 // crashFinding describes one module the journal knows: a fault when it is
 // disabled (the user's token may be unusable until it is fixed), a note
 // while it crashed once.
-func crashFinding(path string, r token.ModuleRecord) installer.Finding {
+func crashFinding(path string, r pkcs11.ModuleRecord) installer.Finding {
 	when := ""
 	if !r.At.IsZero() {
 		when = ", " + r.At.Local().Format("2006-01-02 15:04")

@@ -13,6 +13,7 @@ import (
 
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/token"
+	"kyso.vn/kyso/token/pkcs11"
 )
 
 func init() {
@@ -39,7 +40,7 @@ func runTokens(args []string) error {
 	}
 	// Cautious, like status and doctor: a module that crashed the agent is
 	// not loaded here either, or `kyso tokens` would die where it died.
-	p := token.NewPKCS11(token.PKCS11Options{Modules: append(mods, cfgMods...), Log: zerolog.Nop(),
+	p := pkcs11.New(pkcs11.Options{Modules: append(mods, cfgMods...), Log: zerolog.Nop(),
 		Journal: doctorJournal(), Cautious: true})
 	return printTokens(os.Stdout, p)
 }
@@ -58,7 +59,7 @@ func configModules(file string) ([]string, error) {
 	return s.Modules, nil
 }
 
-func printTokens(w io.Writer, p *token.PKCS11) error {
+func printTokens(w io.Writer, p *pkcs11.Provider) error {
 	fmt.Fprintln(w, say("tokens.modules"))
 	for _, m := range p.Modules() {
 		if m.Loaded {

@@ -14,7 +14,7 @@ import (
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/prompt"
-	"kyso.vn/kyso/token"
+	"kyso.vn/kyso/token/pkcs11"
 )
 
 // Engine builds the engine on the policy files and settings, asking the
@@ -24,8 +24,8 @@ func Engine(paths engine.Paths, settings engine.Settings, pr prompt.Prompter, la
 	// The crash journal: a module that crashed this process twice in a
 	// row is skipped until the user re-enables it (`kyso modules`). It is
 	// opened with the first module load, not before.
-	p11 := token.NewPKCS11(token.PKCS11Options{Modules: settings.Modules, Log: log,
-		OpenJournal: func() *token.Journal { return OpenJournal(log) }})
+	p11 := pkcs11.New(pkcs11.Options{Modules: settings.Modules, Log: log,
+		OpenJournal: func() *pkcs11.Journal { return OpenJournal(log) }})
 	done = func() {
 		if err := p11.CloseJournal(); err != nil {
 			log.Warn().Err(err).Msg("crash journal: closing the marker")
@@ -47,13 +47,13 @@ func Engine(paths engine.Paths, settings engine.Settings, pr prompt.Prompter, la
 // OpenJournal opens the crash journal every Kyso process that calls into
 // PKCS#11 modules shares (docs/tokens.md, "A module that crashes Kyso").
 // Without it Kyso still runs; it just cannot skip a crashing module.
-func OpenJournal(log zerolog.Logger) *token.Journal {
-	dir, err := token.JournalDir()
+func OpenJournal(log zerolog.Logger) *pkcs11.Journal {
+	dir, err := pkcs11.JournalDir()
 	if err != nil {
 		log.Error().Err(err).Msg("no crash journal: a crashing PKCS#11 module will not be skipped")
 		return nil
 	}
-	j, err := token.OpenJournal(dir, log)
+	j, err := pkcs11.OpenJournal(dir, log)
 	if err != nil {
 		log.Error().Err(err).Msg("crash journal incomplete: new crashes are not counted")
 	}

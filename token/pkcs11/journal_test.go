@@ -1,4 +1,4 @@
-package token_test
+package pkcs11_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/internal/testenv"
-	"kyso.vn/kyso/token"
+	"kyso.vn/kyso/token/pkcs11"
 )
 
 // The crash journal's tests make real crashes: a child process (this test
@@ -33,11 +33,11 @@ func TestJournalChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("only run as a child of the journal tests")
 	}
-	j, err := token.OpenJournal(dir, zerolog.Nop())
+	j, err := pkcs11.OpenJournal(dir, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := token.NewPKCS11(token.PKCS11Options{Modules: []string{os.Getenv(childModule)}, NoDiscovery: true,
+	p := pkcs11.New(pkcs11.Options{Modules: []string{os.Getenv(childModule)}, NoDiscovery: true,
 		Log: zerolog.Nop(), Journal: j})
 	p.Certificates(context.Background()) // loads the module and lists its slots
 	os.Stdout.WriteString("child: listed\n")
@@ -99,9 +99,9 @@ func (l *lockedBuf) String() string {
 	return l.b.String()
 }
 
-func openJournal(t *testing.T, dir string) *token.Journal {
+func openJournal(t *testing.T, dir string) *pkcs11.Journal {
 	t.Helper()
-	j, err := token.OpenJournal(dir, zerolog.Nop())
+	j, err := pkcs11.OpenJournal(dir, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,9 +130,9 @@ func TestJournalTwoCrashesDisable(t *testing.T) {
 		t.Errorf("markers left: %v (want only this process's)", m)
 	}
 	// Disabled: not loaded (it would crash this test), reported with why.
-	p := token.NewPKCS11(token.PKCS11Options{Modules: []string{mod}, NoDiscovery: true, Log: zerolog.Nop(), Journal: j})
+	p := pkcs11.New(pkcs11.Options{Modules: []string{mod}, NoDiscovery: true, Log: zerolog.Nop(), Journal: j})
 	st := p.Modules()
-	var ce *token.CrashError
+	var ce *pkcs11.CrashError
 	if len(st) != 1 || st[0].Loaded || !errors.As(st[0].Err, &ce) || !ce.Record.Disabled {
 		t.Fatalf("modules of a disabled module: %+v", st)
 	}
@@ -170,13 +170,13 @@ func TestJournalSuccessClearsCount(t *testing.T) {
 		t.Fatalf("after one crash: %+v", rec)
 	}
 	// The diagnostics skip a module that crashed once; the agent does not.
-	cautious := token.NewPKCS11(token.PKCS11Options{Modules: []string{mod}, NoDiscovery: true, Log: zerolog.Nop(),
+	cautious := pkcs11.New(pkcs11.Options{Modules: []string{mod}, NoDiscovery: true, Log: zerolog.Nop(),
 		Journal: j, Cautious: true})
 	if st := cautious.Modules(); len(st) != 1 || st[0].Loaded {
 		t.Fatalf("cautious provider loaded a module that crashed: %+v", st)
 	}
 	f.Reset()
-	p := token.NewPKCS11(token.PKCS11Options{Modules: []string{mod}, NoDiscovery: true, Log: zerolog.Nop(), Journal: j})
+	p := pkcs11.New(pkcs11.Options{Modules: []string{mod}, NoDiscovery: true, Log: zerolog.Nop(), Journal: j})
 	certs, err := p.Certificates(context.Background())
 	if err != nil || len(certs) == 0 {
 		t.Fatalf("listing through the module: %d, %v", len(certs), err)
@@ -220,7 +220,7 @@ func TestJournalBrokenFile(t *testing.T) {
 }
 
 func TestJournalNilIsHarmless(t *testing.T) {
-	var j *token.Journal
+	var j *pkcs11.Journal
 	if _, ok := j.Record("/x"); ok || len(j.Records()) != 0 || j.Close() != nil {
 		t.Fatal("a nil journal knows something")
 	}

@@ -1,4 +1,4 @@
-package token
+package pkcs11
 
 import (
 	"bufio"
@@ -12,24 +12,9 @@ import (
 	"sync"
 
 	"github.com/miekg/pkcs11"
+
+	"kyso.vn/kyso/token"
 )
-
-// Module sources, in the order Discover tries them.
-const (
-	SourceConfig = "config"  // policy or config `modules`
-	SourceP11Kit = "p11-kit" // registered with p11-kit (Linux)
-	SourceVendor = "vendor"  // a known vendor module found in a system folder
-)
-
-// ModuleStatus says where a module came from and whether it loaded.
-type ModuleStatus struct {
-	Path   string
-	Source string
-	Loaded bool
-	Err    error
-
-	real string // resolved path, the key of the process-wide module map
-}
 
 // vendorModules are the PKCS#11 module base names shipped by token vendors
 // whose tokens are in use in Vietnam (see docs/tokens.md). They are data in
@@ -67,36 +52,51 @@ var vendorModules = []string{
 // reported in its status, never fatal. Modules are deduplicated by their
 // resolved real path, so a vendor module also registered with p11-kit is
 // loaded once, under its first source.
-func Discover(configured []string) []ModuleStatus {
-	return discover(configured, true, nil, false)
+func Discover(configured []string) []token.ModuleStatus {
+	return statuses(discover(configured, true, nil, false))
+}
+
+// moduleStatus is a module's token.ModuleStatus with its resolved path,
+// the key of the process-wide module map.
+type moduleStatus struct {
+	token.ModuleStatus
+	real string
+}
+
+func statuses(in []moduleStatus) []token.ModuleStatus {
+	out := make([]token.ModuleStatus, len(in))
+	for i, st := range in {
+		out[i] = st.ModuleStatus
+	}
+	return out
 }
 
 // discover is Discover with the crash journal j (nil: none): a module it
 // disabled is not loaded (its status has a *CrashError), nor, when
 // cautious, one with a crash not yet cleared. Loading is journaled.
-func discover(configured []string, auto bool, j *Journal, cautious bool) []ModuleStatus {
+func discover(configured []string, auto bool, j *Journal, cautious bool) []moduleStatus {
 	type cand struct{ path, source string }
 	var cands []cand
 	for _, p := range configured {
-		cands = append(cands, cand{p, SourceConfig})
+		cands = append(cands, cand{p, token.SourceConfig})
 	}
 	if auto {
 		for _, p := range p11kitModules() {
-			cands = append(cands, cand{p, SourceP11Kit})
+			cands = append(cands, cand{p, token.SourceP11Kit})
 		}
 		for _, p := range vendorCandidates(vendorModules) {
-			cands = append(cands, cand{p, SourceVendor})
+			cands = append(cands, cand{p, token.SourceVendor})
 		}
 	}
 	seen := map[string]bool{}
-	var out []ModuleStatus
+	var out []moduleStatus
 	for _, c := range cands {
 		real := realPath(c.path)
 		if seen[real] {
 			continue
 		}
 		seen[real] = true
-		st := ModuleStatus{Path: c.path, Source: c.source, real: real}
+		st := moduleStatus{ModuleStatus: token.ModuleStatus{Path: c.path, Source: c.source}, real: real}
 		if rec, ok := j.Record(real); ok && (rec.Disabled || cautious && rec.Crashes > 0) {
 			st.Err = &CrashError{Path: c.path, Record: rec}
 			out = append(out, st)

@@ -1,4 +1,4 @@
-package token_test
+package pkcs11_test
 
 import (
 	"bytes"
@@ -7,17 +7,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/pkcs11"
+	p11 "github.com/miekg/pkcs11"
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/internal/testenv"
 	"kyso.vn/kyso/token"
+	"kyso.vn/kyso/token/pkcs11"
 )
 
 // The per-request cost of the token layer against the raw PKCS#11 floor,
 // for one RSA-2048 PKCS#1 v1.5 signature with the PIN cached:
 //
-//	go test -run '^$' -bench OpenSign -benchtime 2000x ./token/
+//	go test -run '^$' -bench OpenSign -benchtime 2000x ./token/pkcs11/
 //
 // BenchmarkOpenSign does what the engine's sign does per request (Open,
 // LoggedIn, Sign, Close keeping the login; "journaled" with the crash
@@ -33,16 +34,16 @@ func BenchmarkOpenSign(b *testing.B) {
 	}{{"configured", false, false}, {"discovery", true, false}, {"journaled", false, true}} {
 		b.Run(disc.name, func(b *testing.B) {
 			tk := testenv.Shared(b)
-			var j *token.Journal
+			var j *pkcs11.Journal
 			if disc.journal {
 				// The crash journal as the agent runs it (docs/tokens.md).
 				var err error
-				if j, err = token.OpenJournal(b.TempDir(), zerolog.Nop()); err != nil {
+				if j, err = pkcs11.OpenJournal(b.TempDir(), zerolog.Nop()); err != nil {
 					b.Fatal(err)
 				}
 				defer j.Close()
 			}
-			p := token.NewPKCS11(token.PKCS11Options{Modules: []string{tk.Module}, NoDiscovery: !disc.auto, Log: zerolog.Nop(), Journal: j})
+			p := pkcs11.New(pkcs11.Options{Modules: []string{tk.Module}, NoDiscovery: !disc.auto, Log: zerolog.Nop(), Journal: j})
 			id := token.CertID(readCert(b, tk.CertFile(testenv.CertRSA)).Raw)
 			ctx := context.Background()
 			hash := digest(crypto.SHA256, "đo hiệu năng")
@@ -78,20 +79,20 @@ func BenchmarkOpenSign(b *testing.B) {
 func BenchmarkRawSign(b *testing.B) {
 	tk := testenv.Shared(b)
 	cert := readCert(b, tk.CertFile(testenv.CertRSA))
-	c := pkcs11.New(tk.Module)
+	c := p11.New(tk.Module)
 	if c == nil {
 		b.Fatal("cannot load", tk.Module)
 	}
-	if err := c.Initialize(); err != nil && err != pkcs11.Error(pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+	if err := c.Initialize(); err != nil && err != p11.Error(p11.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
 		b.Fatal(err)
 	}
 	slot := rawSlot(b, c, testenv.LabelRSA)
-	held, err := c.OpenSession(slot, pkcs11.CKF_SERIAL_SESSION)
+	held, err := c.OpenSession(slot, p11.CKF_SERIAL_SESSION)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer c.CloseSession(held)
-	if err := c.Login(held, pkcs11.CKU_USER, testenv.PIN); err != nil && err != pkcs11.Error(pkcs11.CKR_USER_ALREADY_LOGGED_IN) {
+	if err := c.Login(held, p11.CKU_USER, testenv.PIN); err != nil && err != p11.Error(p11.CKR_USER_ALREADY_LOGGED_IN) {
 		b.Fatal(err)
 	}
 	defer c.Logout(held)
@@ -99,10 +100,10 @@ func BenchmarkRawSign(b *testing.B) {
 	// DigestInfo(SHA-256) || hash, what the token layer passes to CKM_RSA_PKCS.
 	data := append([]byte{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20},
 		digest(crypto.SHA256, "đo hiệu năng")...)
-	mech := []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil)}
+	mech := []*p11.Mechanism{p11.NewMechanism(p11.CKM_RSA_PKCS, nil)}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s, err := c.OpenSession(slot, pkcs11.CKF_SERIAL_SESSION)
+		s, err := c.OpenSession(slot, p11.CKF_SERIAL_SESSION)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -116,7 +117,7 @@ func BenchmarkRawSign(b *testing.B) {
 	}
 }
 
-func rawSlot(b *testing.B, c *pkcs11.Ctx, label string) uint {
+func rawSlot(b *testing.B, c *p11.Ctx, label string) uint {
 	slots, err := c.GetSlotList(true)
 	if err != nil {
 		b.Fatal(err)
@@ -131,8 +132,8 @@ func rawSlot(b *testing.B, c *pkcs11.Ctx, label string) uint {
 }
 
 // rawKey finds the private key whose CKA_ID is that of the certificate der.
-func rawKey(b *testing.B, c *pkcs11.Ctx, s pkcs11.SessionHandle, der []byte) pkcs11.ObjectHandle {
-	find := func(tmpl []*pkcs11.Attribute) []pkcs11.ObjectHandle {
+func rawKey(b *testing.B, c *p11.Ctx, s p11.SessionHandle, der []byte) p11.ObjectHandle {
+	find := func(tmpl []*p11.Attribute) []p11.ObjectHandle {
 		if err := c.FindObjectsInit(s, tmpl); err != nil {
 			b.Fatal(err)
 		}
@@ -143,12 +144,12 @@ func rawKey(b *testing.B, c *pkcs11.Ctx, s pkcs11.SessionHandle, der []byte) pkc
 		}
 		return objs
 	}
-	for _, o := range find([]*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_CERTIFICATE)}) {
-		a, err := c.GetAttributeValue(s, o, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_VALUE, nil), pkcs11.NewAttribute(pkcs11.CKA_ID, nil)})
+	for _, o := range find([]*p11.Attribute{p11.NewAttribute(p11.CKA_CLASS, p11.CKO_CERTIFICATE)}) {
+		a, err := c.GetAttributeValue(s, o, []*p11.Attribute{p11.NewAttribute(p11.CKA_VALUE, nil), p11.NewAttribute(p11.CKA_ID, nil)})
 		if err != nil || !bytes.Equal(a[0].Value, der) {
 			continue
 		}
-		keys := find([]*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY), pkcs11.NewAttribute(pkcs11.CKA_ID, a[1].Value)})
+		keys := find([]*p11.Attribute{p11.NewAttribute(p11.CKA_CLASS, p11.CKO_PRIVATE_KEY), p11.NewAttribute(p11.CKA_ID, a[1].Value)})
 		if len(keys) > 0 {
 			return keys[0]
 		}

@@ -1,4 +1,4 @@
-package token
+package pkcs11
 
 import (
 	"encoding/asn1"
@@ -7,6 +7,8 @@ import (
 	"math/big"
 
 	"github.com/miekg/pkcs11"
+
+	"kyso.vn/kyso/token"
 )
 
 // hashAlg is what signing needs to know of a protocol hash function.
@@ -32,20 +34,19 @@ func digestInfo(oidLast byte, size int) []byte {
 		0x05, 0x00, 0x04, byte(size)}
 }
 
-var hashAlgs = map[HashFunc]hashAlg{
-	SHA224:   {28, digestInfo(0x04, 28), pkcs11.CKM_SHA224, pkcs11.CKG_MGF1_SHA224},
-	SHA256:   {32, digestInfo(0x01, 32), pkcs11.CKM_SHA256, pkcs11.CKG_MGF1_SHA256},
-	SHA384:   {48, digestInfo(0x02, 48), pkcs11.CKM_SHA384, pkcs11.CKG_MGF1_SHA384},
-	SHA512:   {64, digestInfo(0x03, 64), pkcs11.CKM_SHA512, pkcs11.CKG_MGF1_SHA512},
-	SHA3_256: {32, digestInfo(0x08, 32), pkcs11.CKM_SHA3_256, ckgMGF1SHA3_256},
-	SHA3_384: {48, digestInfo(0x09, 48), pkcs11.CKM_SHA3_384, ckgMGF1SHA3_384},
-	SHA3_512: {64, digestInfo(0x0a, 64), pkcs11.CKM_SHA3_512, ckgMGF1SHA3_512},
+var hashAlgs = map[token.HashFunc]hashAlg{
+	token.SHA224:   {28, digestInfo(0x04, 28), pkcs11.CKM_SHA224, pkcs11.CKG_MGF1_SHA224},
+	token.SHA256:   {32, digestInfo(0x01, 32), pkcs11.CKM_SHA256, pkcs11.CKG_MGF1_SHA256},
+	token.SHA384:   {48, digestInfo(0x02, 48), pkcs11.CKM_SHA384, pkcs11.CKG_MGF1_SHA384},
+	token.SHA512:   {64, digestInfo(0x03, 64), pkcs11.CKM_SHA512, pkcs11.CKG_MGF1_SHA512},
+	token.SHA3_256: {32, digestInfo(0x08, 32), pkcs11.CKM_SHA3_256, ckgMGF1SHA3_256},
+	token.SHA3_384: {48, digestInfo(0x09, 48), pkcs11.CKM_SHA3_384, ckgMGF1SHA3_384},
+	token.SHA3_512: {64, digestInfo(0x0a, 64), pkcs11.CKM_SHA3_512, ckgMGF1SHA3_512},
 }
 
-// HashSize is the length in bytes of a hash made with h, 0 if h is unknown.
-func HashSize(h HashFunc) int { return hashAlgs[h].size }
-
-func isSHA3(h HashFunc) bool { return h == SHA3_256 || h == SHA3_384 || h == SHA3_512 }
+func isSHA3(h token.HashFunc) bool {
+	return h == token.SHA3_256 || h == token.SHA3_384 || h == token.SHA3_512
+}
 
 // ecdsaDER turns PKCS#11's raw r||s into the DER SEQUENCE {r, s} of X.509
 // and CMS.

@@ -1,4 +1,4 @@
-package token
+package pkcs11
 
 import "path/filepath"
 

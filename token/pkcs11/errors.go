@@ -1,10 +1,12 @@
-package token
+package pkcs11
 
 import (
 	"errors"
 	"fmt"
 
 	"github.com/miekg/pkcs11"
+
+	"kyso.vn/kyso/token"
 )
 
 // ckrNames maps the return values we meet to their CKR_ names; the rest
@@ -79,29 +81,29 @@ func mapErr(what string, err error, gone func() bool) error {
 	if err == nil {
 		return nil
 	}
-	var te *Error
+	var te *token.Error
 	if errors.As(err, &te) {
 		return err
 	}
 	var e pkcs11.Error
 	if !errors.As(err, &e) {
-		return &Error{Code: CodeTokenError, Err: fmt.Errorf("%s: %w", what, err)}
+		return &token.Error{Code: token.CodeTokenError, Err: fmt.Errorf("%s: %w", what, err)}
 	}
 	wrap := fmt.Errorf("%s: %s", what, ckrName(err))
 	switch e {
 	case pkcs11.CKR_DEVICE_REMOVED, pkcs11.CKR_TOKEN_NOT_PRESENT:
-		return &Error{Code: CodeTokenRemoved, Detail: ckrName(err), Err: wrap}
+		return &token.Error{Code: token.CodeTokenRemoved, Detail: ckrName(err), Err: wrap}
 	case pkcs11.CKR_SESSION_HANDLE_INVALID, pkcs11.CKR_SESSION_CLOSED, pkcs11.CKR_DEVICE_ERROR:
 		if gone != nil && gone() {
-			return &Error{Code: CodeTokenRemoved, Detail: ckrName(err), Err: wrap}
+			return &token.Error{Code: token.CodeTokenRemoved, Detail: ckrName(err), Err: wrap}
 		}
 	case pkcs11.CKR_PIN_LOCKED:
-		return &Error{Code: CodePINLocked, Detail: ckrName(err), Err: wrap}
+		return &token.Error{Code: token.CodePINLocked, Detail: ckrName(err), Err: wrap}
 	case pkcs11.CKR_PIN_INCORRECT:
-		return &Error{Code: CodePINIncorrect, Detail: ckrName(err), Err: wrap}
+		return &token.Error{Code: token.CodePINIncorrect, Detail: ckrName(err), Err: wrap}
 	case pkcs11.CKR_MECHANISM_INVALID, pkcs11.CKR_MECHANISM_PARAM_INVALID,
 		pkcs11.CKR_KEY_TYPE_INCONSISTENT, pkcs11.CKR_KEY_FUNCTION_NOT_PERMITTED:
-		return &Error{Code: CodeUnsupportedAlgorithm, Detail: ckrName(err), Err: wrap}
+		return &token.Error{Code: token.CodeUnsupportedAlgorithm, Detail: ckrName(err), Err: wrap}
 	}
-	return &Error{Code: CodeTokenError, Detail: ckrName(err), Err: wrap}
+	return &token.Error{Code: token.CodeTokenError, Detail: ckrName(err), Err: wrap}
 }

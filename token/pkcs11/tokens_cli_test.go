@@ -1,4 +1,4 @@
-package token_test
+package pkcs11_test
 
 import (
 	"crypto/sha256"

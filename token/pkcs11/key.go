@@ -1,4 +1,4 @@
-package token
+package pkcs11
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"github.com/miekg/pkcs11"
+
+	"kyso.vn/kyso/token"
 )
 
 // p11Key is one operation's session on one key.
@@ -20,9 +22,9 @@ import (
 // same token cannot log out or log in under it. Do not hold two Keys of the
 // same token in one goroutine.
 type p11Key struct {
-	p    *PKCS11
+	p    *Provider
 	tok  slotToken
-	cert Certificate
+	cert token.Certificate
 	id   []byte // CKA_ID linking the certificate to its private key
 	sess pkcs11.SessionHandle
 
@@ -34,7 +36,7 @@ type p11Key struct {
 	closed     bool
 }
 
-func (p *PKCS11) open(t slotToken, f found) (Key, error) {
+func (p *Provider) open(t slotToken, f found) (token.Key, error) {
 	defer t.mk.enter("C_OpenSession").leave()
 	// R/O is enough to log in and sign, and never conflicts with an SO
 	// session another program may hold.
@@ -75,10 +77,10 @@ func (k *p11Key) findPrivate() error {
 	return nil
 }
 
-func (k *p11Key) Certificate() Certificate { return k.cert }
+func (k *p11Key) Certificate() token.Certificate { return k.cert }
 
-func pinState(flags uint) PINState {
-	return PINState{
+func pinState(flags uint) token.PINState {
+	return token.PINState{
 		CountLow: flags&pkcs11.CKF_USER_PIN_COUNT_LOW != 0,
 		FinalTry: flags&pkcs11.CKF_USER_PIN_FINAL_TRY != 0,
 		Locked:   flags&pkcs11.CKF_USER_PIN_LOCKED != 0,
@@ -86,11 +88,11 @@ func pinState(flags uint) PINState {
 }
 
 // PINState reads the token's CKF_USER_PIN_* flags now.
-func (k *p11Key) PINState() (PINState, error) {
+func (k *p11Key) PINState() (token.PINState, error) {
 	defer k.tok.mk.enter("C_GetTokenInfo").leave()
 	ti, err := k.tok.mod.ctx.GetTokenInfo(k.tok.slot)
 	if err != nil {
-		return PINState{}, mapErr("C_GetTokenInfo", err, k.p.goneFunc(k.tok))
+		return token.PINState{}, mapErr("C_GetTokenInfo", err, k.p.goneFunc(k.tok))
 	}
 	return pinState(ti.Flags), nil
 }
@@ -187,8 +189,8 @@ func (k *p11Key) Login(pin []byte) error {
 	}
 	err := c.Login(k.sess, pkcs11.CKU_USER, pinString(pin))
 	if err != nil && !isCKR(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN) {
-		e := mapErr("C_Login", err, k.p.goneFunc(k.tok)).(*Error)
-		if e.Code == CodePINIncorrect || e.Code == CodePINLocked {
+		e := mapErr("C_Login", err, k.p.goneFunc(k.tok)).(*token.Error)
+		if e.Code == token.CodePINIncorrect || e.Code == token.CodePINLocked {
 			e.PIN, _ = k.PINState()
 		}
 		return e
@@ -216,16 +218,16 @@ func wipe(b []byte) {
 
 // Sign signs hash, made with h, with scheme s ("" picks the key's default:
 // PKCS#1 v1.5 for RSA, ECDSA for EC).
-func (k *p11Key) Sign(ctx context.Context, hash []byte, h HashFunc, s Scheme) ([]byte, error) {
+func (k *p11Key) Sign(ctx context.Context, hash []byte, h token.HashFunc, s token.Scheme) ([]byte, error) {
 	if k.closed {
 		return nil, errors.New("token: Sign on a closed key")
 	}
 	ha, ok := hashAlgs[h]
 	if !ok {
-		return nil, &Error{Code: CodeUnsupportedAlgorithm, Err: fmt.Errorf("unknown hash function %q", h)}
+		return nil, &token.Error{Code: token.CodeUnsupportedAlgorithm, Err: fmt.Errorf("unknown hash function %q", h)}
 	}
 	if len(hash) != ha.size {
-		return nil, &Error{Code: CodeBadRequest, Err: fmt.Errorf("a %s hash has %d bytes, got %d", h, ha.size, len(hash))}
+		return nil, &token.Error{Code: token.CodeBadRequest, Err: fmt.Errorf("a %s hash has %d bytes, got %d", h, ha.size, len(hash))}
 	}
 	mech, data, err := k.mechanism(hash, h, ha, s)
 	if err != nil {
@@ -240,9 +242,9 @@ func (k *p11Key) Sign(ctx context.Context, hash []byte, h HashFunc, s Scheme) ([
 	defer k.tok.mk.enter("C_Sign").leave()
 	if k.priv == 0 {
 		if !k.sessionLoggedIn() {
-			return nil, &Error{Code: CodeTokenError, Detail: "CKR_USER_NOT_LOGGED_IN", Err: errors.New("the private key is visible only after login")}
+			return nil, &token.Error{Code: token.CodeTokenError, Detail: "CKR_USER_NOT_LOGGED_IN", Err: errors.New("the private key is visible only after login")}
 		}
-		return nil, &Error{Code: CodeTokenError, Detail: "CKR_KEY_HANDLE_INVALID", Err: errors.New("no private key with the certificate's CKA_ID")}
+		return nil, &token.Error{Code: token.CodeTokenError, Detail: "CKR_KEY_HANDLE_INVALID", Err: errors.New("no private key with the certificate's CKA_ID")}
 	}
 	c := k.tok.mod.ctx
 	gone := k.p.goneFunc(k.tok)
@@ -254,7 +256,7 @@ func (k *p11Key) Sign(ctx context.Context, hash []byte, h HashFunc, s Scheme) ([
 			return nil, ferr
 		}
 		if k.priv == 0 {
-			return nil, &Error{Code: CodeTokenError, Detail: "CKR_KEY_HANDLE_INVALID", Err: errors.New("no private key with the certificate's CKA_ID")}
+			return nil, &token.Error{Code: token.CodeTokenError, Detail: "CKR_KEY_HANDLE_INVALID", Err: errors.New("no private key with the certificate's CKA_ID")}
 		}
 		err = c.SignInit(k.sess, []*pkcs11.Mechanism{mech}, k.priv)
 	}
@@ -262,18 +264,18 @@ func (k *p11Key) Sign(ctx context.Context, hash []byte, h HashFunc, s Scheme) ([
 		e := mapErr("C_SignInit", err, gone)
 		// SoftHSM and others answer a PSS hashAlg they do not know (SHA-3)
 		// with CKR_ARGUMENTS_BAD rather than CKR_MECHANISM_PARAM_INVALID.
-		if s == PSS && isSHA3(h) && isCKR(err, pkcs11.CKR_ARGUMENTS_BAD) {
-			e = &Error{Code: CodeUnsupportedAlgorithm, Detail: ckrName(err), Err: fmt.Errorf("RSASSA-PSS with %s: this token does not support it: %w", h, err)}
+		if s == token.PSS && isSHA3(h) && isCKR(err, pkcs11.CKR_ARGUMENTS_BAD) {
+			e = &token.Error{Code: token.CodeUnsupportedAlgorithm, Detail: ckrName(err), Err: fmt.Errorf("RSASSA-PSS with %s: this token does not support it: %w", h, err)}
 		}
 		return nil, e
 	}
 	if k.alwaysAuth {
 		if k.pin == nil {
-			return nil, &Error{Code: CodeTokenError, Detail: "CKR_USER_NOT_LOGGED_IN", Err: errors.New("the key needs the PIN for each signature and none was given")}
+			return nil, &token.Error{Code: token.CodeTokenError, Detail: "CKR_USER_NOT_LOGGED_IN", Err: errors.New("the key needs the PIN for each signature and none was given")}
 		}
 		if err := c.Login(k.sess, pkcs11.CKU_CONTEXT_SPECIFIC, pinString(k.pin)); err != nil {
-			e := mapErr("C_Login (context-specific)", err, gone).(*Error)
-			if e.Code == CodePINIncorrect || e.Code == CodePINLocked {
+			e := mapErr("C_Login (context-specific)", err, gone).(*token.Error)
+			if e.Code == token.CodePINIncorrect || e.Code == token.CodePINLocked {
 				e.PIN, _ = k.PINState()
 			}
 			return nil, e
@@ -287,7 +289,7 @@ func (k *p11Key) Sign(ctx context.Context, hash []byte, h HashFunc, s Scheme) ([
 	if mech.Mechanism == pkcs11.CKM_ECDSA {
 		der, err := ecdsaDER(sig)
 		if err != nil {
-			return nil, &Error{Code: CodeTokenError, Err: err}
+			return nil, &token.Error{Code: token.CodeTokenError, Err: err}
 		}
 		return der, nil
 	}
@@ -296,30 +298,30 @@ func (k *p11Key) Sign(ctx context.Context, hash []byte, h HashFunc, s Scheme) ([
 
 // mechanism picks the PKCS#11 mechanism and the data to sign for the
 // certificate's key type and the scheme.
-func (k *p11Key) mechanism(hash []byte, h HashFunc, ha hashAlg, s Scheme) (*pkcs11.Mechanism, []byte, error) {
+func (k *p11Key) mechanism(hash []byte, h token.HashFunc, ha hashAlg, s token.Scheme) (*pkcs11.Mechanism, []byte, error) {
 	switch k.cert.Cert.PublicKey.(type) {
 	case *rsa.PublicKey:
 		switch s {
-		case "", PKCS1v15:
+		case "", token.PKCS1v15:
 			// CKM_RSA_PKCS pads DigestInfo||hash itself (EMSA-PKCS1-v1_5).
 			data := append(append([]byte(nil), ha.digestInfo...), hash...)
 			return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil), data, nil
-		case PSS:
+		case token.PSS:
 			// Salt length = hash length, MGF1 with the same hash (the
 			// protocol's, and what most verifiers expect).
 			params := pkcs11.NewPSSParams(ha.mech, ha.mgf, uint(ha.size))
 			return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS_PSS, params), append([]byte(nil), hash...), nil
 		}
 	case *ecdsa.PublicKey:
-		if s == "" || s == ECDSA {
+		if s == "" || s == token.ECDSA {
 			return pkcs11.NewMechanism(pkcs11.CKM_ECDSA, nil), append([]byte(nil), hash...), nil
 		}
 	}
-	return nil, nil, &Error{Code: CodeUnsupportedAlgorithm, Err: fmt.Errorf("scheme %q does not fit a %s key", s, keyKind(k.cert))}
+	return nil, nil, &token.Error{Code: token.CodeUnsupportedAlgorithm, Err: fmt.Errorf("scheme %q does not fit a %s key", s, keyKind(k.cert))}
 }
 
 // keyKind names a certificate's key for messages: "RSA 2048", "EC P-256".
-func keyKind(c Certificate) string { return KeyDescription(c.Cert) }
+func keyKind(c token.Certificate) string { return token.KeyDescription(c.Cert) }
 
 // Close ends the operation. With keep > 0 and a logged-in session, the
 // session is handed to the token's keeper, which keeps the login alive and

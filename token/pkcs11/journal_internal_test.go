@@ -1,6 +1,6 @@
 //go:build unix
 
-package token
+package pkcs11
 
 import (
 	"testing"
@@ -12,7 +12,7 @@ import (
 // enter and one leave (a sign request makes about five: open, PIN state,
 // login, sign, close).
 //
-//	go test -run '^$' -bench JournalRegion ./token/
+//	go test -run '^$' -bench JournalRegion ./token/pkcs11/
 func BenchmarkJournalRegion(b *testing.B) {
 	j, err := OpenJournal(b.TempDir(), zerolog.Nop())
 	if err != nil {

@@ -1,4 +1,4 @@
-package token
+package pkcs11
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"kyso.vn/kyso/internal/testenv"
+	"kyso.vn/kyso/token"
 )
 
 // A module that appears while the provider runs (a driver installed) is
@@ -20,16 +21,16 @@ func TestRediscoverNewModule(t *testing.T) {
 	timeNow = func() time.Time { return now }
 
 	mod := filepath.Join(t.TempDir(), "libvendor-later.so")
-	p := NewPKCS11(PKCS11Options{Modules: []string{mod}, NoDiscovery: true})
+	p := New(Options{Modules: []string{mod}, NoDiscovery: true})
 	ctx := context.Background()
-	id := CertID(readPEM(t, tk.CertFile(testenv.CertRSA)))
-	if _, err := p.Open(ctx, id); codeOf(err) != CodeNoToken {
+	id := token.CertID(readPEM(t, tk.CertFile(testenv.CertRSA)))
+	if _, err := p.Open(ctx, id); codeOf(err) != token.CodeNoToken {
 		t.Fatalf("Open before the module exists: %v, want NO_TOKEN", err)
 	}
 	if err := os.Symlink(tk.Module, mod); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Open(ctx, id); codeOf(err) != CodeNoToken {
+	if _, err := p.Open(ctx, id); codeOf(err) != token.CodeNoToken {
 		t.Fatalf("Open right after: %v, want NO_TOKEN (discovery is rate-limited)", err)
 	}
 	now = now.Add(rediscoverEvery)

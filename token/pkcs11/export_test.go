@@ -1,4 +1,4 @@
-package token
+package pkcs11
 
 import (
 	"encoding/pem"
@@ -6,7 +6,7 @@ import (
 )
 
 // Remembered reports whether p remembers where certificate id is.
-func Remembered(p *PKCS11, id string) bool {
+func Remembered(p *Provider, id string) bool {
 	_, ok := p.location(id)
 	return ok
 }

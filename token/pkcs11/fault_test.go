@@ -1,4 +1,4 @@
-package token_test
+package pkcs11_test
 
 import (
 	"context"
@@ -13,16 +13,17 @@ import (
 
 	"kyso.vn/kyso/internal/testenv"
 	"kyso.vn/kyso/token"
+	"kyso.vn/kyso/token/pkcs11"
 )
 
 // faulty returns a provider over the fault module (forwarding to the shared
 // SoftHSM tokens) and its control.
-func faulty(t *testing.T) (*token.PKCS11, *testenv.Fault, *testenv.Tokens) {
+func faulty(t *testing.T) (*pkcs11.Provider, *testenv.Fault, *testenv.Tokens) {
 	t.Helper()
 	tk := testenv.Shared(t)
 	f := testenv.NewFault(t)
 	t.Cleanup(f.Reset)
-	p := token.NewPKCS11(token.PKCS11Options{Modules: []string{testenv.FaultModule(t)}, NoDiscovery: true, Log: zerolog.Nop()})
+	p := pkcs11.New(pkcs11.Options{Modules: []string{testenv.FaultModule(t)}, NoDiscovery: true, Log: zerolog.Nop()})
 	return p, f, tk
 }
 
@@ -184,7 +185,7 @@ func TestFaultRememberedLocation(t *testing.T) {
 	p, f, tk := faulty(t)
 	ctx := context.Background()
 	c := certByFile(t, p, tk, testenv.CertRSA) // the listing remembers where it is
-	if !token.Remembered(p, c.ID) {
+	if !pkcs11.Remembered(p, c.ID) {
 		t.Fatal("the listing did not remember where the certificate is")
 	}
 	hash := digest(crypto.SHA256, "nhớ chỗ để chứng thư")
@@ -215,7 +216,7 @@ func TestFaultRememberedLocation(t *testing.T) {
 	if _, err := p.Open(ctx, c.ID); codeOf(err) != token.CodeCertificateNotFound && codeOf(err) != token.CodeTokenRemoved {
 		t.Fatalf("Open with its token out: %v, want CERTIFICATE_NOT_FOUND or TOKEN_REMOVED", err)
 	}
-	if token.Remembered(p, c.ID) {
+	if pkcs11.Remembered(p, c.ID) {
 		t.Error("the location of a pulled-out token is still remembered")
 	}
 	// Another token of the same module still opens meanwhile.
@@ -236,7 +237,7 @@ func TestFaultRememberedLocation(t *testing.T) {
 	}
 	k.Close(0)
 	sign("after re-plugging", 0)
-	if !token.Remembered(p, c.ID) {
+	if !pkcs11.Remembered(p, c.ID) {
 		t.Error("Open after re-plugging did not remember the location again")
 	}
 }

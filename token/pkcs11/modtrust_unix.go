@@ -1,6 +1,6 @@
 //go:build linux || darwin
 
-package token
+package pkcs11
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package token_test
+package pkcs11_test
 
 import (
 	"bytes"
@@ -24,14 +24,15 @@ import (
 
 	"kyso.vn/kyso/internal/testenv"
 	"kyso.vn/kyso/token"
+	"kyso.vn/kyso/token/pkcs11"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-func softhsm(t *testing.T) (*token.PKCS11, *testenv.Tokens) {
+func softhsm(t *testing.T) (*pkcs11.Provider, *testenv.Tokens) {
 	t.Helper()
 	tk := testenv.Shared(t)
-	return token.NewPKCS11(token.PKCS11Options{Modules: []string{tk.Module}, NoDiscovery: true, Log: zerolog.Nop()}), tk
+	return pkcs11.New(pkcs11.Options{Modules: []string{tk.Module}, NoDiscovery: true, Log: zerolog.Nop()}), tk
 }
 
 // certByLabel finds the certificate of the file name on the token label.
@@ -139,14 +140,14 @@ func keys[V any](m map[string]V) []string {
 }
 
 func TestNoToken(t *testing.T) {
-	p := token.NewPKCS11(token.PKCS11Options{Modules: []string{"/nonexistent/libnothing.so"}, NoDiscovery: true})
+	p := pkcs11.New(pkcs11.Options{Modules: []string{"/nonexistent/libnothing.so"}, NoDiscovery: true})
 	if _, err := p.Certificates(context.Background()); codeOf(err) != token.CodeNoToken {
 		t.Errorf("Certificates with no module: %v, want NO_TOKEN", err)
 	}
 	if _, err := p.Open(context.Background(), strings.Repeat("ab", 32)); codeOf(err) != token.CodeNoToken {
 		t.Errorf("Open with no module: %v, want NO_TOKEN", err)
 	}
-	st := token.Discover([]string{"/nonexistent/libnothing.so"})
+	st := pkcs11.Discover([]string{"/nonexistent/libnothing.so"})
 	if len(st) == 0 || st[0].Source != token.SourceConfig || st[0].Loaded || st[0].Err == nil {
 		t.Errorf("Discover: %+v", st)
 	}

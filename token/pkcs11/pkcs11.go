@@ -1,11 +1,13 @@
-package token
+// Package pkcs11 is the PKCS#11 token.Provider, over github.com/miekg/pkcs11
+// (cgo): module discovery and the crash journal, sessions, login and
+// signing. Only the programs that sign (cmd/kyso, the bench) import it; the
+// engine sees token.Provider.
+package pkcs11
 
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,10 +19,12 @@ import (
 
 	"github.com/miekg/pkcs11"
 	"github.com/rs/zerolog"
+
+	"kyso.vn/kyso/token"
 )
 
-// PKCS11Options configures the PKCS#11 provider.
-type PKCS11Options struct {
+// Options configures the PKCS#11 provider.
+type Options struct {
 	Modules     []string // from the policy/config `modules`, tried first
 	NoDiscovery bool     // use only Modules (tests), no p11-kit or vendor search
 	Log         zerolog.Logger
@@ -36,7 +40,7 @@ type PKCS11Options struct {
 	Cautious bool
 }
 
-// PKCS11 is the PKCS#11 Provider. It lists the slots anew on every call
+// Provider is the PKCS#11 token.Provider. It lists the slots anew on every call
 // and opens one session per operation, so it is safe from several
 // goroutines and sees tokens plugged in or pulled out without a restart.
 //
@@ -45,8 +49,8 @@ type PKCS11Options struct {
 // stay loaded for the process anyway), re-run when a lookup finds nothing;
 // and where each certificate was last seen, so that Open goes straight to
 // its slot instead of reading every token.
-type PKCS11 struct {
-	o      PKCS11Options
+type Provider struct {
+	o      Options
 	log    zerolog.Logger
 	keeper *keeper
 
@@ -58,23 +62,23 @@ type PKCS11 struct {
 	journal *Journal // the crash journal, once first needed
 
 	discMu   sync.Mutex
-	status   []ModuleStatus    // of the last discovery
+	status   []moduleStatus    // of the last discovery
 	mods     []*module         // its loaded modules
 	discAt   time.Time         // when it ran; zero: not yet
 	reported map[string]string // module → the failure last logged
 }
 
-// NewPKCS11 returns the PKCS#11 provider. Modules are loaded lazily, on the
+// New returns the PKCS#11 provider. Modules are loaded lazily, on the
 // first call that needs them.
-func NewPKCS11(o PKCS11Options) *PKCS11 {
-	return &PKCS11{o: o, log: o.Log, keeper: newKeeper(), locks: map[tokenKey]chan struct{}{},
+func New(o Options) *Provider {
+	return &Provider{o: o, log: o.Log, keeper: newKeeper(), locks: map[tokenKey]chan struct{}{},
 		locs: map[string]certLoc{}, reported: map[string]string{}}
 }
 
-var _ Provider = (*PKCS11)(nil)
+var _ token.Provider = (*Provider)(nil)
 
 // crashJournal is the crash journal, opened on first use (nil: none).
-func (p *PKCS11) crashJournal() *Journal {
+func (p *Provider) crashJournal() *Journal {
 	p.jOnce.Do(func() {
 		p.journal = p.o.Journal
 		if p.journal == nil && p.o.OpenJournal != nil {
@@ -88,7 +92,7 @@ func (p *PKCS11) crashJournal() *Journal {
 // journal was opened, so that the next Kyso process has nothing of this one
 // to read back; a later call into a module is not marked any more. For a
 // clean exit.
-func (p *PKCS11) CloseJournal() error {
+func (p *Provider) CloseJournal() error {
 	p.jOnce.Do(func() {}) // not opened by now: never
 	return p.journal.Close()
 }
@@ -110,8 +114,8 @@ type slotToken struct {
 	mk   *mark // its module's record in the crash journal (nil: none)
 }
 
-func (t slotToken) Info() Info {
-	return Info{
+func (t slotToken) Info() token.Info {
+	return token.Info{
 		Label:        trimPad(t.info.Label),
 		Manufacturer: trimPad(t.info.ManufacturerID),
 		Model:        trimPad(t.info.Model),
@@ -132,19 +136,19 @@ const rediscoverEvery = 3 * time.Second
 
 // Modules reports the modules this provider uses, as of the last module
 // discovery (run on the first call that needs modules).
-func (p *PKCS11) Modules() []ModuleStatus {
+func (p *Provider) Modules() []token.ModuleStatus {
 	p.discMu.Lock()
 	defer p.discMu.Unlock()
 	if p.discAt.IsZero() {
 		p.discoverLocked()
 	}
-	return append([]ModuleStatus(nil), p.status...)
+	return statuses(p.status)
 }
 
 // loaded returns the loaded modules, running discovery on the first call.
 // Once loaded a module stays loaded, so the list stays valid; only new
 // modules need a new discovery (see rediscover).
-func (p *PKCS11) loaded() []*module {
+func (p *Provider) loaded() []*module {
 	p.discMu.Lock()
 	defer p.discMu.Unlock()
 	if p.discAt.IsZero() {
@@ -156,7 +160,7 @@ func (p *PKCS11) loaded() []*module {
 // rediscover re-runs discovery unless it ran less than rediscoverEvery
 // ago. It reports whether the set of loaded modules changed: only then can
 // a second look find what the first did not.
-func (p *PKCS11) rediscover() ([]*module, bool) {
+func (p *Provider) rediscover() ([]*module, bool) {
 	p.discMu.Lock()
 	defer p.discMu.Unlock()
 	if !p.discAt.IsZero() && timeNow().Sub(p.discAt) < rediscoverEvery {
@@ -175,7 +179,7 @@ func (p *PKCS11) rediscover() ([]*module, bool) {
 	return p.mods, false
 }
 
-func (p *PKCS11) discoverLocked() {
+func (p *Provider) discoverLocked() {
 	p.status = discover(p.o.Modules, !p.o.NoDiscovery, p.crashJournal(), p.o.Cautious)
 	p.mods = nil
 	for _, st := range p.status {
@@ -195,7 +199,7 @@ func (p *PKCS11) discoverLocked() {
 // re-runs every few seconds while no token is found): the module, where it
 // came from, the CKR_ value when there is one, and the error. A module that
 // is not there at all is not news.
-func (p *PKCS11) reportFailure(st ModuleStatus) {
+func (p *Provider) reportFailure(st moduleStatus) {
 	msg := errString(st.Err)
 	if p.reported[st.real] == msg {
 		return
@@ -226,7 +230,7 @@ func errString(err error) string {
 // tokens lists the tokens present now, in module then slot order. When it
 // finds none it re-runs discovery (rate-limited) and looks again: a driver
 // may have been installed since.
-func (p *PKCS11) tokens() ([]slotToken, error) {
+func (p *Provider) tokens() ([]slotToken, error) {
 	toks, err := p.scan(p.loaded())
 	if err != nil {
 		if mods, changed := p.rediscover(); changed {
@@ -237,9 +241,9 @@ func (p *PKCS11) tokens() ([]slotToken, error) {
 }
 
 // scan lists the tokens present now in mods.
-func (p *PKCS11) scan(mods []*module) ([]slotToken, error) {
+func (p *Provider) scan(mods []*module) ([]slotToken, error) {
 	if len(mods) == 0 {
-		return nil, &Error{Code: CodeNoToken, Err: errors.New("no PKCS#11 module could be loaded")}
+		return nil, &token.Error{Code: token.CodeNoToken, Err: errors.New("no PKCS#11 module could be loaded")}
 	}
 	var out []slotToken
 	for _, m := range mods {
@@ -247,13 +251,13 @@ func (p *PKCS11) scan(mods []*module) ([]slotToken, error) {
 	}
 	p.keeper.prune(out)
 	if len(out) == 0 {
-		return nil, &Error{Code: CodeNoToken, Err: errors.New("no token present")}
+		return nil, &token.Error{Code: token.CodeNoToken, Err: errors.New("no token present")}
 	}
 	return out, nil
 }
 
 // scanModule appends the tokens present in m's slots to out.
-func (p *PKCS11) scanModule(m *module, out []slotToken) []slotToken {
+func (p *Provider) scanModule(m *module, out []slotToken) []slotToken {
 	mk := p.crashJournal().markFor(m.path)
 	defer mk.enter("C_GetSlotList").leave()
 	slots, err := m.ctx.GetSlotList(true)
@@ -277,14 +281,14 @@ func (p *PKCS11) scanModule(m *module, out []slotToken) []slotToken {
 // TokenInfo is what `kyso tokens` shows of one present token.
 type TokenInfo struct {
 	Module       string
-	Info         Info
-	PIN          PINState
-	Certificates []Certificate
+	Info         token.Info
+	PIN          token.PINState
+	Certificates []token.Certificate
 	Err          error // reading its certificates failed
 }
 
 // Inventory lists each present token with its signing certificates.
-func (p *PKCS11) Inventory(ctx context.Context) ([]TokenInfo, error) {
+func (p *Provider) Inventory(ctx context.Context) ([]TokenInfo, error) {
 	toks, err := p.tokens()
 	if err != nil {
 		return nil, err
@@ -300,8 +304,8 @@ func (p *PKCS11) Inventory(ctx context.Context) ([]TokenInfo, error) {
 	return out, nil
 }
 
-func certOnly(f []found) []Certificate {
-	out := make([]Certificate, 0, len(f))
+func certOnly(f []found) []token.Certificate {
+	out := make([]token.Certificate, 0, len(f))
 	for _, c := range f {
 		out = append(out, c.cert)
 	}
@@ -319,7 +323,7 @@ func certOnly(f []found) []Certificate {
 // private key, or, failing that, a public key with the same CKA_ID (tokens
 // hide private keys marked CKA_PRIVATE until login). Expired certificates are
 // listed too (the dialog shows their validity); valid ones come first.
-func (p *PKCS11) Certificates(ctx context.Context) ([]Certificate, error) {
+func (p *Provider) Certificates(ctx context.Context) ([]token.Certificate, error) {
 	// A listing is where a person looks for a token they just set up, so
 	// it picks up a newly installed driver even when other tokens are
 	// present (rate-limited; Open re-runs discovery only when it finds
@@ -329,7 +333,7 @@ func (p *PKCS11) Certificates(ctx context.Context) ([]Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Certificate
+	var out []token.Certificate
 	for _, t := range toks {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -346,7 +350,7 @@ func (p *PKCS11) Certificates(ctx context.Context) ([]Certificate, error) {
 }
 
 // sortCerts puts currently valid certificates first, newest expiry first.
-func sortCerts(c []Certificate) {
+func sortCerts(c []token.Certificate) {
 	now := timeNow()
 	sort.SliceStable(c, func(i, j int) bool {
 		vi := now.Before(c[i].Cert.NotAfter) && now.After(c[i].Cert.NotBefore)
@@ -360,13 +364,13 @@ func sortCerts(c []Certificate) {
 
 // found is a signing certificate with the CKA_ID that links it to its key.
 type found struct {
-	cert  Certificate
+	cert  token.Certificate
 	ckaID []byte
 	obj   pkcs11.ObjectHandle // the certificate object, when last seen
 }
 
 // readToken reads the certificates of one token in a short R/O session.
-func (p *PKCS11) readToken(t slotToken) ([]found, error) {
+func (p *Provider) readToken(t slotToken) ([]found, error) {
 	defer t.mk.enter("C_FindObjects").leave()
 	c := t.mod.ctx
 	sess, err := c.OpenSession(t.slot, pkcs11.CKF_SERIAL_SESSION)
@@ -419,15 +423,9 @@ func (p *PKCS11) readToken(t slotToken) ([]found, error) {
 				chain = append(chain, o.cert.Raw)
 			}
 		}
-		out = append(out, found{cert: Certificate{ID: CertID(r.cert.Raw), Cert: r.cert, Token: info, Chain: chain}, ckaID: r.id, obj: r.obj})
+		out = append(out, found{cert: token.Certificate{ID: token.CertID(r.cert.Raw), Cert: r.cert, Token: info, Chain: chain}, ckaID: r.id, obj: r.obj})
 	}
 	return out, nil
-}
-
-// CertID is the certificate id of protocol v1: lowercase hex SHA-256 of the DER.
-func CertID(der []byte) string {
-	s := sha256.Sum256(der)
-	return hex.EncodeToString(s[:])
 }
 
 // isSigningCert: an end-entity certificate allowed to sign. CA certificates
@@ -486,7 +484,7 @@ func findObjects(c *pkcs11.Ctx, sess pkcs11.SessionHandle, tmpl []*pkcs11.Attrib
 
 // goneFunc reports, when called, whether the token t is no longer present:
 // it tells a pulled-out token from other session errors.
-func (p *PKCS11) goneFunc(t slotToken) func() bool {
+func (p *Provider) goneFunc(t slotToken) func() bool {
 	return func() bool {
 		si, err := t.mod.ctx.GetSlotInfo(t.slot)
 		if err != nil || si.Flags&pkcs11.CKF_TOKEN_PRESENT == 0 {
@@ -505,7 +503,7 @@ func (p *PKCS11) goneFunc(t slotToken) func() bool {
 // place no longer holds it, it reads every present token, and when that
 // finds nothing it re-runs module discovery (rate-limited) and reads the
 // tokens of any new module.
-func (p *PKCS11) Open(ctx context.Context, id string) (Key, error) {
+func (p *Provider) Open(ctx context.Context, id string) (token.Key, error) {
 	id = strings.ToLower(id)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -519,7 +517,7 @@ func (p *PKCS11) Open(ctx context.Context, id string) (Key, error) {
 		p.log.Debug().Str("cert", shortID(id)).Err(err).Msg("certificate moved: reading every token")
 	}
 	k, err := p.openScan(ctx, id, p.loaded())
-	if code := codeOf(err); code == CodeCertificateNotFound || code == CodeNoToken {
+	if code := codeOf(err); code == token.CodeCertificateNotFound || code == token.CodeNoToken {
 		if mods, changed := p.rediscover(); changed {
 			return p.openScan(ctx, id, mods)
 		}
@@ -528,7 +526,7 @@ func (p *PKCS11) Open(ctx context.Context, id string) (Key, error) {
 }
 
 func codeOf(err error) string {
-	var e *Error
+	var e *token.Error
 	if errors.As(err, &e) {
 		return e.Code
 	}
@@ -536,7 +534,7 @@ func codeOf(err error) string {
 }
 
 // openScan reads the certificates of every present token of mods to find id.
-func (p *PKCS11) openScan(ctx context.Context, id string, mods []*module) (Key, error) {
+func (p *Provider) openScan(ctx context.Context, id string, mods []*module) (token.Key, error) {
 	toks, err := p.scan(mods)
 	if err != nil {
 		return nil, err
@@ -555,7 +553,7 @@ func (p *PKCS11) openScan(ctx context.Context, id string, mods []*module) (Key, 
 			}
 		}
 	}
-	return nil, &Error{Code: CodeCertificateNotFound, Err: fmt.Errorf("certificate %s is on no present token", shortID(id))}
+	return nil, &token.Error{Code: token.CodeCertificateNotFound, Err: fmt.Errorf("certificate %s is on no present token", shortID(id))}
 }
 
 // certLoc is where a signing certificate was last seen.
@@ -570,7 +568,7 @@ const maxLocs = 512
 
 // remember records where the signing certificates of t are, replacing
 // what was remembered of t.
-func (p *PKCS11) remember(t slotToken, certs []found) {
+func (p *Provider) remember(t slotToken, certs []found) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for id, l := range p.locs {
@@ -586,14 +584,14 @@ func (p *PKCS11) remember(t slotToken, certs []found) {
 	}
 }
 
-func (p *PKCS11) location(id string) (certLoc, bool) {
+func (p *Provider) location(id string) (certLoc, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	l, ok := p.locs[id]
 	return l, ok
 }
 
-func (p *PKCS11) forget(id string) {
+func (p *Provider) forget(id string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.locs, id)
@@ -609,7 +607,7 @@ var errMoved = errors.New("not where it was last seen")
 // it is pulled out) or by its serial number and label; and that token has
 // now a certificate object with the same CKA_ID and the same DER. The
 // session opened for the check is the key's session.
-func (p *PKCS11) openAt(l certLoc, id string) (Key, error) {
+func (p *Provider) openAt(l certLoc, id string) (token.Key, error) {
 	t := l.tok
 	defer t.mk.enter("C_OpenSession").leave()
 	c := t.mod.ctx
@@ -675,7 +673,7 @@ func (p *PKCS11) openAt(l certLoc, id string) (Key, error) {
 // (handles may change when the application has no session open, and may
 // be reused: the DER and CKA_ID read back decide), else searches by class,
 // CKA_ID and DER (the module compares the DER: no second call to read it).
-func (p *PKCS11) certObject(c *pkcs11.Ctx, sess pkcs11.SessionHandle, f found, id string) (pkcs11.ObjectHandle, error) {
+func (p *Provider) certObject(c *pkcs11.Ctx, sess pkcs11.SessionHandle, f found, id string) (pkcs11.ObjectHandle, error) {
 	if f.obj != 0 {
 		a, err := c.GetAttributeValue(sess, f.obj, []*pkcs11.Attribute{
 			pkcs11.NewAttribute(pkcs11.CKA_CLASS, nil),
@@ -683,7 +681,7 @@ func (p *PKCS11) certObject(c *pkcs11.Ctx, sess pkcs11.SessionHandle, f found, i
 			pkcs11.NewAttribute(pkcs11.CKA_VALUE, nil),
 		})
 		if err == nil && bytes.Equal(a[0].Value, pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_CERTIFICATE).Value) &&
-			bytes.Equal(a[1].Value, f.ckaID) && CertID(a[2].Value) == id {
+			bytes.Equal(a[1].Value, f.ckaID) && token.CertID(a[2].Value) == id {
 			return f.obj, nil
 		}
 	}
@@ -709,7 +707,7 @@ func shortID(id string) string {
 // session, so the steps from a login (or the use of a kept login) to the
 // end of the operation must not interleave with another operation's
 // login or logout on the same token.
-func (p *PKCS11) lock(k tokenKey) chan struct{} {
+func (p *Provider) lock(k tokenKey) chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	l, ok := p.locks[k]
