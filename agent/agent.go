@@ -14,8 +14,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"kyso.vn/kyso/internal/wire"
 	"kyso.vn/kyso/prompt"
+	"kyso.vn/kyso/protocol"
 )
 
 // Engine is what the agent needs of *engine.Engine. It is an interface so
@@ -24,9 +24,6 @@ type Engine interface {
 	Handle(ctx context.Context, origin string, raw []byte) []byte
 	MayAsk(origin string) error
 }
-
-// DefaultPort is the WebSocket port when the settings name none.
-const DefaultPort = 28418
 
 // Limits of the front-ends. A page has no reason to come near them; they
 // bound what a hostile local process or page can make the agent hold.
@@ -181,9 +178,9 @@ func (a *Agent) track() bool {
 func (a *Agent) Stop() { a.cancel() }
 
 // requestID is the page's id of a request the agent answers itself, ""
-// when it has none (wire.RequestID).
+// when it has none (protocol.RequestID).
 func requestID(raw []byte) string {
-	id, _ := wire.RequestID(raw)
+	id, _ := protocol.RequestID(raw)
 	return id
 }
 

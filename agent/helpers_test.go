@@ -17,7 +17,7 @@ import (
 
 	"kyso.vn/kyso/internal/frame"
 	"kyso.vn/kyso/internal/testenv"
-	"kyso.vn/kyso/internal/wire"
+	"kyso.vn/kyso/protocol"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -115,7 +115,7 @@ func (r *running) status(t *testing.T, url, origin, host string) int {
 }
 
 // response is a protocol v1 response as a page reads it.
-type response = wire.Response
+type response = protocol.Response
 
 func mustJSON(t *testing.T, v any) []byte {
 	t.Helper()

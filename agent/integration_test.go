@@ -32,6 +32,7 @@ import (
 	"kyso.vn/kyso/internal/frame"
 	"kyso.vn/kyso/internal/testenv"
 	"kyso.vn/kyso/prompt/prompttest"
+	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token/pkcs11"
 )
 
@@ -257,7 +258,7 @@ func TestRealErrors(t *testing.T) {
 	lc := s.dialLocal(t)
 	hash := hashOf("x")
 
-	check := func(what string, resp response, id, code string) {
+	check := func(what string, resp response, id string, code protocol.Code) {
 		t.Helper()
 		if resp.OK || resp.Code() != code || resp.ID != id || resp.Error.Message == "" {
 			t.Errorf("%s: %+v, want %s with id %q", what, resp, code, id)

@@ -16,6 +16,7 @@ import (
 
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/prompt/prompttest"
+	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 )
 
@@ -35,10 +36,10 @@ func TestLimitBoundsFitTheEngine(t *testing.T) {
 type noTokens struct{}
 
 func (noTokens) Certificates(context.Context) ([]token.Certificate, error) {
-	return nil, &token.Error{Code: token.CodeNoToken}
+	return nil, &token.Error{Code: protocol.NoToken}
 }
 func (noTokens) Open(context.Context, string) (token.Key, error) {
-	return nil, &token.Error{Code: token.CodeNoToken}
+	return nil, &token.Error{Code: protocol.NoToken}
 }
 
 // sharedEngine is what one Kyso process of the user runs: its own engine and

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"kyso.vn/kyso/internal/frame"
-	"kyso.vn/kyso/internal/wire"
+	"kyso.vn/kyso/protocol"
 )
 
 // ErrAlreadyRunning is returned by ListenLocal when another agent answers on
@@ -97,7 +97,7 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 			if err != nil {
 				if errors.Is(err, frame.ErrTooLarge) {
 					// The body was not read: the stream cannot be resynced.
-					write(wire.ErrorResponse("", "BAD_REQUEST", a.msg("tooLarge")))
+					write(protocol.ErrorResponse("", protocol.BadRequest, a.msg("tooLarge")))
 				} else if !errors.Is(err, io.EOF) && ctx.Err() == nil {
 					a.o.Log.Debug().Err(err).Msg("local socket read failed")
 				}
@@ -118,11 +118,11 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 			}
 			// The request must at least be an object; the engine checks the rest.
 			if err != nil || !bytes.HasPrefix(bytes.TrimSpace(env.Request), []byte("{")) {
-				write(wire.ErrorResponse("", "BAD_REQUEST", a.msg("envelope")))
+				write(protocol.ErrorResponse("", protocol.BadRequest, a.msg("envelope")))
 				continue
 			}
 			if !reqs.acquire() {
-				write(wire.ErrorResponse(requestID(env.Request), "BUSY", a.msg("busy")))
+				write(protocol.ErrorResponse(requestID(env.Request), protocol.Busy, a.msg("busy")))
 				continue
 			}
 			origin, request := env.Origin, env.Request

@@ -25,7 +25,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"kyso.vn/kyso/internal/frame"
-	"kyso.vn/kyso/internal/wire"
+	"kyso.vn/kyso/protocol"
 )
 
 const goodOrigin = "https://portal.example.gov.vn"
@@ -51,7 +51,7 @@ func (e *echoEngine) MayAsk(origin string) error {
 func (e *echoEngine) Handle(ctx context.Context, origin string, raw []byte) []byte {
 	var r struct{ ID, Op string }
 	if json.Unmarshal(raw, &r) != nil {
-		return wire.ErrorResponse("", "BAD_REQUEST", "bad")
+		return protocol.ErrorResponse("", "BAD_REQUEST", "bad")
 	}
 	switch r.Op {
 	case "echo":
@@ -61,11 +61,11 @@ func (e *echoEngine) Handle(ctx context.Context, origin string, raw []byte) []by
 		e.started <- r.ID
 		<-ctx.Done()
 		e.ended <- r.ID
-		return wire.ErrorResponse(r.ID, "USER_CANCELLED", "gone")
+		return protocol.ErrorResponse(r.ID, "USER_CANCELLED", "gone")
 	case "panic":
 		panic("boom")
 	}
-	return wire.ErrorResponse(r.ID, "UNKNOWN_OP", "?")
+	return protocol.ErrorResponse(r.ID, "UNKNOWN_OP", "?")
 }
 
 func TestHandshakeChecks(t *testing.T) {

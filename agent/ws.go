@@ -16,8 +16,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"kyso.vn/kyso/internal/frame"
-	"kyso.vn/kyso/internal/wire"
 	"kyso.vn/kyso/prompt"
+	"kyso.vn/kyso/protocol"
 )
 
 var errServerClosed = http.ErrServerClosed
@@ -339,11 +339,11 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 			}
 			alive()
 			if typ != websocket.TextMessage {
-				write(wire.ErrorResponse("", "BAD_REQUEST", a.msg("binary")))
+				write(protocol.ErrorResponse("", protocol.BadRequest, a.msg("binary")))
 				continue
 			}
 			if !reqs.acquire() {
-				write(wire.ErrorResponse(requestID(msg), "BUSY", a.msg("busy")))
+				write(protocol.ErrorResponse(requestID(msg), protocol.Busy, a.msg("busy")))
 				continue
 			}
 			if reqs.readOn(read, func() { write(a.handle(ctx, origin, msg)) }) {
@@ -386,7 +386,7 @@ func (a *Agent) handle(ctx context.Context, origin string, raw []byte) (resp []b
 	defer func() {
 		if r := recover(); r != nil {
 			a.o.Log.Error().Str("origin", origin).Interface("panic", r).Msg("engine panic")
-			resp = wire.ErrorResponse(requestID(raw), "INTERNAL", prompt.T(a.o.Lang, "err.INTERNAL"))
+			resp = protocol.ErrorResponse(requestID(raw), protocol.Internal, prompt.T(a.o.Lang, "err.INTERNAL"))
 		}
 	}()
 	return a.o.Engine.Handle(ctx, origin, raw)

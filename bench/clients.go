@@ -12,7 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"kyso.vn/kyso/internal/frame"
-	"kyso.vn/kyso/internal/wire"
+	"kyso.vn/kyso/protocol"
 )
 
 // benchOrigin is the page origin every request comes from; the bench
@@ -28,7 +28,7 @@ const tabOrigins = 20
 func tabOrigin(i int) string { return fmt.Sprintf("https://tab%02d.bench.kyso.test", i%tabOrigins) }
 
 // response is a protocol v1 response as the bench reads it.
-type response = wire.Response
+type response = protocol.Response
 
 func parseResponse(raw []byte) (response, error) {
 	var r response

@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/prompt"
+	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 )
 
@@ -231,14 +232,14 @@ func (e *Engine) Allowed(rawOrigin string) bool {
 // a token's answer. The others (version, refusals before any dialog: bad
 // input, denied origin, BUSY, RATE_LIMITED, no token or certificate) a page
 // can repeat at will, so they go to the main log only.
-func audited(op, code string) bool {
+func audited(op string, code protocol.Code) bool {
 	switch op {
 	case "getCertificate", "sign", "signBatch":
 	default:
 		return false
 	}
 	switch code {
-	case "OK", CodeUserCancelled, CodeTimeout, CodePINLocked, CodeTokenRemoved, CodeTokenError, CodeInternal:
+	case "", protocol.UserCancelled, protocol.Timeout, protocol.PINLocked, protocol.TokenRemoved, protocol.TokenError, protocol.Internal:
 		return true
 	}
 	return false
@@ -257,13 +258,14 @@ func (e *Engine) Handle(ctx context.Context, rawOrigin string, raw []byte) []byt
 	var rec logRec
 	resp := e.handle(ctx, rawOrigin, raw, &rec)
 
-	code := "OK"
-	if resp.Error != nil {
-		code = resp.Error.Code
+	code := resp.Code()
+	outcome := string(code)
+	if code == "" {
+		outcome = "OK"
 	}
 	line := func(ev *zerolog.Event) {
 		ev = ev.Str("origin", truncate(rawOrigin, 200)).Str("op", truncate(rec.op, 32)).
-			Str("id", truncate(resp.ID, maxID)).Str("outcome", code).
+			Str("id", truncate(resp.ID, protocol.MaxID)).Str("outcome", outcome).
 			Int64("duration_ms", time.Since(start).Milliseconds())
 		if rec.cert != "" {
 			ev = ev.Str("cert", rec.cert[:16])
@@ -279,23 +281,23 @@ func (e *Engine) Handle(ctx context.Context, rawOrigin string, raw []byte) []byt
 	}
 
 	out, err := json.Marshal(resp)
-	if err != nil || len(out) > MaxMessage {
+	if err != nil || len(out) > protocol.MaxMessage {
 		// A result cannot be this large for any valid request (1000
 		// signatures of 16 kbit RSA still fit), so this is a bug.
 		ref := newRef()
 		e.o.Log.Error().Str("ref", ref).Err(err).Int("size", len(out)).Msg("response too large or not encodable")
-		out, _ = json.Marshal(Response{ID: resp.ID, Error: &Error{Code: CodeInternal, Message: e.message(&failure{code: CodeInternal, args: []any{"ref " + ref}})}})
+		out, _ = json.Marshal(protocol.Response{ID: resp.ID, Error: &protocol.Error{Code: protocol.Internal, Message: e.message(&failure{code: protocol.Internal, args: []any{"ref " + ref}})}})
 	}
 	return out
 }
 
-func (e *Engine) handle(ctx context.Context, rawOrigin string, raw []byte, rec *logRec) (resp Response) {
+func (e *Engine) handle(ctx context.Context, rawOrigin string, raw []byte, rec *logRec) (resp protocol.Response) {
 	var req request
 	defer func() {
 		if r := recover(); r != nil {
 			ref := newRef()
 			e.o.Log.Error().Str("ref", ref).Interface("panic", r).Msg("engine panic")
-			resp = Response{ID: req.ID, Error: &Error{Code: CodeInternal, Message: e.message(&failure{code: CodeInternal, args: []any{"ref " + ref}})}}
+			resp = protocol.Response{ID: req.ID, Error: &protocol.Error{Code: protocol.Internal, Message: e.message(&failure{code: protocol.Internal, args: []any{"ref " + ref}})}}
 		}
 	}()
 	req, f := parseRequest(raw)
@@ -307,21 +309,25 @@ func (e *Engine) handle(ctx context.Context, rawOrigin string, raw []byte, rec *
 	if err != nil {
 		return e.failResp(req.ID, err)
 	}
-	return Response{ID: req.ID, OK: true, Result: result}
+	b, err := json.Marshal(result)
+	if err != nil {
+		return e.failResp(req.ID, err)
+	}
+	return protocol.Response{ID: req.ID, OK: true, Result: b}
 }
 
 func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req request, rec *logRec) (any, error) {
 	pol, err := e.policy()
 	if err != nil {
-		return nil, &failure{code: CodeOriginDenied, msgKey: "POLICY_BROKEN", cause: err}
+		return nil, &failure{code: protocol.OriginDenied, msgKey: "POLICY_BROKEN", cause: err}
 	}
 	o, err := parseOrigin(rawOrigin)
 	if err != nil {
-		return nil, &failure{code: CodeOriginDenied, args: []any{truncate(rawOrigin, 100)}, cause: err}
+		return nil, &failure{code: protocol.OriginDenied, args: []any{truncate(rawOrigin, 100)}, cause: err}
 	}
 	d := pol.decide(o)
 	if d == denied {
-		return nil, fail(CodeOriginDenied, o.String())
+		return nil, fail(protocol.OriginDenied, o.String())
 	}
 	switch req.Op {
 	case "version":
@@ -354,7 +360,7 @@ func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req request, re
 			return e.sign(ctx, pol, o, job)
 		})
 	}
-	return nil, fail(CodeUnknownOp, truncate(req.Op, 64))
+	return nil, fail(protocol.UnknownOp, truncate(req.Op, 64))
 }
 
 type versionResult struct {
@@ -371,17 +377,17 @@ func (e *Engine) interactive(parent context.Context, pol *policy, o origin, d de
 		limited, err = e.rateLimited(approvalKey, approvalStormMax)
 	}
 	if err != nil {
-		return nil, &failure{code: CodeInternal, cause: err}
+		return nil, &failure{code: protocol.Internal, cause: err}
 	}
 	if limited {
-		return nil, fail(CodeRateLimited)
+		return nil, fail(protocol.RateLimited)
 	}
 	release, ok, err := e.o.Gate.TryAcquire()
 	if err != nil {
-		return nil, &failure{code: CodeInternal, cause: fmt.Errorf("taking the interactive lock: %w", err)}
+		return nil, &failure{code: protocol.Internal, cause: fmt.Errorf("taking the interactive lock: %w", err)}
 	}
 	if !ok {
-		return nil, fail(CodeBusy)
+		return nil, fail(protocol.Busy)
 	}
 	defer release()
 	e.dismissed = false
@@ -418,7 +424,7 @@ func (e *Engine) interactive(parent context.Context, pol *policy, o origin, d de
 		if d == approvable {
 			e.recordDecline(approvalKey)
 		}
-		return nil, fail(CodeUserCancelled)
+		return nil, fail(protocol.UserCancelled)
 	}
 	if ctx.Err() != nil && !isFailure(err) {
 		if parent.Err() != nil {
@@ -432,9 +438,9 @@ func (e *Engine) interactive(parent context.Context, pol *policy, o origin, d de
 					e.recordDecline(approvalKey)
 				}
 			}
-			return nil, &failure{code: CodeUserCancelled, cause: parent.Err()}
+			return nil, &failure{code: protocol.UserCancelled, cause: parent.Err()}
 		}
-		return nil, &failure{code: CodeTimeout, cause: err}
+		return nil, &failure{code: protocol.Timeout, cause: err}
 	}
 	return nil, err
 }
@@ -484,34 +490,34 @@ func (e *Engine) recordDecline(origin string) {
 }
 
 // failResp turns any error into the wire Error, logging what must be.
-func (e *Engine) failResp(id string, err error) Response {
+func (e *Engine) failResp(id string, err error) protocol.Response {
 	var f *failure
 	var te *token.Error
 	switch {
 	case errors.As(err, &f):
-	case errors.As(err, &te) && te.Code != token.CodePINIncorrect:
+	case errors.As(err, &te) && te.Code != token.PINIncorrect:
 		f = &failure{code: te.Code, detail: te.Detail, cause: err}
-		if te.Code == CodeUnsupportedAlgorithm {
+		if te.Code == protocol.UnsupportedAlgorithm {
 			f.args = []any{te.Error()}
 		}
 	default:
-		f = &failure{code: CodeInternal, cause: err}
+		f = &failure{code: protocol.Internal, cause: err}
 	}
-	if f.code == CodeInternal {
+	if f.code == protocol.Internal {
 		ref := newRef()
-		e.o.Log.Error().Str("ref", ref).Str("id", truncate(id, maxID)).Err(f.cause).Msg("internal error")
+		e.o.Log.Error().Str("ref", ref).Str("id", truncate(id, protocol.MaxID)).Err(f.cause).Msg("internal error")
 		f.args = []any{"ref " + ref}
 	} else if f.cause != nil {
-		e.o.Log.Debug().Str("id", truncate(id, maxID)).Str("code", f.code).Err(f.cause).Msg("request failed")
+		e.o.Log.Debug().Str("id", truncate(id, protocol.MaxID)).Str("code", string(f.code)).Err(f.cause).Msg("request failed")
 	}
-	out := &Error{Code: f.code, Message: e.message(f)}
-	if f.code == CodeTokenError {
+	out := &protocol.Error{Code: f.code, Message: e.message(f)}
+	if f.code == protocol.TokenError {
 		out.Detail = f.detail
 		if out.Detail == "" {
 			out.Detail = "CKR_GENERAL_ERROR"
 		}
 	}
-	return Response{ID: id, Error: out}
+	return protocol.Response{ID: id, Error: out}
 }
 
 func newRef() string {
@@ -543,7 +549,7 @@ func (e *Engine) message(f *failure) string {
 		}
 	}
 	if s == "" {
-		s = prompt.T(e.o.Lang, "err."+f.code)
+		s = prompt.T(e.o.Lang, "err."+string(f.code))
 	}
 	if len(f.args) > 0 {
 		s += " (" + fmt.Sprint(f.args...) + ")"

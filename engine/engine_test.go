@@ -20,6 +20,7 @@ import (
 
 	"kyso.vn/kyso/prompt"
 	"kyso.vn/kyso/prompt/prompttest"
+	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 )
 
@@ -101,12 +102,7 @@ func (s syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-type reply struct {
-	ID     string          `json:"id"`
-	OK     bool            `json:"ok"`
-	Result json.RawMessage `json:"result"`
-	Error  *Error          `json:"error"`
-}
+type reply = protocol.Response
 
 func (h *harness) do(ctx context.Context, origin string, req any) reply {
 	h.t.Helper()
@@ -134,7 +130,7 @@ func code(r reply) string {
 	if r.Error == nil {
 		return "OK"
 	}
-	return r.Error.Code
+	return string(r.Error.Code)
 }
 
 func hashB64(s string) string {
@@ -176,7 +172,7 @@ func TestValidation(t *testing.T) {
 		{"version unknown param", `{"id":"a","op":"version","params":{"x":1}}`, "a", "BAD_REQUEST"},
 		{"version", `{"id":"a","op":"version","params":{}}`, "a", "OK"},
 		{"version no params", `{"id":"a","op":"version"}`, "a", "OK"},
-		{"too large", `{"id":"a","op":"version","params":{"p":"` + strings.Repeat("x", MaxMessage) + `"}}`, "", "BAD_REQUEST"},
+		{"too large", `{"id":"a","op":"version","params":{"p":"` + strings.Repeat("x", protocol.MaxMessage) + `"}}`, "", "BAD_REQUEST"},
 		{"sign unknown param", sign(`,"pin":"1234"`), "a", "BAD_REQUEST"},
 		{"sign url-safe b64", strings.Replace(sign(""), good, strings.NewReplacer("+", "-", "/", "_").Replace(good+"+/"), 1), "a", "BAD_REQUEST"},
 		{"sign unpadded", strings.Replace(sign(""), good, strings.TrimRight(good, "="), 1), "a", "BAD_REQUEST"},
@@ -370,13 +366,13 @@ func TestSignFlows(t *testing.T) {
 		t.Fatalf("cancel: %s", code(r))
 	}
 	// A token failure carries its CKR_ name.
-	prov.signErr = &token.Error{Code: token.CodeTokenError, Detail: "CKR_DEVICE_ERROR"}
+	prov.signErr = &token.Error{Code: protocol.TokenError, Detail: "CKR_DEVICE_ERROR"}
 	h.pr.OnPIN(prompttest.PIN("123456"))
 	r = h.call(portal, "sign", map[string]any{"certificateId": rsaID, "hash": hash, "hashFunction": "SHA-256"})
 	if code(r) != "TOKEN_ERROR" || r.Error.Detail != "CKR_DEVICE_ERROR" {
 		t.Fatalf("token error: %+v", r.Error)
 	}
-	prov.signErr = &token.Error{Code: token.CodeTokenRemoved}
+	prov.signErr = &token.Error{Code: protocol.TokenRemoved}
 	h.pr.OnPIN(prompttest.PIN("123456"))
 	if r := h.call(portal, "sign", map[string]any{"certificateId": rsaID, "hash": hash, "hashFunction": "SHA-256"}); code(r) != "TOKEN_REMOVED" || r.Error.Detail != "" {
 		t.Fatalf("removed: %+v", r.Error)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 )
 
@@ -100,7 +101,7 @@ func (p *fakeProvider) Certificates(ctx context.Context) ([]token.Certificate, e
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.certs) == 0 {
-		return nil, &token.Error{Code: token.CodeNoToken}
+		return nil, &token.Error{Code: protocol.NoToken}
 	}
 	var out []token.Certificate
 	for _, c := range p.certs {
@@ -117,7 +118,7 @@ func (p *fakeProvider) Open(ctx context.Context, id string) (token.Key, error) {
 			return &fakeKey{p: p, c: c}, nil
 		}
 	}
-	return nil, &token.Error{Code: token.CodeCertificateNotFound}
+	return nil, &token.Error{Code: protocol.CertificateNotFound}
 }
 
 type fakeKey struct {
@@ -147,7 +148,7 @@ func (k *fakeKey) Login(pin []byte) error {
 	if string(pin) != k.p.pin {
 		k.p.loggedIn = false
 		k.p.state = token.PINState{CountLow: true}
-		return &token.Error{Code: token.CodePINIncorrect, PIN: k.p.state}
+		return &token.Error{Code: token.PINIncorrect, PIN: k.p.state}
 	}
 	k.p.state = token.PINState{}
 	k.p.loggedIn, k.authed = true, true
@@ -170,7 +171,7 @@ func (k *fakeKey) Sign(ctx context.Context, hash []byte, h token.HashFunc, s tok
 		return nil, k.p.signErr
 	}
 	if !k.p.loggedIn {
-		return nil, &token.Error{Code: token.CodeTokenError, Detail: "CKR_USER_NOT_LOGGED_IN"}
+		return nil, &token.Error{Code: protocol.TokenError, Detail: "CKR_USER_NOT_LOGGED_IN"}
 	}
 	k.p.signed++
 	var opts crypto.SignerOpts = cryptoHash[h]

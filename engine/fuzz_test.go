@@ -27,6 +27,7 @@ import (
 
 	"kyso.vn/kyso/prompt"
 	"kyso.vn/kyso/prompt/prompttest"
+	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 )
 
@@ -53,7 +54,7 @@ func fuzzProvider(t testing.TB) *fakeProvider {
 }
 
 // designCodes are the error codes of DESIGN.md.
-var designCodes = map[string]bool{
+var designCodes = map[protocol.Code]bool{
 	"BAD_REQUEST": true, "UNKNOWN_OP": true, "ORIGIN_DENIED": true, "USER_CANCELLED": true,
 	"TIMEOUT": true, "BUSY": true, "RATE_LIMITED": true, "NO_TOKEN": true, "NO_CERTIFICATE": true,
 	"CERTIFICATE_NOT_FOUND": true, "UNSUPPORTED_ALGORITHM": true, "PIN_LOCKED": true,
@@ -64,7 +65,7 @@ var designCodes = map[string]bool{
 // approvable origin the person allows once, a certificate picker the person
 // cancels, the right PIN, two keys present. Anything else (INTERNAL: a
 // panic or a bug) is a failure.
-var fuzzHandleCodes = map[string]bool{
+var fuzzHandleCodes = map[protocol.Code]bool{
 	"OK": true, "BAD_REQUEST": true, "UNKNOWN_OP": true, "USER_CANCELLED": true,
 	"CERTIFICATE_NOT_FOUND": true, "UNSUPPORTED_ALGORITHM": true, "NO_CERTIFICATE": true,
 }
@@ -158,19 +159,14 @@ func validationSeeds() []string {
 // checkHandle holds the invariants of one answer of FuzzHandle.
 func checkHandle(t *testing.T, raw, out []byte, prov *fakeProvider, pr *prompttest.Prompter, logs string) {
 	t.Helper()
-	if len(out) > MaxMessage || !utf8.Valid(out) || !json.Valid(out) {
+	if len(out) > protocol.MaxMessage || !utf8.Valid(out) || !json.Valid(out) {
 		t.Fatalf("answer is not one JSON object of at most 1 MiB: %.300q", out)
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(out, &top); err != nil {
 		t.Fatalf("answer %.300q: %v", out, err)
 	}
-	var resp struct {
-		ID     string          `json:"id"`
-		OK     bool            `json:"ok"`
-		Result json.RawMessage `json:"result"`
-		Error  *Error          `json:"error"`
-	}
+	var resp protocol.Response
 	if err := json.Unmarshal(out, &resp); err != nil {
 		t.Fatalf("answer %.300q: %v", out, err)
 	}
@@ -181,10 +177,10 @@ func checkHandle(t *testing.T, raw, out []byte, prov *fakeProvider, pr *promptte
 	if len(top) != 3 || top["id"] == nil || top["ok"] == nil || top[want[2]] == nil {
 		t.Fatalf("answer has keys %v, want %v: %.300q", keys(top), want, out)
 	}
-	code := "OK"
+	code := protocol.Code("OK")
 	if !resp.OK {
 		code = resp.Error.Code
-		if !designCodes[code] || resp.Error.Message == "" || (resp.Error.Detail != "") != (code == CodeTokenError) {
+		if !designCodes[code] || resp.Error.Message == "" || (resp.Error.Detail != "") != (code == protocol.TokenError) {
 			t.Fatalf("bad error %+v", resp.Error)
 		}
 	}
@@ -198,13 +194,13 @@ func checkHandle(t *testing.T, raw, out []byte, prov *fakeProvider, pr *promptte
 	}
 
 	// Validation against the spec (docs/protocol.md, Strict validation).
-	rejected := code == CodeBadRequest || code == CodeUnknownOp
+	rejected := code == protocol.BadRequest || code == protocol.UnknownOp
 	switch v := strictVerdict(raw); {
 	case v == verdictValid && rejected:
 		t.Fatalf("valid request %.300q refused: %s %v", raw, code, resp.Error)
 	case v == verdictInvalid && !rejected:
 		t.Fatalf("invalid request %.300q accepted: %s", raw, code)
-	case v == verdictUnknownOp && code != CodeUnknownOp:
+	case v == verdictUnknownOp && code != protocol.UnknownOp:
 		t.Fatalf("request %.300q of an unknown op: %s", raw, code)
 	}
 	if rejected && len(pr.Calls()) != 0 {
@@ -239,7 +235,7 @@ func keys(m map[string]json.RawMessage) []string {
 // when the request starts as a JSON object whose "id" (spelled so; the last
 // one wins) is a string of 1–64 characters, else "".
 func fuzzRequestID(raw []byte) string {
-	if len(raw) > MaxMessage || !utf8.Valid(raw) {
+	if len(raw) > protocol.MaxMessage || !utf8.Valid(raw) {
 		return ""
 	}
 	if b := bytes.TrimSpace(raw); len(b) == 0 || b[0] != '{' {
@@ -389,7 +385,7 @@ func repeatsKey(raw []byte) bool {
 }
 
 func strictVerdict(raw []byte) verdict {
-	if len(raw) > MaxMessage || !utf8.Valid(raw) || !json.Valid(raw) || repeatsKey(raw) {
+	if len(raw) > protocol.MaxMessage || !utf8.Valid(raw) || !json.Valid(raw) || repeatsKey(raw) {
 		return verdictInvalid
 	}
 	env, v := members(raw, "id", "op", "params")

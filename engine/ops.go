@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"kyso.vn/kyso/prompt"
+	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 )
 
@@ -79,7 +80,7 @@ func signatureAlgorithms(c *x509.Certificate) []signatureAlgorithm {
 func pickScheme(c *x509.Certificate, want token.Scheme) (token.Scheme, error) {
 	schemes := schemesFor(c)
 	if len(schemes) == 0 {
-		return "", fail(CodeUnsupportedAlgorithm, "key type")
+		return "", fail(protocol.UnsupportedAlgorithm, "key type")
 	}
 	if want == "" {
 		return schemes[0], nil
@@ -89,7 +90,7 @@ func pickScheme(c *x509.Certificate, want token.Scheme) (token.Scheme, error) {
 			return s, nil
 		}
 	}
-	return "", fail(CodeUnsupportedAlgorithm, string(want))
+	return "", fail(protocol.UnsupportedAlgorithm, string(want))
 }
 
 func holder(c *x509.Certificate) string {
@@ -119,7 +120,7 @@ func (e *Engine) getCertificate(ctx context.Context, o origin, issuer string, re
 		}
 	}
 	if len(certs) == 0 {
-		return nil, fail(CodeNoCertificate)
+		return nil, fail(protocol.NoCertificate)
 	}
 	now := e.o.Now()
 	choices := make([]prompt.CertChoice, len(certs))
@@ -242,7 +243,7 @@ func (e *Engine) login(ctx context.Context, key token.Key, o origin, cert token.
 	retry := false
 	for {
 		if st.Locked {
-			return fail(CodePINLocked)
+			return fail(protocol.PINLocked)
 		}
 		pin, err := e.o.Prompter.PIN(ctx, prompt.PINRequest{
 			Origin:      o.String(),
@@ -274,7 +275,7 @@ func (e *Engine) login(ctx context.Context, key token.Key, o origin, cert token.
 			return nil
 		}
 		var te *token.Error
-		if !errors.As(err, &te) || te.Code != token.CodePINIncorrect {
+		if !errors.As(err, &te) || te.Code != token.PINIncorrect {
 			return err
 		}
 		st, retry = te.PIN, true

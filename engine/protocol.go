@@ -12,35 +12,16 @@ import (
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 )
 
-// Limits of protocol v1.
+// Limits of the operations' params (the message and id limits are
+// protocol's).
 const (
-	MaxMessage     = 1 << 20 // bytes of one request or response
-	maxID          = 64      // characters of a request id
-	maxDescription = 256     // characters of a sign description
-	maxBatch       = 1000    // hashes of one signBatch
-	maxFilter      = 256     // characters of filter.issuer
-)
-
-// Protocol error codes (DESIGN.md, Errors).
-const (
-	CodeBadRequest           = "BAD_REQUEST"
-	CodeUnknownOp            = "UNKNOWN_OP"
-	CodeOriginDenied         = "ORIGIN_DENIED"
-	CodeUserCancelled        = "USER_CANCELLED"
-	CodeTimeout              = "TIMEOUT"
-	CodeBusy                 = "BUSY"
-	CodeRateLimited          = "RATE_LIMITED"
-	CodeNoToken              = token.CodeNoToken
-	CodeNoCertificate        = token.CodeNoCertificate
-	CodeCertificateNotFound  = token.CodeCertificateNotFound
-	CodeUnsupportedAlgorithm = token.CodeUnsupportedAlgorithm
-	CodePINLocked            = token.CodePINLocked
-	CodeTokenRemoved         = token.CodeTokenRemoved
-	CodeTokenError           = token.CodeTokenError
-	CodeInternal             = "INTERNAL"
+	maxDescription = 256  // characters of a sign description
+	maxBatch       = 1000 // hashes of one signBatch
+	maxFilter      = 256  // characters of filter.issuer
 )
 
 // request is a parsed protocol v1 request. Its raw params are decoded by the
@@ -51,25 +32,10 @@ type request struct {
 	Params json.RawMessage
 }
 
-// Response is the wire form of an answer.
-type Response struct {
-	ID     string `json:"id"`
-	OK     bool   `json:"ok"`
-	Result any    `json:"result,omitempty"`
-	Error  *Error `json:"error,omitempty"`
-}
-
-// Error is the wire form of a failure.
-type Error struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Detail  string `json:"detail,omitempty"`
-}
-
 // failure is an error on its way to becoming an Error: code plus message
 // arguments, and the cause for the log.
 type failure struct {
-	code   string
+	code   protocol.Code
 	args   []any // for the message
 	detail string
 	cause  error
@@ -77,7 +43,7 @@ type failure struct {
 }
 
 func (f *failure) Error() string {
-	s := f.code
+	s := string(f.code)
 	if len(f.args) > 0 {
 		s += fmt.Sprint(" ", f.args)
 	}
@@ -87,10 +53,10 @@ func (f *failure) Error() string {
 	return s
 }
 
-func fail(code string, args ...any) *failure { return &failure{code: code, args: args} }
+func fail(code protocol.Code, args ...any) *failure { return &failure{code: code, args: args} }
 
 func badRequest(format string, a ...any) *failure {
-	return fail(CodeBadRequest, fmt.Sprintf(format, a...))
+	return fail(protocol.BadRequest, fmt.Sprintf(format, a...))
 }
 
 // envelope is the top level of a request. Unknown top-level keys are
@@ -105,7 +71,7 @@ type envelope struct {
 // returned even on failure, so the answer carries it.
 func parseRequest(raw []byte) (request, *failure) {
 	var r request
-	if len(raw) > MaxMessage {
+	if len(raw) > protocol.MaxMessage {
 		return r, badRequest("message larger than 1 MiB")
 	}
 	if !utf8.Valid(raw) {
@@ -129,7 +95,7 @@ func parseRequest(raw []byte) (request, *failure) {
 	}
 	id, ok := parseID(env.ID)
 	if !ok {
-		return r, badRequest("\"id\" must be a string of 1–64 characters")
+		return r, badRequest("\"id\" must be a string of 1–%d characters", protocol.MaxID)
 	}
 	r.ID = id
 	if len(env.Op) == 0 || json.Unmarshal(env.Op, &r.Op) != nil || r.Op == "" {
@@ -152,7 +118,7 @@ func parseID(raw json.RawMessage) (string, bool) {
 		return "", false
 	}
 	n := utf8.RuneCountInString(id)
-	return id, n >= 1 && n <= maxID
+	return id, n >= 1 && n <= protocol.MaxID
 }
 
 // decodeStrict decodes one JSON object into v, refusing unknown keys,

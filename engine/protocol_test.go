@@ -3,6 +3,8 @@ package engine
 import (
 	"strings"
 	"testing"
+
+	"kyso.vn/kyso/protocol"
 )
 
 // What decodeStrict tells a page about a request it refuses: the rule
@@ -30,7 +32,7 @@ func TestStrictMessages(t *testing.T) {
 				f = decodeStrict(r.Params, &getCertificateParams{}, "params: ")
 			}
 		}
-		if f == nil || f.code != CodeBadRequest || !strings.Contains(f.Error(), c.want) {
+		if f == nil || f.code != protocol.BadRequest || !strings.Contains(f.Error(), c.want) {
 			t.Errorf("%s: got %v, want BAD_REQUEST saying %q", c.raw, f, c.want)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"kyso.vn/kyso/protocol"
 )
 
 // Settings is the effective policy: the system policy over the user's config
@@ -25,9 +27,8 @@ type Settings struct {
 	PinCacheSeconds int
 }
 
-// Defaults of the keys nobody set.
+// Defaults of the keys nobody set (the port's is protocol.DefaultPort).
 const (
-	DefaultPort         = 28418
 	maxPinCacheSeconds  = 24 * 3600
 	approvalsFileFormat = 1
 )
@@ -129,7 +130,7 @@ func loadPolicy(p Paths) (*policy, error) {
 	if err := readJSONFile(p.Approvals, &appr); err != nil {
 		return nil, err
 	}
-	pol := &policy{Settings: Settings{UserApproval: true, Port: DefaultPort}}
+	pol := &policy{Settings: Settings{UserApproval: true, Port: protocol.DefaultPort}}
 	for _, f := range []struct {
 		path string
 		s    *fileSettings

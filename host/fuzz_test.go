@@ -15,6 +15,7 @@ import (
 
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/prompt/prompttest"
+	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 )
 
@@ -22,11 +23,11 @@ import (
 type noTokens struct{}
 
 func (noTokens) Certificates(context.Context) ([]token.Certificate, error) {
-	return nil, &token.Error{Code: token.CodeNoToken}
+	return nil, &token.Error{Code: protocol.NoToken}
 }
 
 func (noTokens) Open(context.Context, string) (token.Key, error) {
-	return nil, &token.Error{Code: token.CodeNoToken}
+	return nil, &token.Error{Code: protocol.NoToken}
 }
 
 // FuzzParseEnvelope: parseEnvelope never panics; what it accepts carries a
@@ -63,8 +64,8 @@ func FuzzParseEnvelope(f *testing.F) {
 				OK    bool
 				Error struct{ Code string }
 			}
-			out := errorResponse(id, codeBadRequest, key)
-			if json.Unmarshal(out, &r) != nil || r.ID == nil || *r.ID != id || r.OK || r.Error.Code != codeBadRequest {
+			out := errorResponse(id, protocol.BadRequest, key)
+			if json.Unmarshal(out, &r) != nil || r.ID == nil || *r.ID != id || r.OK || protocol.Code(r.Error.Code) != protocol.BadRequest {
 				t.Fatalf("error answer %s", out)
 			}
 			return

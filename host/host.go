@@ -18,7 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/internal/frame"
-	"kyso.vn/kyso/internal/wire"
+	"kyso.vn/kyso/protocol"
 )
 
 // Backend answers one protocol v1 request on behalf of origin. ctx ends when
@@ -51,7 +51,7 @@ func Run(ctx context.Context, in io.Reader, out io.Writer, b Backend, log zerolo
 		if len(resp) > frame.Max {
 			// Chrome drops the port on a bigger message; tell the page instead.
 			log.Warn().Str("id", id).Int("bytes", len(resp)).Msg("response too large")
-			resp = errorResponse(id, codeBadRequest, "respLarge")
+			resp = errorResponse(id, protocol.BadRequest, "respLarge")
 		}
 		wmu.Lock()
 		defer wmu.Unlock()
@@ -101,7 +101,7 @@ loop:
 		}
 		if errors.Is(r.err, frame.ErrTooLarge) {
 			log.Warn().Err(r.err).Msg("frame too large; stream out of sync")
-			write("", errorResponse("", codeBadRequest, "tooLarge"))
+			write("", errorResponse("", protocol.BadRequest, "tooLarge"))
 			runErr = fmt.Errorf("host: read from browser: %w", r.err)
 			break loop
 		}
@@ -113,7 +113,7 @@ loop:
 		origin, req, id, key := parseEnvelope(r.msg)
 		if key != "" {
 			log.Warn().Str("id", id).Str("problem", key).Msg("bad message from the extension")
-			write(id, errorResponse(id, codeBadRequest, key))
+			write(id, errorResponse(id, protocol.BadRequest, key))
 			continue
 		}
 		wg.Add(1)
@@ -123,7 +123,7 @@ loop:
 				// An engine bug must not take the other requests down.
 				if p := recover(); p != nil {
 					log.Error().Str("origin", origin).Str("id", id).Interface("panic", p).Msg("backend panic")
-					write(id, errorResponse(id, codeInternal, "internal"))
+					write(id, errorResponse(id, protocol.Internal, "internal"))
 				}
 			}()
 			start := time.Now()
@@ -162,7 +162,7 @@ func parseEnvelope(msg []byte) (origin string, req []byte, id, key string) {
 	if !utf8.Valid(msg) || json.Unmarshal(msg, &env) != nil {
 		return "", nil, "", "frame"
 	}
-	id, ok := wire.RequestID(env.Request)
+	id, ok := protocol.RequestID(env.Request)
 	if !ok {
 		return "", nil, "", "request"
 	}

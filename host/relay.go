@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/internal/frame"
+	"kyso.vn/kyso/protocol"
 )
 
 // Relay is the Backend that forwards requests to the running agent over its
@@ -50,7 +51,7 @@ func (r *Relay) Handle(ctx context.Context, origin string, req []byte) []byte {
 	var pageID string
 	if err := json.Unmarshal(req, &fields); err != nil || json.Unmarshal(fields["id"], &pageID) != nil {
 		// Run only passes objects with a string id.
-		return errorResponse("", codeBadRequest, "request")
+		return errorResponse("", protocol.BadRequest, "request")
 	}
 
 	r.mu.Lock()
@@ -72,17 +73,17 @@ func (r *Relay) Handle(ctx context.Context, origin string, req []byte) []byte {
 	}{origin, fields})
 	if err != nil {
 		r.log.Error().Err(err).Msg("relay: encode")
-		return errorResponse(pageID, codeInternal, "agentLost")
+		return errorResponse(pageID, protocol.Internal, "agentLost")
 	}
 	r.wmu.Lock()
 	err = frame.Write(r.conn, env)
 	r.wmu.Unlock()
 	if errors.Is(err, frame.ErrTooLarge) {
-		return errorResponse(pageID, codeBadRequest, "tooLarge")
+		return errorResponse(pageID, protocol.BadRequest, "tooLarge")
 	}
 	if err != nil {
 		r.log.Error().Err(err).Msg("relay: write to agent")
-		return errorResponse(pageID, codeInternal, "agentLost")
+		return errorResponse(pageID, protocol.Internal, "agentLost")
 	}
 
 	select {
@@ -90,11 +91,11 @@ func (r *Relay) Handle(ctx context.Context, origin string, req []byte) []byte {
 		return withID(resp, pageID)
 	case <-r.done:
 		r.log.Error().Err(r.err).Str("id", pageID).Msg("relay: agent connection lost")
-		return errorResponse(pageID, codeInternal, "agentLost")
+		return errorResponse(pageID, protocol.Internal, "agentLost")
 	case <-ctx.Done():
 		// The browser went away; closing the connection (the caller's
 		// Close) is what cancels the operation in the agent.
-		return errorResponse(pageID, codeInternal, "cancelled")
+		return errorResponse(pageID, protocol.Internal, "cancelled")
 	}
 }
 
@@ -143,12 +144,12 @@ func (r *Relay) readLoop() {
 func withID(resp []byte, id string) []byte {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(resp, &fields); err != nil {
-		return errorResponse(id, codeInternal, "agentLost")
+		return errorResponse(id, protocol.Internal, "agentLost")
 	}
 	fields["id"], _ = json.Marshal(id)
 	b, err := json.Marshal(fields)
 	if err != nil {
-		return errorResponse(id, codeInternal, "agentLost")
+		return errorResponse(id, protocol.Internal, "agentLost")
 	}
 	return b
 }

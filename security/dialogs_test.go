@@ -41,7 +41,7 @@ func burst(t *testing.T, conns []*websocket.Conn, n int, round int) map[string]s
 			for i := 0; i < n; i++ {
 				r := read(t, c)
 				mu.Lock()
-				codes[r.ID] = r.Code()
+				codes[r.ID] = string(r.Code())
 				mu.Unlock()
 			}
 		}(c)

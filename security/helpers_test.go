@@ -26,7 +26,7 @@ import (
 
 	"kyso.vn/kyso/internal/frame"
 	"kyso.vn/kyso/internal/testenv"
-	"kyso.vn/kyso/internal/wire"
+	"kyso.vn/kyso/protocol"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -73,7 +73,7 @@ func startAgent(t testing.TB, display string, cfg map[string]any) *testenv.Agent
 }
 
 // response is a protocol v1 response as a page reads it.
-type response = wire.Response
+type response = protocol.Response
 
 func req(id, op string, params any) map[string]any {
 	m := map[string]any{"id": id, "op": op}

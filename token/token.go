@@ -11,6 +11,8 @@ import (
 	"context"
 	"crypto/x509"
 	"time"
+
+	"kyso.vn/kyso/protocol"
 )
 
 // HashFunc names a hash function as protocol v1 spells it.
@@ -90,35 +92,27 @@ type Key interface {
 	Close(keep time.Duration) error
 }
 
-// Error codes of the token layer. All but PIN_INCORRECT are protocol v1 codes
-// and travel to the page unchanged; PIN_INCORRECT makes the engine ask for the
-// PIN again, saying the last one was wrong.
-const (
-	CodeNoToken              = "NO_TOKEN"
-	CodeNoCertificate        = "NO_CERTIFICATE"
-	CodeCertificateNotFound  = "CERTIFICATE_NOT_FOUND"
-	CodeUnsupportedAlgorithm = "UNSUPPORTED_ALGORITHM"
-	CodePINIncorrect         = "PIN_INCORRECT"
-	CodePINLocked            = "PIN_LOCKED"
-	CodeTokenRemoved         = "TOKEN_REMOVED"
-	CodeTokenError           = "TOKEN_ERROR"
-	// CodeBadRequest: Sign was given a hash of the wrong length for its
-	// hash function (the engine checks this first; the token layer checks
-	// again rather than sign a truncated or padded value).
-	CodeBadRequest = "BAD_REQUEST"
-)
+// PINIncorrect is the one code of the token layer that is not a protocol
+// code: it makes the engine ask for the PIN again, saying the last one was
+// wrong. A provider fails otherwise with the protocol's codes, which travel
+// to the page unchanged: NO_TOKEN, NO_CERTIFICATE, CERTIFICATE_NOT_FOUND,
+// UNSUPPORTED_ALGORITHM, PIN_LOCKED, TOKEN_REMOVED, TOKEN_ERROR, and
+// BAD_REQUEST when Sign is given a hash of the wrong length for its hash
+// function (the engine checks this first; a provider checks again rather
+// than sign a truncated or padded value).
+const PINIncorrect protocol.Code = "PIN_INCORRECT"
 
-// Error is a token failure with its protocol code. Detail is the CKR_ name
+// Error is a token failure with its code. Detail is the CKR_ name
 // for TOKEN_ERROR. PIN carries the PIN state after a PIN_INCORRECT.
 type Error struct {
-	Code   string
+	Code   protocol.Code
 	Detail string
 	PIN    PINState
 	Err    error
 }
 
 func (e *Error) Error() string {
-	s := e.Code
+	s := string(e.Code)
 	if e.Detail != "" {
 		s += " (" + e.Detail + ")"
 	}

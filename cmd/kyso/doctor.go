@@ -20,6 +20,7 @@ import (
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/installer"
 	"kyso.vn/kyso/internal/setup"
+	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 	"kyso.vn/kyso/token/pkcs11"
 )
@@ -46,7 +47,7 @@ func doctorSetup(o installer.Options, configFile string) (installer.Env, engine.
 	}
 	port := settings.Port
 	if serr != nil || port == 0 {
-		port = engine.DefaultPort
+		port = protocol.DefaultPort
 	}
 	var modules []string
 	if serr == nil {

@@ -12,6 +12,7 @@ import (
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/prompt"
+	"kyso.vn/kyso/protocol"
 )
 
 func init() {
@@ -66,7 +67,7 @@ func runServe(args []string) error {
 	}
 	port := settings.Port
 	if port == 0 {
-		port = agent.DefaultPort
+		port = protocol.DefaultPort
 	}
 
 	ws, boundPort, err := agent.ListenWS(port)

@@ -9,11 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"kyso.vn/kyso/protocol"
 )
 
-// Max is the largest message either side accepts: protocol v1's 1 MiB cap,
+// Max is the largest message either side accepts: protocol.MaxMessage,
 // which is also Chrome's limit for messages from a host to the browser.
-const Max = 1 << 20
+const Max = protocol.MaxMessage
 
 // ErrTooLarge is returned for a frame longer than the limit. The stream is
 // unusable after it: the body was not read.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/miekg/pkcs11"
 
+	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 )
 
@@ -87,23 +88,23 @@ func mapErr(what string, err error, gone func() bool) error {
 	}
 	var e pkcs11.Error
 	if !errors.As(err, &e) {
-		return &token.Error{Code: token.CodeTokenError, Err: fmt.Errorf("%s: %w", what, err)}
+		return &token.Error{Code: protocol.TokenError, Err: fmt.Errorf("%s: %w", what, err)}
 	}
 	wrap := fmt.Errorf("%s: %s", what, ckrName(err))
 	switch e {
 	case pkcs11.CKR_DEVICE_REMOVED, pkcs11.CKR_TOKEN_NOT_PRESENT:
-		return &token.Error{Code: token.CodeTokenRemoved, Detail: ckrName(err), Err: wrap}
+		return &token.Error{Code: protocol.TokenRemoved, Detail: ckrName(err), Err: wrap}
 	case pkcs11.CKR_SESSION_HANDLE_INVALID, pkcs11.CKR_SESSION_CLOSED, pkcs11.CKR_DEVICE_ERROR:
 		if gone != nil && gone() {
-			return &token.Error{Code: token.CodeTokenRemoved, Detail: ckrName(err), Err: wrap}
+			return &token.Error{Code: protocol.TokenRemoved, Detail: ckrName(err), Err: wrap}
 		}
 	case pkcs11.CKR_PIN_LOCKED:
-		return &token.Error{Code: token.CodePINLocked, Detail: ckrName(err), Err: wrap}
+		return &token.Error{Code: protocol.PINLocked, Detail: ckrName(err), Err: wrap}
 	case pkcs11.CKR_PIN_INCORRECT:
-		return &token.Error{Code: token.CodePINIncorrect, Detail: ckrName(err), Err: wrap}
+		return &token.Error{Code: token.PINIncorrect, Detail: ckrName(err), Err: wrap}
 	case pkcs11.CKR_MECHANISM_INVALID, pkcs11.CKR_MECHANISM_PARAM_INVALID,
 		pkcs11.CKR_KEY_TYPE_INCONSISTENT, pkcs11.CKR_KEY_FUNCTION_NOT_PERMITTED:
-		return &token.Error{Code: token.CodeUnsupportedAlgorithm, Detail: ckrName(err), Err: wrap}
+		return &token.Error{Code: protocol.UnsupportedAlgorithm, Detail: ckrName(err), Err: wrap}
 	}
-	return &token.Error{Code: token.CodeTokenError, Detail: ckrName(err), Err: wrap}
+	return &token.Error{Code: protocol.TokenError, Detail: ckrName(err), Err: wrap}
 }

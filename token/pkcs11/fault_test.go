@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/internal/testenv"
+	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 	"kyso.vn/kyso/token/pkcs11"
 )
@@ -40,7 +41,7 @@ func TestFaultWrongPINThenLocked(t *testing.T) {
 	for i, w := range want {
 		err := k.Login([]byte("999999"))
 		e, ok := err.(*token.Error)
-		if !ok || e.Code != token.CodePINIncorrect {
+		if !ok || e.Code != token.PINIncorrect {
 			t.Fatalf("wrong PIN %d: %v, want PIN_INCORRECT", i+1, err)
 		}
 		// SoftHSM itself may keep COUNT_LOW up beside LOCKED: compare
@@ -49,7 +50,7 @@ func TestFaultWrongPINThenLocked(t *testing.T) {
 			t.Errorf("wrong PIN %d: PIN state %+v, want %+v", i+1, e.PIN, w)
 		}
 	}
-	if err := k.Login([]byte(testenv.PIN)); codeOf(err) != token.CodePINLocked {
+	if err := k.Login([]byte(testenv.PIN)); codeOf(err) != protocol.PINLocked {
 		t.Fatalf("right PIN on a locked token: %v, want PIN_LOCKED", err)
 	}
 	if st, err := k.PINState(); err != nil || !st.Locked {
@@ -79,7 +80,7 @@ func TestFaultPINFlags(t *testing.T) {
 		t.Errorf("PINState with final_try: %+v, %v", st, err)
 	}
 	f.Set("pin_flags=locked")
-	if err := k.Login([]byte(testenv.PIN)); codeOf(err) != token.CodePINLocked {
+	if err := k.Login([]byte(testenv.PIN)); codeOf(err) != protocol.PINLocked {
 		t.Errorf("Login with the PIN locked: %v, want PIN_LOCKED", err)
 	}
 }
@@ -88,14 +89,14 @@ func TestFaultRemoved(t *testing.T) {
 	p, f, tk := faulty(t)
 	c := certByFile(t, p, tk, testenv.CertRSA)
 	f.Set("removed=1")
-	if _, err := p.Certificates(context.Background()); codeOf(err) != token.CodeNoToken {
+	if _, err := p.Certificates(context.Background()); codeOf(err) != protocol.NoToken {
 		t.Errorf("Certificates with every token out: %v, want NO_TOKEN", err)
 	}
-	if _, err := p.Open(context.Background(), c.ID); codeOf(err) != token.CodeNoToken {
+	if _, err := p.Open(context.Background(), c.ID); codeOf(err) != protocol.NoToken {
 		t.Errorf("Open with every token out: %v, want NO_TOKEN", err)
 	}
 	f.Set("removed=" + testenv.LabelRSA)
-	if _, err := p.Open(context.Background(), c.ID); codeOf(err) != token.CodeCertificateNotFound {
+	if _, err := p.Open(context.Background(), c.ID); codeOf(err) != protocol.CertificateNotFound {
 		t.Errorf("Open with its token out: %v, want CERTIFICATE_NOT_FOUND", err)
 	}
 	f.Reset() // plugged back in: seen without a new provider
@@ -116,7 +117,7 @@ func TestFaultRemovedMidSign(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Set("remove_on_sign=1")
-	if _, err := k.Sign(ctx, hash, token.SHA256, ""); codeOf(err) != token.CodeTokenRemoved {
+	if _, err := k.Sign(ctx, hash, token.SHA256, ""); codeOf(err) != protocol.TokenRemoved {
 		t.Fatalf("Sign as the token is pulled out: %v, want TOKEN_REMOVED", err)
 	}
 	k.Close(time.Hour) // a removed token leaves nothing kept behind
@@ -213,7 +214,7 @@ func TestFaultRememberedLocation(t *testing.T) {
 	sign("with the kept login and key handle", time.Hour)
 
 	f.Set("removed=" + testenv.LabelRSA)
-	if _, err := p.Open(ctx, c.ID); codeOf(err) != token.CodeCertificateNotFound && codeOf(err) != token.CodeTokenRemoved {
+	if _, err := p.Open(ctx, c.ID); codeOf(err) != protocol.CertificateNotFound && codeOf(err) != protocol.TokenRemoved {
 		t.Fatalf("Open with its token out: %v, want CERTIFICATE_NOT_FOUND or TOKEN_REMOVED", err)
 	}
 	if pkcs11.Remembered(p, c.ID) {

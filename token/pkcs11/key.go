@@ -11,6 +11,7 @@ import (
 
 	"github.com/miekg/pkcs11"
 
+	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 )
 
@@ -190,7 +191,7 @@ func (k *p11Key) Login(pin []byte) error {
 	err := c.Login(k.sess, pkcs11.CKU_USER, pinString(pin))
 	if err != nil && !isCKR(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN) {
 		e := mapErr("C_Login", err, k.p.goneFunc(k.tok)).(*token.Error)
-		if e.Code == token.CodePINIncorrect || e.Code == token.CodePINLocked {
+		if e.Code == token.PINIncorrect || e.Code == protocol.PINLocked {
 			e.PIN, _ = k.PINState()
 		}
 		return e
@@ -224,10 +225,10 @@ func (k *p11Key) Sign(ctx context.Context, hash []byte, h token.HashFunc, s toke
 	}
 	ha, ok := hashAlgs[h]
 	if !ok {
-		return nil, &token.Error{Code: token.CodeUnsupportedAlgorithm, Err: fmt.Errorf("unknown hash function %q", h)}
+		return nil, &token.Error{Code: protocol.UnsupportedAlgorithm, Err: fmt.Errorf("unknown hash function %q", h)}
 	}
 	if len(hash) != ha.size {
-		return nil, &token.Error{Code: token.CodeBadRequest, Err: fmt.Errorf("a %s hash has %d bytes, got %d", h, ha.size, len(hash))}
+		return nil, &token.Error{Code: protocol.BadRequest, Err: fmt.Errorf("a %s hash has %d bytes, got %d", h, ha.size, len(hash))}
 	}
 	mech, data, err := k.mechanism(hash, h, ha, s)
 	if err != nil {
@@ -242,9 +243,9 @@ func (k *p11Key) Sign(ctx context.Context, hash []byte, h token.HashFunc, s toke
 	defer k.tok.mk.enter("C_Sign").leave()
 	if k.priv == 0 {
 		if !k.sessionLoggedIn() {
-			return nil, &token.Error{Code: token.CodeTokenError, Detail: "CKR_USER_NOT_LOGGED_IN", Err: errors.New("the private key is visible only after login")}
+			return nil, &token.Error{Code: protocol.TokenError, Detail: "CKR_USER_NOT_LOGGED_IN", Err: errors.New("the private key is visible only after login")}
 		}
-		return nil, &token.Error{Code: token.CodeTokenError, Detail: "CKR_KEY_HANDLE_INVALID", Err: errors.New("no private key with the certificate's CKA_ID")}
+		return nil, &token.Error{Code: protocol.TokenError, Detail: "CKR_KEY_HANDLE_INVALID", Err: errors.New("no private key with the certificate's CKA_ID")}
 	}
 	c := k.tok.mod.ctx
 	gone := k.p.goneFunc(k.tok)
@@ -256,7 +257,7 @@ func (k *p11Key) Sign(ctx context.Context, hash []byte, h token.HashFunc, s toke
 			return nil, ferr
 		}
 		if k.priv == 0 {
-			return nil, &token.Error{Code: token.CodeTokenError, Detail: "CKR_KEY_HANDLE_INVALID", Err: errors.New("no private key with the certificate's CKA_ID")}
+			return nil, &token.Error{Code: protocol.TokenError, Detail: "CKR_KEY_HANDLE_INVALID", Err: errors.New("no private key with the certificate's CKA_ID")}
 		}
 		err = c.SignInit(k.sess, []*pkcs11.Mechanism{mech}, k.priv)
 	}
@@ -265,17 +266,17 @@ func (k *p11Key) Sign(ctx context.Context, hash []byte, h token.HashFunc, s toke
 		// SoftHSM and others answer a PSS hashAlg they do not know (SHA-3)
 		// with CKR_ARGUMENTS_BAD rather than CKR_MECHANISM_PARAM_INVALID.
 		if s == token.PSS && isSHA3(h) && isCKR(err, pkcs11.CKR_ARGUMENTS_BAD) {
-			e = &token.Error{Code: token.CodeUnsupportedAlgorithm, Detail: ckrName(err), Err: fmt.Errorf("RSASSA-PSS with %s: this token does not support it: %w", h, err)}
+			e = &token.Error{Code: protocol.UnsupportedAlgorithm, Detail: ckrName(err), Err: fmt.Errorf("RSASSA-PSS with %s: this token does not support it: %w", h, err)}
 		}
 		return nil, e
 	}
 	if k.alwaysAuth {
 		if k.pin == nil {
-			return nil, &token.Error{Code: token.CodeTokenError, Detail: "CKR_USER_NOT_LOGGED_IN", Err: errors.New("the key needs the PIN for each signature and none was given")}
+			return nil, &token.Error{Code: protocol.TokenError, Detail: "CKR_USER_NOT_LOGGED_IN", Err: errors.New("the key needs the PIN for each signature and none was given")}
 		}
 		if err := c.Login(k.sess, pkcs11.CKU_CONTEXT_SPECIFIC, pinString(k.pin)); err != nil {
 			e := mapErr("C_Login (context-specific)", err, gone).(*token.Error)
-			if e.Code == token.CodePINIncorrect || e.Code == token.CodePINLocked {
+			if e.Code == token.PINIncorrect || e.Code == protocol.PINLocked {
 				e.PIN, _ = k.PINState()
 			}
 			return nil, e
@@ -289,7 +290,7 @@ func (k *p11Key) Sign(ctx context.Context, hash []byte, h token.HashFunc, s toke
 	if mech.Mechanism == pkcs11.CKM_ECDSA {
 		der, err := ecdsaDER(sig)
 		if err != nil {
-			return nil, &token.Error{Code: token.CodeTokenError, Err: err}
+			return nil, &token.Error{Code: protocol.TokenError, Err: err}
 		}
 		return der, nil
 	}
@@ -317,7 +318,7 @@ func (k *p11Key) mechanism(hash []byte, h token.HashFunc, ha hashAlg, s token.Sc
 			return pkcs11.NewMechanism(pkcs11.CKM_ECDSA, nil), append([]byte(nil), hash...), nil
 		}
 	}
-	return nil, nil, &token.Error{Code: token.CodeUnsupportedAlgorithm, Err: fmt.Errorf("scheme %q does not fit a %s key", s, keyKind(k.cert))}
+	return nil, nil, &token.Error{Code: protocol.UnsupportedAlgorithm, Err: fmt.Errorf("scheme %q does not fit a %s key", s, keyKind(k.cert))}
 }
 
 // keyKind names a certificate's key for messages: "RSA 2048", "EC P-256".

@@ -20,6 +20,7 @@ import (
 	"github.com/miekg/pkcs11"
 	"github.com/rs/zerolog"
 
+	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 )
 
@@ -243,7 +244,7 @@ func (p *Provider) tokens() ([]slotToken, error) {
 // scan lists the tokens present now in mods.
 func (p *Provider) scan(mods []*module) ([]slotToken, error) {
 	if len(mods) == 0 {
-		return nil, &token.Error{Code: token.CodeNoToken, Err: errors.New("no PKCS#11 module could be loaded")}
+		return nil, &token.Error{Code: protocol.NoToken, Err: errors.New("no PKCS#11 module could be loaded")}
 	}
 	var out []slotToken
 	for _, m := range mods {
@@ -251,7 +252,7 @@ func (p *Provider) scan(mods []*module) ([]slotToken, error) {
 	}
 	p.keeper.prune(out)
 	if len(out) == 0 {
-		return nil, &token.Error{Code: token.CodeNoToken, Err: errors.New("no token present")}
+		return nil, &token.Error{Code: protocol.NoToken, Err: errors.New("no token present")}
 	}
 	return out, nil
 }
@@ -517,7 +518,7 @@ func (p *Provider) Open(ctx context.Context, id string) (token.Key, error) {
 		p.log.Debug().Str("cert", shortID(id)).Err(err).Msg("certificate moved: reading every token")
 	}
 	k, err := p.openScan(ctx, id, p.loaded())
-	if code := codeOf(err); code == token.CodeCertificateNotFound || code == token.CodeNoToken {
+	if code := codeOf(err); code == protocol.CertificateNotFound || code == protocol.NoToken {
 		if mods, changed := p.rediscover(); changed {
 			return p.openScan(ctx, id, mods)
 		}
@@ -525,7 +526,7 @@ func (p *Provider) Open(ctx context.Context, id string) (token.Key, error) {
 	return k, err
 }
 
-func codeOf(err error) string {
+func codeOf(err error) protocol.Code {
 	var e *token.Error
 	if errors.As(err, &e) {
 		return e.Code
@@ -553,7 +554,7 @@ func (p *Provider) openScan(ctx context.Context, id string, mods []*module) (tok
 			}
 		}
 	}
-	return nil, &token.Error{Code: token.CodeCertificateNotFound, Err: fmt.Errorf("certificate %s is on no present token", shortID(id))}
+	return nil, &token.Error{Code: protocol.CertificateNotFound, Err: fmt.Errorf("certificate %s is on no present token", shortID(id))}
 }
 
 // certLoc is where a signing certificate was last seen.

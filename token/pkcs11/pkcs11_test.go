@@ -23,6 +23,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/internal/testenv"
+	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 	"kyso.vn/kyso/token/pkcs11"
 )
@@ -69,7 +70,7 @@ func readCert(t testing.TB, file string) *x509.Certificate {
 	return c
 }
 
-func codeOf(err error) string {
+func codeOf(err error) protocol.Code {
 	var e *token.Error
 	if errors.As(err, &e) {
 		return e.Code
@@ -141,10 +142,10 @@ func keys[V any](m map[string]V) []string {
 
 func TestNoToken(t *testing.T) {
 	p := pkcs11.New(pkcs11.Options{Modules: []string{"/nonexistent/libnothing.so"}, NoDiscovery: true})
-	if _, err := p.Certificates(context.Background()); codeOf(err) != token.CodeNoToken {
+	if _, err := p.Certificates(context.Background()); codeOf(err) != protocol.NoToken {
 		t.Errorf("Certificates with no module: %v, want NO_TOKEN", err)
 	}
-	if _, err := p.Open(context.Background(), strings.Repeat("ab", 32)); codeOf(err) != token.CodeNoToken {
+	if _, err := p.Open(context.Background(), strings.Repeat("ab", 32)); codeOf(err) != protocol.NoToken {
 		t.Errorf("Open with no module: %v, want NO_TOKEN", err)
 	}
 	st := pkcs11.Discover([]string{"/nonexistent/libnothing.so"})
@@ -155,11 +156,11 @@ func TestNoToken(t *testing.T) {
 
 func TestOpenUnknown(t *testing.T) {
 	p, _ := softhsm(t)
-	if _, err := p.Open(context.Background(), strings.Repeat("ab", 32)); codeOf(err) != token.CodeCertificateNotFound {
+	if _, err := p.Open(context.Background(), strings.Repeat("ab", 32)); codeOf(err) != protocol.CertificateNotFound {
 		t.Errorf("Open unknown: %v, want CERTIFICATE_NOT_FOUND", err)
 	}
 	// The encryption-only certificate is on a token but is no signing one.
-	if _, err := p.Open(context.Background(), token.CertID(readCert(t, testenv.Shared(t).CertFile(testenv.CertEnc)).Raw)); codeOf(err) != token.CodeCertificateNotFound {
+	if _, err := p.Open(context.Background(), token.CertID(readCert(t, testenv.Shared(t).CertFile(testenv.CertEnc)).Raw)); codeOf(err) != protocol.CertificateNotFound {
 		t.Errorf("Open encryption-only: %v, want CERTIFICATE_NOT_FOUND", err)
 	}
 }
@@ -233,7 +234,7 @@ func TestSignAllSchemes(t *testing.T) {
 					if err == nil {
 						verifyPSS(t, c, hh.ch, hash, sig)
 						t.Logf("%s PSS %s: the module supports it", name, hh.h)
-					} else if codeOf(err) == token.CodeUnsupportedAlgorithm {
+					} else if codeOf(err) == protocol.UnsupportedAlgorithm {
 						t.Logf("%s PSS %s: %v", name, hh.h, err)
 					} else {
 						t.Errorf("%s PSS %s: %v, want UNSUPPORTED_ALGORITHM", name, hh.h, err)
@@ -264,10 +265,10 @@ func TestSignAllSchemes(t *testing.T) {
 		if _, ok := c.Cert.PublicKey.(*rsa.PublicKey); ok {
 			bad = token.ECDSA
 		}
-		if _, err := k.Sign(ctx, make([]byte, 32), token.SHA256, bad); codeOf(err) != token.CodeUnsupportedAlgorithm {
+		if _, err := k.Sign(ctx, make([]byte, 32), token.SHA256, bad); codeOf(err) != protocol.UnsupportedAlgorithm {
 			t.Errorf("%s with %s: %v, want UNSUPPORTED_ALGORITHM", name, bad, err)
 		}
-		if _, err := k.Sign(ctx, make([]byte, 31), token.SHA256, ""); codeOf(err) != token.CodeBadRequest {
+		if _, err := k.Sign(ctx, make([]byte, 31), token.SHA256, ""); codeOf(err) != protocol.BadRequest {
 			t.Errorf("%s with a 31-byte SHA-256: %v, want BAD_REQUEST", name, err)
 		}
 		k.Close(0)
@@ -290,7 +291,7 @@ func TestWrongPINSoftHSM(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer k.Close(0)
-	if err := k.Login([]byte("000000")); codeOf(err) != token.CodePINIncorrect {
+	if err := k.Login([]byte("000000")); codeOf(err) != token.PINIncorrect {
 		t.Fatalf("wrong PIN: %v, want PIN_INCORRECT", err)
 	}
 	if err := k.Login([]byte(testenv.PIN)); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"kyso.vn/kyso/internal/testenv"
+	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 )
 
@@ -24,13 +25,13 @@ func TestRediscoverNewModule(t *testing.T) {
 	p := New(Options{Modules: []string{mod}, NoDiscovery: true})
 	ctx := context.Background()
 	id := token.CertID(readPEM(t, tk.CertFile(testenv.CertRSA)))
-	if _, err := p.Open(ctx, id); codeOf(err) != token.CodeNoToken {
+	if _, err := p.Open(ctx, id); codeOf(err) != protocol.NoToken {
 		t.Fatalf("Open before the module exists: %v, want NO_TOKEN", err)
 	}
 	if err := os.Symlink(tk.Module, mod); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Open(ctx, id); codeOf(err) != token.CodeNoToken {
+	if _, err := p.Open(ctx, id); codeOf(err) != protocol.NoToken {
 		t.Fatalf("Open right after: %v, want NO_TOKEN (discovery is rate-limited)", err)
 	}
 	now = now.Add(rediscoverEvery)

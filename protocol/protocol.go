@@ -1,0 +1,122 @@
+// Package protocol is protocol v1's vocabulary in one place (DESIGN.md,
+// "Protocol v1", "Errors"): the error codes, the limits every transport
+// applies, the default port, and the response as it travels. The engine
+// answers with it, the front-ends (agent, host) build their own refusals
+// with it, the tests and the bench read answers with it, and the message
+// table and kyso.js's messages.json are keyed by its codes. Pure Go and
+// standard library only: everything may import it.
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"unicode/utf8"
+)
+
+// Version is the protocol version this code speaks.
+const Version = 1
+
+// Limits of protocol v1.
+const (
+	MaxMessage = 1 << 20 // bytes of one request or response, on every transport
+	MaxID      = 64      // characters of a request id
+)
+
+// DefaultPort is the agent's WebSocket port when the settings name none.
+const DefaultPort = 28418
+
+// Code is an error code of protocol v1.
+type Code string
+
+// The error codes the agent answers with, in DESIGN.md's order.
+const (
+	BadRequest           Code = "BAD_REQUEST"
+	UnknownOp            Code = "UNKNOWN_OP"
+	OriginDenied         Code = "ORIGIN_DENIED"
+	UserCancelled        Code = "USER_CANCELLED"
+	Timeout              Code = "TIMEOUT"
+	Busy                 Code = "BUSY"
+	RateLimited          Code = "RATE_LIMITED"
+	NoToken              Code = "NO_TOKEN"
+	NoCertificate        Code = "NO_CERTIFICATE"
+	CertificateNotFound  Code = "CERTIFICATE_NOT_FOUND"
+	UnsupportedAlgorithm Code = "UNSUPPORTED_ALGORITHM"
+	PINLocked            Code = "PIN_LOCKED"
+	TokenRemoved         Code = "TOKEN_REMOVED"
+	TokenError           Code = "TOKEN_ERROR"
+	BadDocument          Code = "BAD_DOCUMENT"
+	TimestampFailed      Code = "TIMESTAMP_FAILED"
+	NoDialog             Code = "NO_DIALOG"
+	Internal             Code = "INTERNAL"
+)
+
+// Codes lists every code the agent answers with.
+var Codes = []Code{BadRequest, UnknownOp, OriginDenied, UserCancelled, Timeout, Busy, RateLimited,
+	NoToken, NoCertificate, CertificateNotFound, UnsupportedAlgorithm, PINLocked, TokenRemoved,
+	TokenError, BadDocument, TimestampFailed, NoDialog, Internal}
+
+// Codes kyso.js adds on the page's side; the agent never answers them.
+const (
+	NotInstalled        Code = "NOT_INSTALLED"         // neither the extension nor the WebSocket answers
+	LocalNetworkBlocked Code = "LOCAL_NETWORK_BLOCKED" // the browser kept the page from reaching loopback
+)
+
+// ClientCodes lists the codes kyso.js adds.
+var ClientCodes = []Code{NotInstalled, LocalNetworkBlocked}
+
+// Response is a protocol v1 response, as the engine writes it and clients
+// (the tests of every transport, the bench) read it.
+type Response struct {
+	ID     string          `json:"id"`
+	OK     bool            `json:"ok"`
+	Result json.RawMessage `json:"result,omitempty"`
+	Error  *Error          `json:"error,omitempty"`
+}
+
+// Error is a failed Response's error. Detail is the CKR_ name of a
+// TOKEN_ERROR.
+type Error struct {
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// Code is the error's code, "" for a success.
+func (r Response) Code() Code {
+	if r.Error == nil {
+		return ""
+	}
+	return r.Error.Code
+}
+
+// ErrorResponse is a protocol v1 failure:
+// {"id":…,"ok":false,"error":{"code":…,"message":…}}.
+func ErrorResponse(id string, code Code, message string) []byte {
+	b, err := json.Marshal(Response{ID: id, Error: &Error{Code: code, Message: message}})
+	if err != nil { // cannot happen with strings
+		panic(fmt.Sprintf("protocol: marshal error response: %v", err))
+	}
+	return b
+}
+
+// RequestID returns the id of a request that is a JSON object with a string
+// "id" of 1–MaxID characters, as the engine reads it: the key spelled
+// exactly "id" (encoding/json would match a struct field to "ID" or "Id"
+// too). Front-ends use it to answer, with the page's id, the requests they
+// refuse themselves.
+func RequestID(req []byte) (string, bool) {
+	req = bytes.TrimSpace(req)
+	if len(req) == 0 || req[0] != '{' {
+		return "", false
+	}
+	var r map[string]json.RawMessage
+	var id string
+	if json.Unmarshal(req, &r) != nil || len(r["id"]) == 0 || r["id"][0] != '"' || json.Unmarshal(r["id"], &id) != nil {
+		return "", false
+	}
+	if n := utf8.RuneCountInString(id); n < 1 || n > MaxID {
+		return "", false
+	}
+	return id, true
+}
