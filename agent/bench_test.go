@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/rs/zerolog"
@@ -68,27 +67,5 @@ func BenchmarkTCPEchoRoundTrip(b *testing.B) {
 		if _, err := io.ReadFull(c, req); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// What the shared limits cost each interactive request (a sign, even under
-// a kept login): the rate-limit count, then the one-dialog lock taken and
-// given back.
-func BenchmarkSharedLimitsPerRequest(b *testing.B) {
-	lim, err := SharedLimitsAt(b.TempDir(), zerolog.Nop())
-	if err != nil {
-		b.Fatal(err)
-	}
-	since := time.Now().Add(-time.Minute)
-	b.ReportAllocs()
-	for b.Loop() {
-		if n, err := lim.Declines.Count("https://portal.example", since); err != nil || n != 0 {
-			b.Fatal(n, err)
-		}
-		release, ok, err := lim.Gate.TryAcquire()
-		if err != nil || !ok {
-			b.Fatal(ok, err)
-		}
-		release()
 	}
 }

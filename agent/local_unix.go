@@ -8,21 +8,22 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
+
+	"kyso.vn/kyso/internal/rundir"
 )
 
-// ListenLocal listens on SocketPath(): parent dir 0700, socket 0600, and
+// ListenLocal listens on rundir.SocketPath(): parent dir 0700, socket 0600, and
 // every accepted connection whose peer is not this user is closed at once.
 // A socket file left by a crashed agent is removed, but only when nothing
 // answers on it; when an agent answers, ListenLocal fails with
 // ErrAlreadyRunning. Closing the listener removes the socket file.
-func ListenLocal() (net.Listener, error) { return ListenLocalAt(SocketPath()) }
+func ListenLocal() (net.Listener, error) { return ListenLocalAt(rundir.SocketPath()) }
 
 // ListenLocalAt is ListenLocal on a given path (tests).
 func ListenLocalAt(path string) (net.Listener, error) {
-	if err := privateDir(filepath.Dir(path)); err != nil {
-		return nil, err
+	if err := rundir.Private(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
 	}
 	if st, err := os.Lstat(path); err == nil {
 		if st.Mode()&os.ModeSocket == 0 {
@@ -50,7 +51,7 @@ func ListenLocalAt(path string) (net.Listener, error) {
 }
 
 // DialLocal connects to the running agent's local socket.
-func DialLocal(ctx context.Context) (net.Conn, error) { return DialLocalAt(ctx, SocketPath()) }
+func DialLocal(ctx context.Context) (net.Conn, error) { return DialLocalAt(ctx, rundir.SocketPath()) }
 
 // DialLocalAt is DialLocal on a given path (tests). It refuses a socket
 // whose listener is another user: one who made the socket first (in the
@@ -72,41 +73,6 @@ func dialLocalAs(ctx context.Context, path string, uid int) (net.Conn, error) {
 		return nil, fmt.Errorf("agent: %s is served by another user (uid %d), not this one: refused (%v)", path, peer, err)
 	}
 	return c, nil
-}
-
-// privateDir makes dir (the socket's, also the shared limits') if needed and
-// checks that it is this user's alone.
-func privateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("agent: create %s: %w", dir, err)
-	}
-	// In the /tmp fallback another user may have made the directory first,
-	// or planted a symlink to one of ours: chmod would follow it, and a
-	// socket or lock in a directory someone else owns can be swapped under us.
-	if err := ownDir(dir); err != nil {
-		return err
-	}
-	// The dir may predate us with a looser mode; it is what keeps others
-	// out between bind and chmod of the socket.
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return fmt.Errorf("agent: chmod %s: %w", dir, err)
-	}
-	return nil
-}
-
-// ownDir checks that dir is a directory (not a symlink) owned by this user.
-func ownDir(dir string) error {
-	st, err := os.Lstat(dir)
-	if err != nil {
-		return fmt.Errorf("agent: %s: %w", dir, err)
-	}
-	if !st.IsDir() {
-		return fmt.Errorf("agent: %s is not a directory (a symlink?): refused", dir)
-	}
-	if sys, ok := st.Sys().(*syscall.Stat_t); !ok || int(sys.Uid) != os.Getuid() {
-		return fmt.Errorf("agent: %s belongs to another user: refused", dir)
-	}
-	return nil
 }
 
 // peerListener refuses connections from other users. The socket's mode
@@ -155,7 +121,3 @@ func peerUID(c net.Conn) (int, error) {
 	}
 	return uid, cerr
 }
-
-// maxSocketPath keeps paths within sun_path on every Unix Kyso ships for
-// (104 bytes on macOS, 108 on Linux, including the NUL).
-const maxSocketPath = 103

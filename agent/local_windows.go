@@ -5,42 +5,23 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync"
 
 	"github.com/Microsoft/go-winio"
 	"golang.org/x/sys/windows"
+
+	"kyso.vn/kyso/internal/rundir"
 )
-
-// SocketPath is the agent's named pipe, \\.\pipe\kyso-<user SID>: one per
-// user, so users of one machine (terminal servers) never meet.
-func SocketPath() string {
-	sid, err := userSID()
-	if err != nil {
-		// Without a SID the pipe could not be restricted either;
-		// ListenLocal reports the error.
-		return `\\.\pipe\kyso`
-	}
-	return `\\.\pipe\kyso-` + sid
-}
-
-var userSID = sync.OnceValues(func() (string, error) {
-	u, err := windows.GetCurrentProcessToken().GetTokenUser()
-	if err != nil {
-		return "", fmt.Errorf("agent: current user SID: %w", err)
-	}
-	return u.User.Sid.String(), nil
-})
 
 // ListenLocal creates the named pipe with a DACL granting only the current
 // user (no inherited ACEs, so not even Administrators or SYSTEM); go-winio
 // also rejects remote (SMB) clients. A second agent of the same user cannot
 // create the pipe again and gets ErrAlreadyRunning. Named pipes vanish with
 // their process: nothing is left behind by a crash.
-func ListenLocal() (net.Listener, error) { return ListenLocalAt(SocketPath()) }
+func ListenLocal() (net.Listener, error) { return ListenLocalAt(rundir.SocketPath()) }
 
 // ListenLocalAt is ListenLocal on a given pipe name (tests).
 func ListenLocalAt(path string) (net.Listener, error) {
-	sid, err := userSID()
+	sid, err := rundir.UserSID()
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +40,7 @@ func ListenLocalAt(path string) (net.Listener, error) {
 }
 
 // DialLocal connects to the running agent's named pipe.
-func DialLocal(ctx context.Context) (net.Conn, error) { return DialLocalAt(ctx, SocketPath()) }
+func DialLocal(ctx context.Context) (net.Conn, error) { return DialLocalAt(ctx, rundir.SocketPath()) }
 
 // DialLocalAt is DialLocal on a given pipe name (tests). It refuses a pipe
 // whose server runs as another user: any user may create a pipe of any free
@@ -102,7 +83,7 @@ func checkPipeServer(c net.Conn) error {
 	if err != nil {
 		return fmt.Errorf("pipe server process %d: %w", pid, err)
 	}
-	mine, err := userSID()
+	mine, err := rundir.UserSID()
 	if err != nil {
 		return err
 	}

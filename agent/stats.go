@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"kyso.vn/kyso/internal/frame"
+	"kyso.vn/kyso/internal/rundir"
 )
 
 // Stats is what the agent reports about itself to its own user, on the
@@ -44,7 +45,7 @@ func (a *Agent) stats() Stats {
 
 // QueryStats asks the running agent for its Stats over this user's local
 // socket.
-func QueryStats(ctx context.Context) (Stats, error) { return queryStatsAt(ctx, SocketPath()) }
+func QueryStats(ctx context.Context) (Stats, error) { return queryStatsAt(ctx, rundir.SocketPath()) }
 
 func queryStatsAt(ctx context.Context, path string) (Stats, error) {
 	var s Stats

@@ -30,8 +30,6 @@ const Protocol = 1
 // Defaults of Options.
 const (
 	DefaultUserTimeout = 120 * time.Second
-	rateWindow         = 60 * time.Second
-	rateMax            = 3
 )
 
 // Options wires an Engine.
@@ -57,7 +55,7 @@ type Options struct {
 	// Gate admits one interactive operation at a time and Declines keeps
 	// the rate limit's record; nil means this engine's memory only.
 	// Front-ends that may run in several processes for one user share
-	// them across processes (agent.SharedLimits).
+	// them across processes (internal/limits).
 	Gate     Gate
 	Declines Declines
 }
@@ -372,9 +370,9 @@ type versionResult struct {
 // through o.Gate (BUSY, no queueing), under the user timeout, after the
 // origin's approval when it is not allowed yet.
 func (e *Engine) interactive(parent context.Context, pol *policy, o origin, d decision, run func(context.Context) (any, error)) (any, error) {
-	limited, err := e.rateLimited(o.String(), rateMax)
+	limited, err := e.rateLimited(o.String(), RateMax)
 	if err == nil && !limited && d == approvable {
-		limited, err = e.rateLimited(approvalKey, approvalStormMax)
+		limited, err = e.rateLimited(approvalKey, ApprovalStormMax)
 	}
 	if err != nil {
 		return nil, &failure{code: protocol.Internal, cause: err}
@@ -462,19 +460,16 @@ func isFailure(err error) bool {
 // declined "allow this site?" dialogs of every origin together. Per origin,
 // DESIGN's limit (3 in 60 s) does not stop a site with wildcard DNS: each of
 // a.evil.example, b.evil.example, … would get its own three dialogs. Once
-// approvalStormMax such dialogs were declined within the window, origins not
+// ApprovalStormMax such dialogs were declined within the window, origins not
 // yet allowed get RATE_LIMITED without a dialog until it passes; allowed
 // origins are not affected. (Not an origin: it has no scheme.)
-const (
-	approvalKey      = "approval-dialogs"
-	approvalStormMax = 2 * rateMax
-)
+const approvalKey = "approval-dialogs"
 
 // rateLimited reports whether key (an origin, or approvalKey) had max
 // declines within the window. A store that cannot be read is an error
 // (INTERNAL): unsure is not under the limit.
 func (e *Engine) rateLimited(key string, max int) (bool, error) {
-	n, err := e.o.Declines.Count(key, e.o.Now().Add(-rateWindow))
+	n, err := e.o.Declines.Count(key, e.o.Now().Add(-RateWindow))
 	if err != nil {
 		return false, fmt.Errorf("reading the rate-limit record: %w", err)
 	}

@@ -55,7 +55,7 @@ func TestClosedWithoutDialogIsNotADecline(t *testing.T) {
 			t.Fatalf("closed mid-batch %d: %s", i, code(r))
 		}
 	}
-	if limited, _ := h.e.rateLimited(portal, rateMax); limited {
+	if limited, _ := h.e.rateLimited(portal, RateMax); limited {
 		t.Fatal("closing after the PIN was given counted as declined dialogs")
 	}
 }
@@ -72,14 +72,14 @@ func TestDeclineTableBounded(t *testing.T) {
 	d.mu.Lock()
 	n := len(d.m)
 	d.mu.Unlock()
-	if n > maxDeclineOrigins {
+	if n > MaxDeclineOrigins {
 		t.Fatalf("%d origins in the rate-limit table", n)
 	}
 }
 
 // A site with wildcard DNS has endless origins, each with its own three
 // declines: declined "allow this site?" dialogs also count across origins,
-// so that the person sees at most approvalStormMax of them in a minute. A
+// so that the person sees at most ApprovalStormMax of them in a minute. A
 // listed origin's own dialogs go on meanwhile.
 func TestApprovalDialogStorm(t *testing.T) {
 	prov := newFakeProvider(t)
@@ -88,21 +88,21 @@ func TestApprovalDialogStorm(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		r := h.call(fmt.Sprintf("https://x%d.evil.example", i), "getCertificate", map[string]any{})
 		want := "USER_CANCELLED"
-		if i >= approvalStormMax {
+		if i >= ApprovalStormMax {
 			want = "RATE_LIMITED"
 		}
 		if code(r) != want {
 			t.Fatalf("origin %d: %s, want %s", i, code(r), want)
 		}
 	}
-	if n := h.pr.Count("approve"); n != approvalStormMax {
-		t.Fatalf("%d approval dialogs, want %d", n, approvalStormMax)
+	if n := h.pr.Count("approve"); n != ApprovalStormMax {
+		t.Fatalf("%d approval dialogs, want %d", n, ApprovalStormMax)
 	}
 	h.pr.OnPIN(prompttest.PIN("123456"))
 	if r := h.call(portal, "sign", map[string]any{"certificateId": prov.certs[0].ID, "hash": hashB64("x"), "hashFunction": "SHA-256"}); !r.OK {
 		t.Fatalf("allowed origin during the storm: %s", code(r))
 	}
-	h.clock.Add(rateWindow + time.Second)
+	h.clock.Add(RateWindow + time.Second)
 	if r := h.call("https://late.evil.example", "getCertificate", map[string]any{}); code(r) != "USER_CANCELLED" {
 		t.Fatalf("after the window: %s", code(r))
 	}

@@ -9,11 +9,14 @@ import (
 // or cancelled prompts of one origin within RateWindow. ApprovalStormMax is
 // the limit on declined approval dialogs of all origins together, kept in
 // Declines under a key of its own (see approvalKey): a Declines store must
-// keep that many entries per key.
+// keep that many entries per key, for RateWindow. A store need not hold more
+// than MaxDeclineOrigins origins: a site with wildcard DNS has endless
+// origins to decline under, and only an origin's own declines limit it.
 const (
-	RateWindow       = rateWindow
-	RateMax          = rateMax
-	ApprovalStormMax = approvalStormMax
+	RateWindow        = 60 * time.Second
+	RateMax           = 3
+	ApprovalStormMax  = 2 * RateMax
+	MaxDeclineOrigins = 1024
 )
 
 // Gate admits one interactive operation at a time (DESIGN.md: BUSY, no
@@ -51,12 +54,6 @@ func (g *memGate) TryAcquire() (func(), bool, error) {
 	return g.mu.Unlock, true, nil
 }
 
-// maxDeclineOrigins is how many origins the rate-limit table holds before
-// it is swept of expired entries: a site with wildcard DNS has endless
-// origins to decline under, and an origin seen once is otherwise only
-// pruned when it asks again.
-const maxDeclineOrigins = 1024
-
 // memDeclines is the in-process Declines.
 type memDeclines struct {
 	mu sync.Mutex
@@ -68,8 +65,10 @@ func newMemDeclines() *memDeclines { return &memDeclines{m: map[string][]time.Ti
 func (d *memDeclines) Add(origin string, t time.Time) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	since := t.Add(-rateWindow)
-	if len(d.m) >= maxDeclineOrigins {
+	since := t.Add(-RateWindow)
+	// Past MaxDeclineOrigins the table is swept of expired entries: an
+	// origin seen once is otherwise only pruned when it asks again.
+	if len(d.m) >= MaxDeclineOrigins {
 		for o := range d.m {
 			d.prune(o, since)
 		}

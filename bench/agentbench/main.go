@@ -7,7 +7,7 @@
 // installed; the shipped binary has no such path (DESIGN: no backdoor).
 //
 // It serves the WebSocket on the port of the config (0: a free one) and the
-// local socket at agent.SocketPath() (so set XDG_RUNTIME_DIR), prints
+// local socket at rundir.SocketPath() (so set XDG_RUNTIME_DIR), prints
 // "ready <port>" on stdout once both listen, and stops on SIGTERM.
 package main
 

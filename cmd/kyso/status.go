@@ -9,6 +9,7 @@ import (
 	"kyso.vn/kyso/agent"
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/installer"
+	"kyso.vn/kyso/internal/rundir"
 )
 
 func init() {
@@ -34,7 +35,7 @@ func runStatus(args []string) error {
 		installer.PortOther: "status.portOther",
 	}[state]
 	fmt.Println(say("status.port", env.Port, say(portState)))
-	fmt.Println(say("status.localSocket", agent.SocketPath()))
+	fmt.Println(say("status.localSocket", rundir.SocketPath()))
 	if running {
 		printAgentStats()
 	}

@@ -9,9 +9,8 @@ import (
 	"os"
 
 	"github.com/rs/zerolog"
-
-	"kyso.vn/kyso/agent"
 	"kyso.vn/kyso/engine"
+	"kyso.vn/kyso/internal/limits"
 	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/prompt"
 	"kyso.vn/kyso/token/pkcs11"
@@ -67,7 +66,7 @@ func OpenJournal(log zerolog.Logger) *pkcs11.Journal {
 // When the runtime directory is unusable, the engine keeps its own, as
 // before: degraded and said so, not fatal.
 func shareLimits(o *engine.Options, log zerolog.Logger) {
-	lim, err := agent.SharedLimits(log)
+	lim, err := limits.Shared(log)
 	if err != nil {
 		log.Error().Err(err).Msg("shared dialog lock and rate limit unavailable; this process keeps its own")
 		return

@@ -1,4 +1,10 @@
-package agent
+// Package limits is the engine's Gate and Declines (engine.Options) shared
+// by every Kyso process of this user through files in the user's runtime
+// directory (internal/rundir): `kyso serve` and each `kyso host` that runs
+// the engine itself (no agent) would otherwise each have their own
+// one-dialog lock and rate limit, and a page could open a dialog in each and
+// never be rate-limited. Its bounds are the engine's own numbers.
+package limits
 
 import (
 	"encoding/json"
@@ -14,15 +20,12 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/internal/atomicfile"
+	"kyso.vn/kyso/internal/rundir"
 )
 
-// Limits is the engine's Gate and Declines (engine.Options) shared by every
-// Kyso process of this user: `kyso serve` and each `kyso host` that runs the
-// engine itself (no agent) would otherwise each have their own one-dialog
-// lock and rate limit, and a page could open a dialog in each and never be
-// rate-limited. (This package does not import the engine, so that it builds
-// without cgo; the tests check the types fit.)
+// Limits is the shared Gate and Declines.
 type Limits struct {
 	Gate     *FileGate
 	Declines *FileDeclines
@@ -37,31 +40,37 @@ const (
 
 // Bounds of declines.json: what a page can make it hold (one entry per
 // dialog the person saw closed) is small, and a bigger file is not ours.
-// keepDeclines is the rate limit's window (engine.RateWindow, DESIGN.md):
-// older declines count for nothing and are dropped.
+// Declines older than the rate limit's window count for nothing and are
+// dropped; an origin needs no more entries than the largest limit counts.
 const (
-	maxDeclineOrigins = 1024
-	maxPerOrigin      = 6 // ≥ engine.RateMax and engine.ApprovalStormMax
+	maxDeclineOrigins = engine.MaxDeclineOrigins
+	maxPerOrigin      = max(engine.RateMax, engine.ApprovalStormMax)
 	maxDeclinesSize   = 1 << 20
-	keepDeclines      = 60 * time.Second
+	keepDeclines      = engine.RateWindow
 )
 
-// SharedLimits returns the limits shared through files in this user's
-// runtime directory (the socket's on Linux and macOS, %LocalAppData%\kyso on
+// The file limits are what engine.Options takes.
+var (
+	_ engine.Gate     = (*FileGate)(nil)
+	_ engine.Declines = (*FileDeclines)(nil)
+)
+
+// Shared returns the limits shared through files in this user's runtime
+// directory (the socket's on Linux and macOS, %LocalAppData%\kyso on
 // Windows). It fails when that directory cannot be made or is not this
 // user's; the caller then runs with the in-memory limits and says so.
-func SharedLimits(log zerolog.Logger) (Limits, error) {
-	dir, err := runtimeDir()
+func Shared(log zerolog.Logger) (Limits, error) {
+	dir, err := rundir.Dir()
 	if err != nil {
-		return Limits{}, err
+		return Limits{}, fmt.Errorf("limits: %w", err)
 	}
-	return SharedLimitsAt(dir, log)
+	return SharedAt(dir, log)
 }
 
-// SharedLimitsAt is SharedLimits in dir (tests).
-func SharedLimitsAt(dir string, log zerolog.Logger) (Limits, error) {
-	if err := privateDir(dir); err != nil {
-		return Limits{}, err
+// SharedAt is Shared in dir (tests).
+func SharedAt(dir string, log zerolog.Logger) (Limits, error) {
+	if err := rundir.Private(dir); err != nil {
+		return Limits{}, fmt.Errorf("limits: %w", err)
 	}
 	return Limits{
 		Gate: &FileGate{path: filepath.Join(dir, gateFile)},
@@ -91,13 +100,13 @@ func (g *FileGate) TryAcquire() (func(), bool, error) {
 	f, err := g.file()
 	if err != nil {
 		g.mu.Unlock()
-		return nil, false, fmt.Errorf("agent: interactive lock: %w", err)
+		return nil, false, fmt.Errorf("limits: interactive lock: %w", err)
 	}
 	held, err := tryLockFile(f)
 	if err != nil || !held {
 		g.mu.Unlock()
 		if err != nil {
-			return nil, false, fmt.Errorf("agent: interactive lock %s: %w", g.path, err)
+			return nil, false, fmt.Errorf("limits: interactive lock %s: %w", g.path, err)
 		}
 		return nil, false, nil
 	}
@@ -204,11 +213,11 @@ func (d *FileDeclines) locked(fn func() error) error {
 	defer d.mu.Unlock()
 	f, err := openLockFile(d.lock)
 	if err != nil {
-		return fmt.Errorf("agent: rate-limit lock: %w", err)
+		return fmt.Errorf("limits: rate-limit lock: %w", err)
 	}
 	defer f.Close()
 	if err := lockFile(f); err != nil {
-		return fmt.Errorf("agent: rate-limit lock %s: %w", d.lock, err)
+		return fmt.Errorf("limits: rate-limit lock %s: %w", d.lock, err)
 	}
 	defer unlockFile(f)
 	return fn()
@@ -268,7 +277,7 @@ func (d *FileDeclines) write(m map[string][]time.Time) error {
 		return err
 	}
 	if err := atomicfile.Write(d.path, data, 0o600); err != nil {
-		return fmt.Errorf("agent: writing %s: %w", d.path, err)
+		return fmt.Errorf("limits: writing %s: %w", d.path, err)
 	}
 	return nil
 }

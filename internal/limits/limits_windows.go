@@ -1,55 +1,11 @@
-package agent
+package limits
 
 import (
 	"errors"
-	"fmt"
 	"os"
-	"path/filepath"
 
 	"golang.org/x/sys/windows"
 )
-
-// runtimeDir is %LocalAppData%\kyso (the logs' directory): the pipe has no
-// directory, and this one is per user and not roamed.
-func runtimeDir() (string, error) {
-	base, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("agent: runtime dir: %w", err)
-	}
-	return filepath.Join(base, "kyso"), nil
-}
-
-// privateDir makes dir if needed and checks that it is a real directory (not
-// a link elsewhere) owned by this user. Its ACL is inherited from
-// %LocalAppData%, which only the user (and the system) can reach.
-func privateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("agent: create %s: %w", dir, err)
-	}
-	st, err := os.Lstat(dir)
-	if err != nil {
-		return fmt.Errorf("agent: %s: %w", dir, err)
-	}
-	if !st.IsDir() {
-		return fmt.Errorf("agent: %s is not a directory (a link?): refused", dir)
-	}
-	sd, err := windows.GetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT, windows.OWNER_SECURITY_INFORMATION)
-	if err != nil {
-		return fmt.Errorf("agent: owner of %s: %w", dir, err)
-	}
-	owner, _, err := sd.Owner()
-	if err != nil {
-		return fmt.Errorf("agent: owner of %s: %w", dir, err)
-	}
-	mine, err := userSID()
-	if err != nil {
-		return err
-	}
-	if owner.String() != mine {
-		return fmt.Errorf("agent: %s belongs to %s, not this user: refused", dir, owner)
-	}
-	return nil
-}
 
 // openLockFile opens (creating) a lock file. Go's handles are not
 // inherited, so dialogs started as child processes never hold the lock.

@@ -1,18 +1,14 @@
 //go:build linux || darwin
 
-package agent
+package limits
 
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
-
-// runtimeDir is the socket's directory: per user, 0700, checked to be ours.
-func runtimeDir() (string, error) { return filepath.Dir(SocketPath()), nil }
 
 // openLockFile opens (creating) a lock file, not through a symlink. The
 // descriptor is close-on-exec, so dialogs started as child processes never

@@ -1,9 +1,9 @@
-//go:build (linux || darwin) && cgo
+//go:build linux || darwin
 
-package agent
+package limits
 
 // The shared limits wired into real engines, as `kyso serve` and the
-// in-process `kyso host` wire them (the engine needs cgo for PKCS#11).
+// in-process `kyso host` wire them.
 
 import (
 	"context"
@@ -20,18 +20,6 @@ import (
 	"kyso.vn/kyso/token"
 )
 
-// The file limits are what engine.Options takes.
-var (
-	_ engine.Gate     = (*FileGate)(nil)
-	_ engine.Declines = (*FileDeclines)(nil)
-)
-
-func TestLimitBoundsFitTheEngine(t *testing.T) {
-	if keepDeclines < engine.RateWindow || maxPerOrigin < engine.RateMax || maxPerOrigin < engine.ApprovalStormMax {
-		t.Fatalf("declines kept %v ×%d, the rate limits need %v ×%d and ×%d", keepDeclines, maxPerOrigin, engine.RateWindow, engine.RateMax, engine.ApprovalStormMax)
-	}
-}
-
 // noTokens is a Provider for tests that never get past the approval dialog.
 type noTokens struct{}
 
@@ -43,12 +31,12 @@ func (noTokens) Open(context.Context, string) (token.Key, error) {
 }
 
 // sharedEngine is what one Kyso process of the user runs: its own engine and
-// its own SharedLimits on the common runtime directory dir. An origin not
+// its own shared limits on the common runtime directory dir. An origin not
 // approved yet makes every interactive request open the approval dialog.
 func sharedEngine(t *testing.T, dir string, pr *prompttest.Prompter) *engine.Engine {
 	t.Helper()
 	log := zerolog.New(zerolog.NewTestWriter(t))
-	lim, err := SharedLimitsAt(dir, log)
+	lim, err := SharedAt(dir, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,9 +84,9 @@ func TestSharedGateAcrossEngines(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan []byte)
-	go func() { done <- a.Handle(ctx, goodOrigin, getCert) }()
+	go func() { done <- a.Handle(ctx, testOrigin, getCert) }()
 	<-prA.Shown
-	if got := errCode(t, b.Handle(context.Background(), goodOrigin, getCert)); got != "BUSY" {
+	if got := errCode(t, b.Handle(context.Background(), testOrigin, getCert)); got != "BUSY" {
 		t.Fatalf("B while A's dialog is open: %s, want BUSY", got)
 	}
 	if prB.Count("approve") != 0 {
@@ -107,7 +95,7 @@ func TestSharedGateAcrossEngines(t *testing.T) {
 	cancel()
 	<-done
 	// Free again: B's dialog opens (and is cancelled by its script).
-	if got := errCode(t, b.Handle(context.Background(), goodOrigin, getCert)); got != "USER_CANCELLED" {
+	if got := errCode(t, b.Handle(context.Background(), testOrigin, getCert)); got != "USER_CANCELLED" {
 		t.Fatalf("B after A's dialog closed: %s, want USER_CANCELLED", got)
 	}
 }
@@ -120,11 +108,11 @@ func TestSharedDeclinesAcrossEngines(t *testing.T) {
 	prB := prompttest.New()
 	b := sharedEngine(t, dir, prB)
 	for i := 0; i < 3; i++ {
-		if got := errCode(t, a.Handle(context.Background(), goodOrigin, getCert)); got != "USER_CANCELLED" {
+		if got := errCode(t, a.Handle(context.Background(), testOrigin, getCert)); got != "USER_CANCELLED" {
 			t.Fatalf("decline %d: %s", i, got)
 		}
 	}
-	if got := errCode(t, b.Handle(context.Background(), goodOrigin, getCert)); got != "RATE_LIMITED" {
+	if got := errCode(t, b.Handle(context.Background(), testOrigin, getCert)); got != "RATE_LIMITED" {
 		t.Fatalf("B after 3 declines in A: %s, want RATE_LIMITED", got)
 	}
 	if prB.Count("approve") != 0 {
@@ -151,7 +139,7 @@ func TestSharedGateOtherProcess(t *testing.T) {
 
 	pr := prompttest.New()
 	e := sharedEngine(t, dir, pr)
-	if got := errCode(t, e.Handle(context.Background(), goodOrigin, getCert)); got != "BUSY" {
+	if got := errCode(t, e.Handle(context.Background(), testOrigin, getCert)); got != "BUSY" {
 		t.Fatalf("while another process holds the gate: %s, want BUSY", got)
 	}
 	if pr.Count("approve") != 0 {
@@ -159,7 +147,7 @@ func TestSharedGateOtherProcess(t *testing.T) {
 	}
 
 	kill()
-	if got := errCode(t, e.Handle(context.Background(), goodOrigin, getCert)); got != "USER_CANCELLED" {
+	if got := errCode(t, e.Handle(context.Background(), testOrigin, getCert)); got != "USER_CANCELLED" {
 		t.Fatalf("after the holder died: %s, want USER_CANCELLED (gate free)", got)
 	}
 }

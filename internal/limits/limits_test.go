@@ -1,4 +1,4 @@
-package agent
+package limits
 
 import (
 	"bufio"
@@ -18,7 +18,7 @@ import (
 // endless origins, and a corrupt file counts as empty.
 func TestFileDeclines(t *testing.T) {
 	dir := t.TempDir()
-	lim, err := SharedLimitsAt(dir, zerolog.Nop())
+	lim, err := SharedAt(dir, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,11 +67,11 @@ func TestFileDeclines(t *testing.T) {
 // directory) replaced it; a removed record counts nothing.
 func TestFileDeclinesSeesOtherWriters(t *testing.T) {
 	dir := t.TempDir()
-	mine, err := SharedLimitsAt(dir, zerolog.Nop())
+	mine, err := SharedAt(dir, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := SharedLimitsAt(dir, zerolog.Nop())
+	other, err := SharedAt(dir, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestSharedLimitsRefuseSymlinkDir(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Skip("no symlinks here:", err) // Windows without the privilege
 	}
-	if _, err := SharedLimitsAt(link, zerolog.Nop()); err == nil {
+	if _, err := SharedAt(link, zerolog.Nop()); err == nil {
 		t.Fatal("shared limits in a directory reached through a symlink")
 	}
 }
@@ -121,7 +121,7 @@ func TestHoldGateHelper(t *testing.T) {
 	if dir == "" {
 		t.Skip("helper process only")
 	}
-	lim, err := SharedLimitsAt(dir, zerolog.Nop())
+	lim, err := SharedAt(dir, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func holdGate(t *testing.T, dir string) (kill func()) {
 // dies leaves no lock behind.
 func TestFileGateOtherProcess(t *testing.T) {
 	dir := t.TempDir()
-	lim, err := SharedLimitsAt(dir, zerolog.Nop())
+	lim, err := SharedAt(dir, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestFileGateOtherProcess(t *testing.T) {
 	if !ok || err != nil {
 		t.Fatalf("after the holder died: ok=%v err=%v, want the gate", ok, err)
 	}
-	other, _ := SharedLimitsAt(dir, zerolog.Nop())
+	other, _ := SharedAt(dir, zerolog.Nop())
 	if _, ok, _ := other.Gate.TryAcquire(); ok {
 		t.Fatal("a second gate on the same directory got it too")
 	}
