@@ -14,7 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"kyso.vn/kyso/prompt"
+	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/protocol"
 )
 
@@ -95,7 +95,7 @@ func New(o Options) *Agent {
 		o.pongWait = pongWait
 	}
 	if o.Lang == "" {
-		o.Lang = prompt.Lang()
+		o.Lang = messages.Lang()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Agent{o: o, ctx: ctx, cancel: cancel, perOrigin: newOriginCounter(o.MaxConnsPerOrigin), logs: newLogLimiter()}
@@ -184,9 +184,8 @@ func requestID(raw []byte) string {
 	return id
 }
 
-// msg is the message of one of the agent's own errors, in a.o.Lang (key
-// "agent."+key in prompt's table).
-func (a *Agent) msg(key string) string { return prompt.T(a.o.Lang, "agent."+key) }
+// msg is the message of one of the agent's own errors, in a.o.Lang.
+func (a *Agent) msg(m messages.Text) string { return m.In(a.o.Lang) }
 
 // handOff: how long a request runs before its connection gets another
 // reader. Longer than a signature under a kept login on a software token

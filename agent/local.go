@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"kyso.vn/kyso/internal/frame"
+	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/protocol"
 )
 
@@ -97,7 +98,7 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 			if err != nil {
 				if errors.Is(err, frame.ErrTooLarge) {
 					// The body was not read: the stream cannot be resynced.
-					write(protocol.ErrorResponse("", protocol.BadRequest, a.msg("tooLarge")))
+					write(protocol.ErrorResponse("", protocol.BadRequest, a.msg(messages.AgentTooLarge)))
 				} else if !errors.Is(err, io.EOF) && ctx.Err() == nil {
 					a.o.Log.Debug().Err(err).Msg("local socket read failed")
 				}
@@ -118,11 +119,11 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 			}
 			// The request must at least be an object; the engine checks the rest.
 			if err != nil || !bytes.HasPrefix(bytes.TrimSpace(env.Request), []byte("{")) {
-				write(protocol.ErrorResponse("", protocol.BadRequest, a.msg("envelope")))
+				write(protocol.ErrorResponse("", protocol.BadRequest, a.msg(messages.AgentEnvelope)))
 				continue
 			}
 			if !reqs.acquire() {
-				write(protocol.ErrorResponse(requestID(env.Request), protocol.Busy, a.msg("busy")))
+				write(protocol.ErrorResponse(requestID(env.Request), protocol.Busy, a.msg(messages.AgentBusy)))
 				continue
 			}
 			origin, request := env.Origin, env.Request

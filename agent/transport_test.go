@@ -421,17 +421,3 @@ func TestPeerUID(t *testing.T) {
 	c2.Close()
 	_ = c
 }
-
-// Every message key the agent uses has a translation in prompt's table (a
-// missing one would come back as the key itself).
-func TestOwnMessages(t *testing.T) {
-	for _, lang := range []string{"vi", "en"} {
-		a := New(Options{Lang: lang})
-		defer a.Stop()
-		for _, key := range []string{"binary", "tooLarge", "envelope", "busy"} {
-			if m := a.msg(key); m == "" || m == "agent."+key {
-				t.Errorf("%s %s: %q", lang, key, m)
-			}
-		}
-	}
-}

@@ -16,7 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"kyso.vn/kyso/internal/frame"
-	"kyso.vn/kyso/prompt"
+	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/protocol"
 )
 
@@ -339,11 +339,11 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 			}
 			alive()
 			if typ != websocket.TextMessage {
-				write(protocol.ErrorResponse("", protocol.BadRequest, a.msg("binary")))
+				write(protocol.ErrorResponse("", protocol.BadRequest, a.msg(messages.AgentBinary)))
 				continue
 			}
 			if !reqs.acquire() {
-				write(protocol.ErrorResponse(requestID(msg), protocol.Busy, a.msg("busy")))
+				write(protocol.ErrorResponse(requestID(msg), protocol.Busy, a.msg(messages.AgentBusy)))
 				continue
 			}
 			if reqs.readOn(read, func() { write(a.handle(ctx, origin, msg)) }) {
@@ -386,7 +386,7 @@ func (a *Agent) handle(ctx context.Context, origin string, raw []byte) (resp []b
 	defer func() {
 		if r := recover(); r != nil {
 			a.o.Log.Error().Str("origin", origin).Interface("panic", r).Msg("engine panic")
-			resp = protocol.ErrorResponse(requestID(raw), protocol.Internal, prompt.T(a.o.Lang, "err.INTERNAL"))
+			resp = protocol.ErrorResponse(requestID(raw), protocol.Internal, a.msg(messages.Error(protocol.Internal)))
 		}
 	}()
 	return a.o.Engine.Handle(ctx, origin, raw)

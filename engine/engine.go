@@ -16,6 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/prompt"
 	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
@@ -100,7 +101,7 @@ func New(o Options) (*Engine, error) {
 		o.Now = time.Now
 	}
 	if o.Lang == "" {
-		o.Lang = prompt.Lang()
+		o.Lang = messages.Lang()
 	}
 	if o.Gate == nil {
 		o.Gate = &memGate{}
@@ -317,7 +318,7 @@ func (e *Engine) handle(ctx context.Context, rawOrigin string, raw []byte, rec *
 func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req request, rec *logRec) (any, error) {
 	pol, err := e.policy()
 	if err != nil {
-		return nil, &failure{code: protocol.OriginDenied, msgKey: "POLICY_BROKEN", cause: err}
+		return nil, &failure{code: protocol.OriginDenied, msg: &messages.PolicyBroken, cause: err}
 	}
 	o, err := parseOrigin(rawOrigin)
 	if err != nil {
@@ -532,20 +533,16 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// message is the people-facing text of a failure from prompt's message
-// table (Kyso's one table), in the user's language, followed by the
+// message is the people-facing text of a failure from Kyso's one message
+// table, in the user's language, followed by the
 // technical particulars (which field, which origin, the log reference) in
 // parentheses: those are for the portal developer and not translated.
 func (e *Engine) message(f *failure) string {
-	s := ""
-	if f.msgKey != "" {
-		if k := "err." + f.msgKey; prompt.T(e.o.Lang, k) != k {
-			s = prompt.T(e.o.Lang, k)
-		}
+	m := messages.Error(f.code)
+	if f.msg != nil {
+		m = *f.msg
 	}
-	if s == "" {
-		s = prompt.T(e.o.Lang, "err."+string(f.code))
-	}
+	s := m.In(e.o.Lang)
 	if len(f.args) > 0 {
 		s += " (" + fmt.Sprint(f.args...) + ")"
 	}

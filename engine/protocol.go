@@ -12,6 +12,7 @@ import (
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 )
@@ -39,7 +40,7 @@ type failure struct {
 	args   []any // for the message
 	detail string
 	cause  error
-	msgKey string // message table key when it is not code
+	msg    *messages.Text // the message when it is not the code's
 }
 
 func (f *failure) Error() string {

@@ -54,17 +54,17 @@ func FuzzParseEnvelope(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		origin, req, id, key := parseEnvelope(msg)
-		if key != "" {
+		origin, req, id, bad := parseEnvelope(msg)
+		if bad != nil {
 			if id != "" && !validID(id) {
-				t.Fatalf("%q: refused (%s) with id %q", msg, key, id)
+				t.Fatalf("%q: refused (%s) with id %q", msg, bad.EN, id)
 			}
 			var r struct {
 				ID    *string
 				OK    bool
 				Error struct{ Code string }
 			}
-			out := errorResponse(id, protocol.BadRequest, key)
+			out := errorResponse(id, protocol.BadRequest, *bad)
 			if json.Unmarshal(out, &r) != nil || r.ID == nil || *r.ID != id || r.OK || protocol.Code(r.Error.Code) != protocol.BadRequest {
 				t.Fatalf("error answer %s", out)
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/internal/frame"
+	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/protocol"
 )
 
@@ -51,7 +52,7 @@ func Run(ctx context.Context, in io.Reader, out io.Writer, b Backend, log zerolo
 		if len(resp) > frame.Max {
 			// Chrome drops the port on a bigger message; tell the page instead.
 			log.Warn().Str("id", id).Int("bytes", len(resp)).Msg("response too large")
-			resp = errorResponse(id, protocol.BadRequest, "respLarge")
+			resp = errorResponse(id, protocol.BadRequest, messages.HostRespLarge)
 		}
 		wmu.Lock()
 		defer wmu.Unlock()
@@ -101,7 +102,7 @@ loop:
 		}
 		if errors.Is(r.err, frame.ErrTooLarge) {
 			log.Warn().Err(r.err).Msg("frame too large; stream out of sync")
-			write("", errorResponse("", protocol.BadRequest, "tooLarge"))
+			write("", errorResponse("", protocol.BadRequest, messages.HostTooLarge))
 			runErr = fmt.Errorf("host: read from browser: %w", r.err)
 			break loop
 		}
@@ -110,10 +111,10 @@ loop:
 			log.Warn().Err(r.err).Msg("read from browser")
 			break loop
 		}
-		origin, req, id, key := parseEnvelope(r.msg)
-		if key != "" {
-			log.Warn().Str("id", id).Str("problem", key).Msg("bad message from the extension")
-			write(id, errorResponse(id, protocol.BadRequest, key))
+		origin, req, id, bad := parseEnvelope(r.msg)
+		if bad != nil {
+			log.Warn().Str("id", id).Str("problem", bad.EN).Msg("bad message from the extension")
+			write(id, errorResponse(id, protocol.BadRequest, *bad))
 			continue
 		}
 		wg.Add(1)
@@ -123,7 +124,7 @@ loop:
 				// An engine bug must not take the other requests down.
 				if p := recover(); p != nil {
 					log.Error().Str("origin", origin).Str("id", id).Interface("panic", p).Msg("backend panic")
-					write(id, errorResponse(id, protocol.Internal, "internal"))
+					write(id, errorResponse(id, protocol.Internal, messages.HostInternal))
 				}
 			}()
 			start := time.Now()
@@ -152,24 +153,24 @@ loop:
 }
 
 // parseEnvelope checks one message from the extension. It returns the
-// origin, the raw request and its id; on failure, key names the problem and
+// origin, the raw request and its id; on failure, bad is the problem and
 // id is the request id when one could be read ("" otherwise).
-func parseEnvelope(msg []byte) (origin string, req []byte, id, key string) {
+func parseEnvelope(msg []byte) (origin string, req []byte, id string, bad *messages.Text) {
 	var env struct {
 		Origin  *string         `json:"origin"`
 		Request json.RawMessage `json:"request"`
 	}
 	if !utf8.Valid(msg) || json.Unmarshal(msg, &env) != nil {
-		return "", nil, "", "frame"
+		return "", nil, "", &messages.HostFrame
 	}
 	id, ok := protocol.RequestID(env.Request)
 	if !ok {
-		return "", nil, "", "request"
+		return "", nil, "", &messages.HostRequest
 	}
 	if env.Origin == nil {
 		// The extension always names the origin; a message without one did
 		// not come from it as built, so it is malformed rather than denied.
-		return "", nil, id, "envelope"
+		return "", nil, id, &messages.HostEnvelope
 	}
-	return *env.Origin, env.Request, id, ""
+	return *env.Origin, env.Request, id, nil
 }

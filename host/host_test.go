@@ -131,10 +131,6 @@ func (h *harness) wantError(id, code string) {
 	if r.OK || r.ID != id || r.Error.Code != code || r.Error.Message == "" {
 		h.t.Fatalf("got %+v; want id %q error %s", r, id, code)
 	}
-	// A key missing from prompt's table would come back as the key itself.
-	if strings.HasPrefix(r.Error.Message, "host.") {
-		h.t.Fatalf("message %q: no translation for this key", r.Error.Message)
-	}
 }
 
 // end closes stdin and reads what the host still writes (the answers of

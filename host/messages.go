@@ -1,13 +1,13 @@
 package host
 
 import (
-	"kyso.vn/kyso/prompt"
+	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/protocol"
 )
 
 // errorResponse is a protocol v1 failure for an error the host finds by
-// itself, before the engine sees the request. key names its message in
-// prompt's table ("host."+key), in the language of the user's locale.
-func errorResponse(id string, code protocol.Code, key string) []byte {
-	return protocol.ErrorResponse(id, code, prompt.T(prompt.Lang(), "host."+key))
+// itself, before the engine sees the request, in the language of the
+// user's locale.
+func errorResponse(id string, code protocol.Code, m messages.Text) []byte {
+	return protocol.ErrorResponse(id, code, m.In(messages.Lang()))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/internal/frame"
+	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/protocol"
 )
 
@@ -51,7 +52,7 @@ func (r *Relay) Handle(ctx context.Context, origin string, req []byte) []byte {
 	var pageID string
 	if err := json.Unmarshal(req, &fields); err != nil || json.Unmarshal(fields["id"], &pageID) != nil {
 		// Run only passes objects with a string id.
-		return errorResponse("", protocol.BadRequest, "request")
+		return errorResponse("", protocol.BadRequest, messages.HostRequest)
 	}
 
 	r.mu.Lock()
@@ -73,17 +74,17 @@ func (r *Relay) Handle(ctx context.Context, origin string, req []byte) []byte {
 	}{origin, fields})
 	if err != nil {
 		r.log.Error().Err(err).Msg("relay: encode")
-		return errorResponse(pageID, protocol.Internal, "agentLost")
+		return errorResponse(pageID, protocol.Internal, messages.HostAgentLost)
 	}
 	r.wmu.Lock()
 	err = frame.Write(r.conn, env)
 	r.wmu.Unlock()
 	if errors.Is(err, frame.ErrTooLarge) {
-		return errorResponse(pageID, protocol.BadRequest, "tooLarge")
+		return errorResponse(pageID, protocol.BadRequest, messages.HostTooLarge)
 	}
 	if err != nil {
 		r.log.Error().Err(err).Msg("relay: write to agent")
-		return errorResponse(pageID, protocol.Internal, "agentLost")
+		return errorResponse(pageID, protocol.Internal, messages.HostAgentLost)
 	}
 
 	select {
@@ -91,11 +92,11 @@ func (r *Relay) Handle(ctx context.Context, origin string, req []byte) []byte {
 		return withID(resp, pageID)
 	case <-r.done:
 		r.log.Error().Err(r.err).Str("id", pageID).Msg("relay: agent connection lost")
-		return errorResponse(pageID, protocol.Internal, "agentLost")
+		return errorResponse(pageID, protocol.Internal, messages.HostAgentLost)
 	case <-ctx.Done():
 		// The browser went away; closing the connection (the caller's
 		// Close) is what cancels the operation in the agent.
-		return errorResponse(pageID, protocol.Internal, "cancelled")
+		return errorResponse(pageID, protocol.Internal, messages.HostCancelled)
 	}
 }
 
@@ -144,12 +145,12 @@ func (r *Relay) readLoop() {
 func withID(resp []byte, id string) []byte {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(resp, &fields); err != nil {
-		return errorResponse(id, protocol.Internal, "agentLost")
+		return errorResponse(id, protocol.Internal, messages.HostAgentLost)
 	}
 	fields["id"], _ = json.Marshal(id)
 	b, err := json.Marshal(fields)
 	if err != nil {
-		return errorResponse(id, protocol.Internal, "agentLost")
+		return errorResponse(id, protocol.Internal, messages.HostAgentLost)
 	}
 	return b
 }

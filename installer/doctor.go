@@ -10,33 +10,16 @@ import (
 	"strings"
 
 	"kyso.vn/kyso/manifests"
-	"kyso.vn/kyso/prompt"
+	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/token"
 )
-
-// Text is a message in Vietnamese and English.
-type Text struct{ VI, EN string }
-
-// text is the doctor's message "cli.doctor.<key>" of the one table in
-// prompt/messages.go, in both languages: the command picks one (Text.In).
-func text(key string, args ...any) Text {
-	return Text{VI: prompt.T("vi", "cli.doctor."+key, args...), EN: prompt.T("en", "cli.doctor."+key, args...)}
-}
-
-// In picks the language.
-func (t Text) In(vi bool) string {
-	if vi && t.VI != "" {
-		return t.VI
-	}
-	return t.EN
-}
 
 // Finding is one result of a doctor check.
 type Finding struct {
 	Check   string // a short id: "manifest/chrome", "port", …
 	Level   Level
-	Problem Text // what is wrong (or what is fine, for LevelOK)
-	Fix     Text // what to do; empty when nothing to do
+	Problem messages.Text // what is wrong (or what is fine, for LevelOK)
+	Fix     messages.Text // what to do; empty when nothing to do
 }
 
 // Level of a finding. Only LevelFault makes the doctor fail.
@@ -165,7 +148,7 @@ func CheckManifests(env Env) []Finding {
 		out = append(out, bad...)
 		if len(good) > 0 {
 			out = append(out, Finding{Check: id, Level: LevelOK,
-				Problem: text("manifestOK", name, good[0])})
+				Problem: messages.DoctorManifestOK.With(name, good[0])})
 			continue
 		}
 		if len(bad) > 0 {
@@ -177,8 +160,8 @@ func CheckManifests(env Env) []Finding {
 		}
 		_ = smiss
 		out = append(out, Finding{Check: id, Level: LevelFault,
-			Problem: text("manifestMissing", name, manifests.HostName(), where),
-			Fix:     text("manifestMissingFix")})
+			Problem: messages.DoctorManifestMissing.With(name, manifests.HostName(), where),
+			Fix:     messages.DoctorManifestMissingFix})
 	}
 	return out
 }
@@ -192,49 +175,49 @@ func checkManifest(o Options, browser, path, bin string) (Finding, bool) {
 		return Finding{}, false
 	}
 	// A fault is "browser: file: what is wrong", with the same fix.
-	fault := func(key string, args ...any) (Finding, bool) {
-		what := text(key, args...)
+	fault := func(m messages.Text, args ...any) (Finding, bool) {
+		what := m.With(args...)
 		prefix := name + ": " + path + ": "
 		return Finding{Check: id, Level: LevelFault,
-			Problem: Text{VI: prefix + what.VI, EN: prefix + what.EN}, Fix: text("manifestReinstall")}, true
+			Problem: messages.Text{VI: prefix + what.VI, EN: prefix + what.EN}, Fix: messages.DoctorManifestReinstall}, true
 	}
 	if err != nil {
-		return fault("manifestUnreadable", err.Error())
+		return fault(messages.DoctorManifestUnreadable, err.Error())
 	}
 	var m manifests.Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return fault("manifestNotJSON", err.Error())
+		return fault(messages.DoctorManifestNotJSON, err.Error())
 	}
 	if m.Name != manifests.HostName() || m.Type != "stdio" {
-		return fault("manifestWrongName")
+		return fault(messages.DoctorManifestWrongName)
 	}
 	if browser == Firefox {
 		if !slices.Contains(m.AllowedExtensions, manifests.FirefoxID()) {
-			return fault("manifestNotAllowed", manifests.FirefoxID())
+			return fault(messages.DoctorManifestNotAllowed, manifests.FirefoxID())
 		}
 	} else {
 		for _, want := range manifests.ChromiumOrigins() {
 			if !slices.Contains(m.AllowedOrigins, want) {
-				return fault("manifestNotAllowed", want)
+				return fault(messages.DoctorManifestNotAllowed, want)
 			}
 		}
 	}
 	prog := m.Path
 	if !filepath.IsAbs(prog) {
 		if !relativeHostPathOK {
-			return fault("manifestRelative", m.Path)
+			return fault(messages.DoctorManifestRelative, m.Path)
 		}
 		// Windows browsers resolve it against the manifest's folder.
 		prog = filepath.Join(filepath.Dir(path), prog)
 	}
 	st, err := os.Stat(o.Real(prog))
 	if err != nil || st.IsDir() || !executable(st) {
-		return fault("manifestNoProgram", m.Path)
+		return fault(messages.DoctorManifestNoProgram, m.Path)
 	}
 	if bin != "" && !samePath(o.Real(prog), bin) {
 		return Finding{Check: id, Level: LevelNote,
-			Problem: text("manifestOther", name, path, m.Path, bin),
-			Fix:     text("manifestOtherFix", bin)}, true
+			Problem: messages.DoctorManifestOther.With(name, path, m.Path, bin),
+			Fix:     messages.DoctorManifestOtherFix.With(bin)}, true
 	}
 	return Finding{Check: id, Level: LevelOK}, true
 }
@@ -255,12 +238,12 @@ func CheckAutostart(env Env) []Finding {
 	for _, o := range []Options{env.User, env.System, pkg} {
 		if autostartPresent(o) {
 			return []Finding{{Check: "autostart", Level: LevelOK,
-				Problem: text("autostartOK")}}
+				Problem: messages.DoctorAutostartOK}}
 		}
 	}
 	return []Finding{{Check: "autostart", Level: LevelFault,
-		Problem: text("autostartMissing"),
-		Fix:     text("autostartFix")}}
+		Problem: messages.DoctorAutostartMissing,
+		Fix:     messages.DoctorAutostartFix}}
 }
 
 func autostartPresent(o Options) bool {
@@ -295,11 +278,11 @@ func CheckSettings(env Env) []Finding {
 	}
 	if err := env.Settings(); err != nil {
 		return []Finding{{Check: "settings", Level: LevelFault,
-			Problem: text("settingsBad", err.Error()),
-			Fix:     text("settingsBadFix")}}
+			Problem: messages.DoctorSettingsBad.With(err.Error()),
+			Fix:     messages.DoctorSettingsBadFix}}
 	}
 	return []Finding{{Check: "settings", Level: LevelOK,
-		Problem: text("settingsOK")}}
+		Problem: messages.DoctorSettingsOK}}
 }
 
 // CheckModules: at least one PKCS#11 module loads, and a token is present.
@@ -313,33 +296,33 @@ func CheckModules(env Env) []Finding {
 		if m.Loaded {
 			loaded++
 			out = append(out, Finding{Check: "module", Level: LevelOK,
-				Problem: text("moduleOK", m.Source, m.Path)})
+				Problem: messages.DoctorModuleOK.With(m.Source, m.Path)})
 			continue
 		}
 		out = append(out, Finding{Check: "module", Level: LevelNote,
-			Problem: text("moduleFailed", errString(m.Err))})
+			Problem: messages.DoctorModuleFailed.With(errString(m.Err))})
 	}
 	if loaded == 0 {
 		return append(out, Finding{Check: "module", Level: LevelFault,
-			Problem: text("noModule"),
-			Fix:     text("noModuleFix")})
+			Problem: messages.DoctorNoModule,
+			Fix:     messages.DoctorNoModuleFix})
 	}
 	if env.Tokens == nil {
 		return out
 	}
 	toks, err := env.Tokens()
 	if err != nil || len(toks) == 0 {
-		problem := text("noToken")
+		problem := messages.DoctorNoToken
 		if err != nil {
-			problem = text("noTokenErr", err.Error())
+			problem = messages.DoctorNoTokenErr.With(err.Error())
 		}
 		return append(out, Finding{Check: "token", Level: LevelFault,
 			Problem: problem,
-			Fix:     text("noTokenFix")})
+			Fix:     messages.DoctorNoTokenFix})
 	}
 	for _, t := range toks {
 		out = append(out, Finding{Check: "token", Level: LevelOK,
-			Problem: text("tokenOK", t.Label, t.Manufacturer, t.Model, t.SerialNumber)})
+			Problem: messages.DoctorTokenOK.With(t.Label, t.Manufacturer, t.Model, t.SerialNumber)})
 	}
 	return out
 }
@@ -364,21 +347,21 @@ func CheckAgent(env Env) []Finding {
 	switch {
 	case state == PortOther:
 		return []Finding{{Check: "port", Level: LevelFault,
-			Problem: text("portTaken", env.Port),
-			Fix:     text("portTakenFix", portHint(env.Port))}}
+			Problem: messages.DoctorPortTaken.With(env.Port),
+			Fix:     messages.DoctorPortTakenFix.With(portHint(env.Port))}}
 	case running || state == PortKyso:
 		return []Finding{{Check: "agent", Level: LevelOK,
-			Problem: text("agentOK", env.Port)}}
+			Problem: messages.DoctorAgentOK.With(env.Port)}}
 	}
 	return []Finding{{Check: "agent", Level: LevelFault,
-		Problem: text("agentDown"),
-		Fix:     text("agentDownFix", startHint())}}
+		Problem: messages.DoctorAgentDown,
+		Fix:     messages.DoctorAgentDownFix.With(startHint())}}
 }
 
 // CheckLocalNetworkAccess is a note, never a fault: Chrome and Edge ask the
 // user once per site before a public page may reach 127.0.0.1.
 func CheckLocalNetworkAccess(Env) []Finding {
 	return []Finding{{Check: "local-network-access", Level: LevelNote,
-		Problem: text("lna"),
-		Fix:     text("lnaFix")}}
+		Problem: messages.DoctorLNA,
+		Fix:     messages.DoctorLNAFix}}
 }

@@ -8,18 +8,20 @@ import (
 	"strings"
 
 	"github.com/ncruces/zenity"
+
+	"kyso.vn/kyso/messages"
 )
 
 // Native returns the Prompter of the shipped binary: real dialogs through
 // github.com/ncruces/zenity (the zenity program on Linux, native APIs on
-// Windows and macOS), in lang ("vi" or "en"; "" means Lang()).
+// Windows and macOS), in lang ("vi" or "en"; "" means messages.Lang()).
 //
 // Every dialog closes when ctx ends (timeout, connection closed) and the
 // method then returns ctx.Err(); a person declining or closing a dialog gives
 // ErrCancelled.
 func Native(lang string) Prompter {
 	if lang != "vi" && lang != "en" {
-		lang = Lang()
+		lang = messages.Lang()
 	}
 	return &native{lang: lang}
 }
@@ -28,7 +30,7 @@ type native struct {
 	lang string
 }
 
-func (p *native) t(key string, args ...any) string { return T(p.lang, key, args...) }
+func (p *native) t(m messages.Text, args ...any) string { return m.In(p.lang, args...) }
 
 // result maps what zenity returns to the Prompter contract.
 func result(ctx context.Context, err error) error {
@@ -51,13 +53,13 @@ func (p *native) ApproveOrigin(ctx context.Context, origin string) (Approval, er
 	if err := ctx.Err(); err != nil {
 		return Deny, err
 	}
-	text := questionText(p.t("consent.text", oneLine(origin, maxOrigin)))
+	text := questionText(p.t(messages.ConsentText, oneLine(origin, maxOrigin)))
 	err := zenity.Question(text,
 		zenity.Context(ctx),
-		zenity.Title(p.t("consent.title")),
-		zenity.OKLabel(p.t("consent.once")),
-		zenity.ExtraButton(p.t("consent.always")),
-		zenity.CancelLabel(p.t("consent.deny")),
+		zenity.Title(p.t(messages.ConsentTitle)),
+		zenity.OKLabel(p.t(messages.ConsentOnce)),
+		zenity.ExtraButton(p.t(messages.ConsentAlways)),
+		zenity.CancelLabel(p.t(messages.ConsentDeny)),
 		zenity.DefaultCancel(),
 		zenity.QuestionIcon,
 		zenity.Width(460),
@@ -83,13 +85,13 @@ func (p *native) PickCertificate(ctx context.Context, origin string, certs []Cer
 	for i, c := range certs {
 		items[i] = p.certLine(i+1, c)
 	}
-	text := fmt.Sprintf(listText(tmpl(p.lang, "picker.text")), bold(listText(oneLine(origin, maxOrigin))))
+	text := fmt.Sprintf(listText(p.t(messages.PickerText)), bold(listText(oneLine(origin, maxOrigin))))
 	for {
 		if err := ctx.Err(); err != nil {
 			return -1, err
 		}
 		got, err := zenity.List(text, items,
-			p.options(ctx, "picker", zenity.DisallowEmpty(), zenity.Width(640), zenity.Height(320))...)
+			p.options(ctx, pickerLabels, zenity.DisallowEmpty(), zenity.Width(640), zenity.Height(320))...)
 		if err := result(ctx, err); err != nil {
 			return -1, err
 		}
@@ -105,11 +107,11 @@ func (p *native) PickCertificate(ctx context.Context, origin string, certs []Cer
 }
 
 func (p *native) certLine(n int, c CertChoice) string {
-	until := c.NotAfter.Local().Format(p.t("date.layout"))
+	until := c.NotAfter.Local().Format(p.t(messages.DateLayout))
 	if c.Expired {
-		until += " " + p.t("picker.expired")
+		until += " " + p.t(messages.PickerExpired)
 	}
-	return p.t("picker.item", n,
+	return p.t(messages.PickerItem, n,
 		oneLine(c.Holder, maxName), oneLine(c.Issuer, maxName), until, oneLine(c.Token, maxName))
 }
 
@@ -125,44 +127,44 @@ func (p *native) certLine(n int, c CertChoice) string {
 // only spend one of the token's tries): the dialog asks again.
 func (p *native) PIN(ctx context.Context, req PINRequest) ([]byte, error) {
 	lines := []string{
-		p.t("pin.origin", oneLine(req.Origin, maxOrigin)),
-		p.t("pin.signOne"),
+		p.t(messages.PINOrigin, oneLine(req.Origin, maxOrigin)),
+		p.t(messages.PINSignOne),
 	}
 	if req.Count > 1 {
-		lines[1] = p.t("pin.signN", req.Count)
+		lines[1] = p.t(messages.PINSignN, req.Count)
 	}
 	if req.Holder != "" {
-		lines = append(lines, p.t("pin.holder", oneLine(req.Holder, maxName)))
+		lines = append(lines, p.t(messages.PINHolder, oneLine(req.Holder, maxName)))
 	}
 	if req.Token != "" {
-		lines = append(lines, p.t("pin.token", oneLine(req.Token, maxName)))
+		lines = append(lines, p.t(messages.PINToken, oneLine(req.Token, maxName)))
 	}
 	if d := oneLine(req.Description, maxDescription); d != "" {
 		// Wrapped by us (the GTK entry label does not wrap, and would grow
 		// wider than the screen), each line marked as part of the quote, so
 		// a line the page makes start with "Trang web:" still reads as the
 		// page's words.
-		lines = append(lines, "", p.t("pin.description"))
+		lines = append(lines, "", p.t(messages.PINDescription))
 		for _, l := range wrap("“"+d+"”", descriptionWidth) {
 			lines = append(lines, "│ "+l)
 		}
 	}
 	var warn []string
 	if req.Retry {
-		warn = append(warn, p.t("pin.wrong"))
+		warn = append(warn, p.t(messages.PINWrong))
 	}
 	switch {
 	case req.FinalTry:
-		warn = append(warn, p.t("pin.finalTry"))
+		warn = append(warn, p.t(messages.PINFinalTry))
 	case req.CountLow:
-		warn = append(warn, p.t("pin.countLow"))
+		warn = append(warn, p.t(messages.PINCountLow))
 	}
 	if len(warn) > 0 {
 		lines = append(lines, "", "⚠ "+strings.Join(warn, " "))
 	}
-	lines = append(lines, "", p.t("pin.prompt"))
+	lines = append(lines, "", p.t(messages.PINPrompt))
 	text := strings.Join(lines, "\n")
-	short := p.t("pin.promptShort", oneLine(req.Token, maxName))
+	short := p.t(messages.PINPromptShort, oneLine(req.Token, maxName))
 
 	for {
 		if err := ctx.Err(); err != nil {
@@ -180,16 +182,24 @@ func (p *native) PIN(ctx context.Context, req PINRequest) ([]byte, error) {
 
 // pinOptions are the options of the PIN entry on every OS.
 func (p *native) pinOptions(ctx context.Context) []zenity.Option {
-	return p.options(ctx, "pin", zenity.HideText(), zenity.Width(480))
+	return p.options(ctx, pinLabels, zenity.HideText(), zenity.Width(480))
 }
 
-// options are a dialog's context, title and OK/Cancel labels (the keys
-// dialog+".title", ".ok", ".cancel"), followed by extra.
-func (p *native) options(ctx context.Context, dialog string, extra ...zenity.Option) []zenity.Option {
+// labels are a dialog's title and OK/Cancel labels.
+type labels struct{ title, ok, cancel messages.Text }
+
+var (
+	pickerLabels = labels{messages.PickerTitle, messages.PickerOK, messages.PickerCancel}
+	pinLabels    = labels{messages.PINTitle, messages.PINOK, messages.PINCancel}
+)
+
+// options are a dialog's context, title and OK/Cancel labels, followed by
+// extra.
+func (p *native) options(ctx context.Context, l labels, extra ...zenity.Option) []zenity.Option {
 	return append([]zenity.Option{
 		zenity.Context(ctx),
-		zenity.Title(p.t(dialog + ".title")),
-		zenity.OKLabel(p.t(dialog + ".ok")),
-		zenity.CancelLabel(p.t(dialog + ".cancel")),
+		zenity.Title(p.t(l.title)),
+		zenity.OKLabel(p.t(l.ok)),
+		zenity.CancelLabel(p.t(l.cancel)),
 	}, extra...)
 }

@@ -12,7 +12,7 @@ import (
 // and the PIN field follows with a one-line label.
 func (p *native) askPIN(ctx context.Context, text, short string) (string, error) {
 	err := zenity.Question(entryText(text),
-		p.options(ctx, "pin", zenity.NoIcon)...)
+		p.options(ctx, pinLabels, zenity.NoIcon)...)
 	if err != nil {
 		return "", err
 	}

@@ -69,7 +69,7 @@ func TestFaultPINLocked(t *testing.T) {
 	c.WriteMessage(websocket.TextMessage, b)
 	testenv.WaitWindow(t, display, pinTitle)
 	text := faultsDialogText(t, a)
-	// prompt/messages.go "pin.finalTry" (the agent runs in Vietnamese).
+	// messages.PINFinalTry (the agent runs in Vietnamese).
 	if !strings.Contains(text, "Còn 1 lần thử") {
 		t.Errorf("the final-try PIN dialog does not warn; its text: %q", text)
 	}

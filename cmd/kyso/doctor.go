@@ -20,13 +20,14 @@ import (
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/installer"
 	"kyso.vn/kyso/internal/setup"
+	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 	"kyso.vn/kyso/token/pkcs11"
 )
 
 func init() {
-	register(command{name: "doctor", usage: "check everything that can go wrong, and say how to fix it", run: runDoctor})
+	register(command{name: "doctor", usage: messages.HelpDoctor, run: runDoctor})
 }
 
 // doctorSetup gathers what status and doctor look at. Under --root the
@@ -156,11 +157,11 @@ func runDoctor(args []string) error {
 	findings, ok := installer.Diagnose(env)
 	findings, crashOK := withCrashFindings(findings, doctorJournal().Records())
 	ok = ok && crashOK
-	printFindings(os.Stdout, findings, inVietnamese())
+	printFindings(os.Stdout, findings, messages.Lang())
 	if !ok {
-		return &exitError{code: 1, msg: say("doctor.failed")}
+		return &exitError{code: 1, msg: say(messages.DoctorFailed)}
 	}
-	fmt.Println(say("doctor.ok"))
+	fmt.Println(say(messages.DoctorOK))
 	return nil
 }
 
@@ -188,7 +189,7 @@ func withCrashFindings(findings []installer.Finding, recs map[string]pkcs11.Modu
 	return slices.Insert(findings, at, crash...), ok
 }
 
-func printFindings(w io.Writer, findings []installer.Finding, vi bool) {
+func printFindings(w io.Writer, findings []installer.Finding, lang string) {
 	for _, f := range findings {
 		mark := "✔"
 		switch f.Level {
@@ -197,10 +198,10 @@ func printFindings(w io.Writer, findings []installer.Finding, vi bool) {
 		case installer.LevelFault:
 			mark = "✘"
 		}
-		if text := f.Problem.In(vi); text != "" {
+		if text := f.Problem.In(lang); text != "" {
 			fmt.Fprintf(w, "%s %s\n", mark, text)
 		}
-		if fix := f.Fix.In(vi); fix != "" {
+		if fix := f.Fix.In(lang); fix != "" {
 			fmt.Fprintf(w, "    → %s\n", fix)
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"time"
@@ -12,11 +13,11 @@ import (
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/host"
 	"kyso.vn/kyso/internal/logging"
-	"kyso.vn/kyso/prompt"
+	"kyso.vn/kyso/messages"
 )
 
 func init() {
-	register(command{name: "host", usage: "the browser extension's native-messaging host (started by the browser)", run: runHost})
+	register(command{name: "host", usage: messages.HelpHost, run: runHost})
 }
 
 // dialWait bounds the look for a running agent: its socket answers at once
@@ -29,8 +30,7 @@ const dialWait = 2 * time.Second
 // itself when no agent runs, until the browser closes the port.
 func runHost(args []string) error {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		os.Stderr.WriteString("Usage: kyso chrome-extension://<id>/ | kyso <manifest.json> " + host.FirefoxID +
-			"\n\nThe browser starts this for the Kyso extension; it speaks native messaging on stdin/stdout.\n")
+		fmt.Fprintln(os.Stderr, say(messages.HostUsage, host.FirefoxID))
 		return nil
 	}
 	caller, err := host.CheckCaller(args)
@@ -91,5 +91,5 @@ func inProcessEngine(log zerolog.Logger) (*engine.Engine, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return newEngine(paths, settings, prompt.Lang(), log)
+	return newEngine(paths, settings, messages.Lang(), log)
 }

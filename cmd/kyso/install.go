@@ -12,12 +12,13 @@ import (
 
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/installer"
+	"kyso.vn/kyso/messages"
 )
 
 func init() {
-	register(command{name: "install", usage: "register Kyso with the browsers and start it at login (--system: all users)",
+	register(command{name: "install", usage: messages.HelpInstall,
 		run: func(args []string) error { return runInstall("install", args) }})
-	register(command{name: "uninstall", usage: "remove what kyso install wrote (your config and approvals stay)",
+	register(command{name: "uninstall", usage: messages.HelpUninstall,
 		run: func(args []string) error { return runInstall("uninstall", args) }})
 }
 
@@ -28,13 +29,13 @@ func installFlags(name string, args []string) (installer.Options, string, error)
 	fs := flag.NewFlagSet("kyso "+name, flag.ContinueOnError)
 	config := new(string)
 	if name == "status" || name == "doctor" {
-		config = fs.String("config", "", "the user config file (default: the user config dir's kyso/config.json)")
+		config = fs.String("config", "", say(messages.FlagConfig))
 	}
-	system := fs.Bool("system", false, "for all users of this computer (needs root / administrator)")
+	system := fs.Bool("system", false, say(messages.FlagSystem))
 	root := fs.String("root", "", "")
-	bin := fs.String("bin", "", "the kyso program browsers and the login start run (default: this program)")
+	bin := fs.String("bin", "", say(messages.FlagBin))
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: kyso %s [flags]\n", name)
+		fmt.Fprintln(fs.Output(), say(messages.InstallUsage, name))
 		fs.VisitAll(func(f *flag.Flag) {
 			if f.Name != "root" && (f.Name != "bin" || name != "uninstall") {
 				fmt.Fprintf(fs.Output(), "  --%s\t%s\n", f.Name, f.Usage)
@@ -86,13 +87,13 @@ func runInstall(name string, args []string) error {
 	} else {
 		rec, warns, err = installer.Uninstall(o)
 		if errors.Is(err, installer.ErrNotInstalled) {
-			fmt.Println(say("uninstall.notInstalled"))
+			fmt.Println(say(messages.UninstallNotInstalled))
 			return nil
 		}
 	}
 	if err != nil {
 		if errors.Is(err, os.ErrPermission) && o.System {
-			return fmt.Errorf("%w\n%s", err, say("install.needRoot"))
+			return fmt.Errorf("%w\n%s", err, say(messages.InstallNeedRoot))
 		}
 		return err
 	}
@@ -100,12 +101,12 @@ func runInstall(name string, args []string) error {
 		fmt.Println("  " + describeItem(it))
 	}
 	for _, w := range warns {
-		fmt.Fprintln(os.Stderr, say("install.warning", w.Error()))
+		fmt.Fprintln(os.Stderr, say(messages.InstallWarning, w.Error()))
 	}
 	if name == "install" {
-		fmt.Println(say("install.done"))
+		fmt.Println(say(messages.InstallDone))
 	} else {
-		fmt.Println(say("uninstall.done"))
+		fmt.Println(say(messages.UninstallDone))
 	}
 	return nil
 }

@@ -11,11 +11,13 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"kyso.vn/kyso/messages"
 )
 
 type command struct {
 	name  string
-	usage string // one line for --help
+	usage messages.Text // one line for --help
 	run   func(args []string) error
 }
 
@@ -32,17 +34,17 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "Kyso — ký số: lets web pages ask your USB token to sign, with your consent.")
-	fmt.Fprintln(w, "\nUsage: kyso <command> [flags]\n\nCommands:")
+	fmt.Fprintln(w, say(messages.HelpIntro))
+	fmt.Fprintln(w, "\n"+say(messages.HelpUsage))
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].usage)
+		fmt.Fprintf(w, "  %-10s %s\n", n, say(commands[n].usage))
 	}
-	fmt.Fprintln(w, "\nRun 'kyso <command> --help' for a command's flags.")
+	fmt.Fprintln(w, "\n"+say(messages.HelpMore))
 }
 
 func main() {

@@ -10,11 +10,12 @@ import (
 
 	"kyso.vn/kyso/installer"
 	"kyso.vn/kyso/internal/setup"
+	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/token/pkcs11"
 )
 
 func init() {
-	register(command{name: "modules", usage: "PKCS#11 modules that crashed Kyso; 'modules enable PATH' tries one again", run: runModules})
+	register(command{name: "modules", usage: messages.HelpModules, run: runModules})
 }
 
 // runModules is `kyso modules` (list what the crash journal knows) and
@@ -22,17 +23,17 @@ func init() {
 // again at the next request, or the agent's next start).
 func runModules(args []string) error {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Println(say("modules.usage"))
+		fmt.Println(say(messages.ModulesUsage))
 		return nil
 	}
 	j := setup.OpenJournal(zerolog.Nop())
 	if j == nil {
-		return errors.New(say("modules.noJournal"))
+		return errors.New(say(messages.ModulesNoJournal))
 	}
 	defer j.Close()
 	switch {
 	case len(args) == 0 || args[0] == "list":
-		printCrashRecords(os.Stdout, j.Records(), inVietnamese())
+		printCrashRecords(os.Stdout, j.Records(), messages.Lang())
 		return nil
 	case args[0] == "enable" && len(args) == 2:
 		found, err := j.Enable(args[1])
@@ -40,23 +41,23 @@ func runModules(args []string) error {
 			return err
 		}
 		if !found {
-			return &exitError{code: 1, msg: say("modules.notDisabled", args[1])}
+			return &exitError{code: 1, msg: say(messages.ModulesNotDisabled, args[1])}
 		}
-		fmt.Println(say("modules.enabled", args[1]))
+		fmt.Println(say(messages.ModulesEnabled, args[1]))
 		return nil
 	}
-	return &exitError{code: 2, msg: say("modules.badUsage")}
+	return &exitError{code: 2, msg: say(messages.ModulesBadUsage)}
 }
 
-func printCrashRecords(w io.Writer, recs map[string]pkcs11.ModuleRecord, vi bool) {
+func printCrashRecords(w io.Writer, recs map[string]pkcs11.ModuleRecord, lang string) {
 	if len(recs) == 0 {
-		fmt.Fprintln(w, say("modules.none"))
+		fmt.Fprintln(w, say(messages.ModulesNone))
 		return
 	}
 	for _, p := range pkcs11.SortedPaths(recs) {
 		f := crashFinding(p, recs[p])
-		fmt.Fprintln(w, f.Problem.In(vi))
-		if fix := f.Fix.In(vi); fix != "" {
+		fmt.Fprintln(w, f.Problem.In(lang))
+		if fix := f.Fix.In(lang); fix != "" {
 			fmt.Fprintf(w, "    → %s\n", fix)
 		}
 	}
@@ -72,9 +73,9 @@ func crashFinding(path string, r pkcs11.ModuleRecord) installer.Finding {
 	}
 	if r.Disabled {
 		return installer.Finding{Check: "module-crash", Level: installer.LevelFault,
-			Problem: sayBoth("modules.disabled", path, r.Crashes, r.Call, when),
-			Fix:     sayBoth("modules.disabledFix", path)}
+			Problem: messages.ModulesDisabled.With(path, r.Crashes, r.Call, when),
+			Fix:     messages.ModulesDisabledFix.With(path)}
 	}
 	return installer.Finding{Check: "module-crash", Level: installer.LevelNote,
-		Problem: sayBoth("modules.crashedOnce", path, r.Call, when)}
+		Problem: messages.ModulesCrashedOnce.With(path, r.Call, when)}
 }

@@ -9,26 +9,18 @@ import (
 	"text/tabwriter"
 
 	"kyso.vn/kyso/engine"
+	"kyso.vn/kyso/messages"
 )
 
 func init() {
-	register(command{name: "origins", usage: "list, allow or revoke the web sites that may ask to sign", run: runOrigins})
+	register(command{name: "origins", usage: messages.HelpOrigins, run: runOrigins})
 }
-
-const originsUsage = `Usage:
-  kyso origins list [--config FILE]
-  kyso origins allow ORIGIN [--config FILE]    always allow ORIGIN (as "Always allow" in the dialog)
-  kyso origins revoke ORIGIN [--config FILE]   forget an "always allow"
-
-ORIGIN is written as the browser sends it: https://host[:port], e.g.
-https://dichvucong.gov.vn. Changes apply at once, without restarting Kyso.
-`
 
 func runOrigins(args []string) error {
 	fs := flag.NewFlagSet("origins", flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
-	fs.Usage = func() { fmt.Fprint(os.Stderr, originsUsage) }
-	config := fs.String("config", "", "the user's config file (default: the user config dir's kyso/config.json)")
+	fs.Usage = func() { fmt.Fprint(os.Stderr, say(messages.OriginsUsage)) }
+	config := fs.String("config", "", say(messages.FlagConfig))
 	// Flags may come before or after the words: parse until all are read.
 	var words []string
 	for {
@@ -57,7 +49,7 @@ func runOrigins(args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("Đã cho phép / allowed: %s (%s)\n", o, paths.Approvals)
+		fmt.Println(say(messages.OriginsAllowed, o, paths.Approvals))
 		return nil
 	case words[0] == "revoke" && len(words) == 2:
 		ok, err := engine.RevokeOrigin(paths, words[1])
@@ -67,7 +59,7 @@ func runOrigins(args []string) error {
 		if !ok {
 			return revokeNotFound(paths, words[1])
 		}
-		fmt.Printf("Đã thu hồi / revoked: %s\n", words[1])
+		fmt.Println(say(messages.OriginsRevoked, words[1]))
 		return nil
 	}
 	fs.Usage()

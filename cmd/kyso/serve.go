@@ -11,12 +11,12 @@ import (
 	"kyso.vn/kyso/agent"
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/internal/logging"
-	"kyso.vn/kyso/prompt"
+	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/protocol"
 )
 
 func init() {
-	register(command{name: "serve", usage: "run the agent (WebSocket on loopback and the local socket)", run: runServe})
+	register(command{name: "serve", usage: messages.HelpServe, run: runServe})
 }
 
 // runServe is `kyso serve [--config FILE]`. It runs in the foreground: the
@@ -24,9 +24,9 @@ func init() {
 // stops it with a signal.
 func runServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	config := fs.String("config", "", "the user's config file (default: config.json in the user's config dir)")
+	config := fs.String("config", "", say(messages.FlagConfig))
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: kyso serve [--config FILE]\n\nRuns the Kyso agent until stopped (Ctrl+C or a stop signal).")
+		fmt.Fprintln(fs.Output(), say(messages.ServeUsage))
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -80,7 +80,7 @@ func runServe(args []string) error {
 		log.Error().Err(err).Int("port", port).Msg("WebSocket port unavailable; serving the local socket only")
 	}
 
-	lang := prompt.Lang()
+	lang := messages.Lang()
 	eng, done, err := newEngine(paths, settings, lang, log)
 	if err != nil {
 		closeAll(local, ws)

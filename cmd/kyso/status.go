@@ -10,10 +10,11 @@ import (
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/installer"
 	"kyso.vn/kyso/internal/rundir"
+	"kyso.vn/kyso/messages"
 )
 
 func init() {
-	register(command{name: "status", usage: "is the agent running; port, socket, modules and tokens", run: runStatus})
+	register(command{name: "status", usage: messages.HelpStatus, run: runStatus})
 }
 
 // runStatus prints the state; it exits 3 when the agent is not running
@@ -28,39 +29,39 @@ func runStatus(args []string) error {
 
 	running := env.Agent() == nil
 	state := env.PortProbe(env.Port)
-	fmt.Println(say("status.agent", say(yesNo(running, "status.running", "status.notRunning"))))
-	portState := map[installer.PortState]string{
-		installer.PortFree:  "status.portFree",
-		installer.PortKyso:  "status.portKyso",
-		installer.PortOther: "status.portOther",
+	fmt.Println(say(messages.StatusAgent, say(yesNo(running, messages.StatusRunning, messages.StatusNotRunning))))
+	portState := map[installer.PortState]messages.Text{
+		installer.PortFree:  messages.StatusPortFree,
+		installer.PortKyso:  messages.StatusPortKyso,
+		installer.PortOther: messages.StatusPortOther,
 	}[state]
-	fmt.Println(say("status.port", env.Port, say(portState)))
-	fmt.Println(say("status.localSocket", rundir.SocketPath()))
+	fmt.Println(say(messages.StatusPort, env.Port, say(portState)))
+	fmt.Println(say(messages.StatusLocalSocket, rundir.SocketPath()))
 	if running {
 		printAgentStats()
 	}
 
 	for _, sc := range []struct {
 		o     installer.Options
-		scope string
-	}{{env.User, "status.forUser"}, {env.System, "status.forAll"}} {
+		scope messages.Text
+	}{{env.User, messages.StatusForUser}, {env.System, messages.StatusForAll}} {
 		rec, err := installer.ReadRecord(sc.o)
 		switch {
 		case err == nil:
-			fmt.Println(say("status.installed", say(sc.scope), rec.Binary, rec.Version))
+			fmt.Println(say(messages.StatusInstalled, say(sc.scope), rec.Binary, rec.Version))
 		case !errors.Is(err, installer.ErrNotInstalled):
-			fmt.Println(say("status.record", say(sc.scope), err))
+			fmt.Println(say(messages.StatusRecord, say(sc.scope), err))
 		}
 	}
-	fmt.Println(say("status.policy", paths.System, paths.User))
+	fmt.Println(say(messages.StatusPolicy, paths.System, paths.User))
 	if serr != nil {
 		fmt.Printf("  ✘ %v\n", serr)
 	}
 
-	fmt.Println(say("status.modules"))
+	fmt.Println(say(messages.StatusModules))
 	mods := env.Modules()
 	if len(mods) == 0 {
-		fmt.Println("  " + say("status.noModules"))
+		fmt.Println("  " + say(messages.StatusNoModules))
 	}
 	for _, m := range mods {
 		if m.Loaded {
@@ -69,12 +70,12 @@ func runStatus(args []string) error {
 			fmt.Printf("  ✘ %s (%s): %v\n", m.Path, m.Source, m.Err)
 		}
 	}
-	fmt.Println(say("status.tokens"))
+	fmt.Println(say(messages.StatusTokens))
 	toks, err := env.Tokens()
 	if err != nil {
 		fmt.Printf("  %v\n", err)
 	} else if len(toks) == 0 {
-		fmt.Println("  " + say("status.noTokens"))
+		fmt.Println("  " + say(messages.StatusNoTokens))
 	}
 	for _, t := range toks {
 		fmt.Printf("  %s — %s %s (%s)\n", t.Label, t.Manufacturer, t.Model, t.SerialNumber)
@@ -85,7 +86,7 @@ func runStatus(args []string) error {
 	return nil
 }
 
-func yesNo(b bool, yes, no string) string {
+func yesNo(b bool, yes, no messages.Text) messages.Text {
 	if b {
 		return yes
 	}
@@ -99,15 +100,15 @@ func printAgentStats() {
 	defer cancel()
 	st, err := agent.QueryStats(ctx)
 	if err != nil {
-		fmt.Println("  " + say("status.statsErr", err))
+		fmt.Println("  " + say(messages.StatusStatsErr, err))
 		return
 	}
-	rss := say("status.rssUnknown")
+	rss := say(messages.StatusRSSUnknown)
 	if st.RSS > 0 {
 		rss = mib(st.RSS)
 	}
-	fmt.Println("  " + say("status.goroutines", st.Goroutines, mib(st.HeapInUse), rss))
-	fmt.Println("  " + say("status.connections", st.Connections.WebSocket, st.Connections.Local))
+	fmt.Println("  " + say(messages.StatusGoroutines, st.Goroutines, mib(st.HeapInUse), rss))
+	fmt.Println("  " + say(messages.StatusConnections, st.Connections.WebSocket, st.Connections.Local))
 }
 
 func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

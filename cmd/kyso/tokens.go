@@ -12,12 +12,13 @@ import (
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/engine"
+	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/token"
 	"kyso.vn/kyso/token/pkcs11"
 )
 
 func init() {
-	register(command{name: "tokens", usage: "list PKCS#11 modules, tokens and signing certificates", run: runTokens})
+	register(command{name: "tokens", usage: messages.HelpTokens, run: runTokens})
 }
 
 // stringList is a repeatable flag.
@@ -28,9 +29,13 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func runTokens(args []string) error {
 	fs := flag.NewFlagSet("tokens", flag.ContinueOnError)
-	config := fs.String("config", "", "user config file (default: the user config dir's kyso/config.json)")
+	config := fs.String("config", "", say(messages.FlagConfig))
 	var mods stringList
-	fs.Var(&mods, "module", "a PKCS#11 module to try first (repeatable)")
+	fs.Var(&mods, "module", say(messages.FlagModule))
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), say(messages.TokensUsage))
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -60,45 +65,45 @@ func configModules(file string) ([]string, error) {
 }
 
 func printTokens(w io.Writer, p *pkcs11.Provider) error {
-	fmt.Fprintln(w, say("tokens.modules"))
+	fmt.Fprintln(w, say(messages.TokensModules))
 	for _, m := range p.Modules() {
 		if m.Loaded {
-			fmt.Fprintf(w, "  [%s] %s (%s)\n", say("tokens.loaded"), m.Path, m.Source)
+			fmt.Fprintf(w, "  [%s] %s (%s)\n", say(messages.TokensLoaded), m.Path, m.Source)
 		} else {
-			fmt.Fprintf(w, "  [%s] %s (%s): %v\n", say("tokens.failed"), m.Path, m.Source, m.Err)
+			fmt.Fprintf(w, "  [%s] %s (%s): %v\n", say(messages.TokensFailed), m.Path, m.Source, m.Err)
 		}
 	}
 	toks, err := p.Inventory(context.Background())
 	if err != nil {
-		fmt.Fprintln(w, "\n"+say("tokens.noToken"))
+		fmt.Fprintln(w, "\n"+say(messages.TokensNoToken))
 		return &exitError{code: 1, msg: ""}
 	}
 	now := time.Now()
 	for _, tk := range toks {
-		fmt.Fprintf(w, "\n%s %q — %s %s, %s %s\n", say("tokens.token"), tk.Info.Label, tk.Info.Manufacturer, tk.Info.Model, say("tokens.serial"), tk.Info.SerialNumber)
-		fmt.Fprintf(w, "  %s: %s\n", say("tokens.pin"), pinText(tk.PIN))
+		fmt.Fprintf(w, "\n%s %q — %s %s, %s %s\n", say(messages.TokensToken), tk.Info.Label, tk.Info.Manufacturer, tk.Info.Model, say(messages.TokensSerial), tk.Info.SerialNumber)
+		fmt.Fprintf(w, "  %s: %s\n", say(messages.TokensPIN), pinText(tk.PIN))
 		if tk.Err != nil {
-			fmt.Fprintf(w, "  %s: %v\n", say("tokens.readErr"), tk.Err)
+			fmt.Fprintf(w, "  %s: %v\n", say(messages.TokensReadErr), tk.Err)
 			continue
 		}
 		if len(tk.Certificates) == 0 {
-			fmt.Fprintln(w, "  "+say("tokens.noCert"))
+			fmt.Fprintln(w, "  "+say(messages.TokensNoCert))
 		}
 		for _, c := range tk.Certificates {
 			x := c.Cert
 			state := ""
 			switch {
 			case now.After(x.NotAfter):
-				state = " — " + say("tokens.expired")
+				state = " — " + say(messages.TokensExpired)
 			case now.Before(x.NotBefore):
-				state = " — " + say("tokens.notYet")
+				state = " — " + say(messages.TokensNotYet)
 			}
 			fmt.Fprintf(w, "  * %s\n", x.Subject.CommonName)
-			fmt.Fprintf(w, "    %-14s %s\n", say("tokens.subject")+":", token.NameString(x.Subject))
-			fmt.Fprintf(w, "    %-14s %s\n", say("tokens.issuer")+":", token.NameString(x.Issuer))
-			fmt.Fprintf(w, "    %-14s %s → %s%s\n", say("tokens.valid")+":", x.NotBefore.Format(time.RFC3339), x.NotAfter.Format(time.RFC3339), state)
-			fmt.Fprintf(w, "    %-14s %s\n", say("tokens.key")+":", token.KeyDescription(x))
-			fmt.Fprintf(w, "    %-14s %s\n", say("tokens.certID")+":", c.ID)
+			fmt.Fprintf(w, "    %-14s %s\n", say(messages.TokensSubject)+":", token.NameString(x.Subject))
+			fmt.Fprintf(w, "    %-14s %s\n", say(messages.TokensIssuer)+":", token.NameString(x.Issuer))
+			fmt.Fprintf(w, "    %-14s %s → %s%s\n", say(messages.TokensValid)+":", x.NotBefore.Format(time.RFC3339), x.NotAfter.Format(time.RFC3339), state)
+			fmt.Fprintf(w, "    %-14s %s\n", say(messages.TokensKey)+":", token.KeyDescription(x))
+			fmt.Fprintf(w, "    %-14s %s\n", say(messages.TokensCertID)+":", c.ID)
 		}
 	}
 	return nil
@@ -107,11 +112,11 @@ func printTokens(w io.Writer, p *pkcs11.Provider) error {
 func pinText(s token.PINState) string {
 	switch {
 	case s.Locked:
-		return say("tokens.pinLocked")
+		return say(messages.TokensPINLocked)
 	case s.FinalTry:
-		return say("tokens.pinFinal")
+		return say(messages.TokensPINFinal)
 	case s.CountLow:
-		return say("tokens.pinLow")
+		return say(messages.TokensPINLow)
 	}
-	return say("tokens.pinOK")
+	return say(messages.TokensPINOK)
 }

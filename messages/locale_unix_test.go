@@ -1,6 +1,6 @@
 //go:build !windows
 
-package prompt
+package messages
 
 import "testing"
 
