@@ -107,7 +107,7 @@ func issuerName(c *x509.Certificate) string {
 	return c.Issuer.String()
 }
 
-func (e *Engine) getCertificate(ctx context.Context, o origin, issuer string, rec *logRec) (any, error) {
+func (e *Engine) getCertificate(ctx context.Context, op *operation, issuer string, rec *logRec) (any, error) {
 	all, err := e.o.Provider.Certificates(ctx)
 	if err != nil {
 		return nil, err
@@ -135,10 +135,9 @@ func (e *Engine) getCertificate(ctx context.Context, o origin, issuer string, re
 	}
 	// Always ask, even with one certificate: the page learns who the person
 	// is only when the person says so.
-	i, err := e.o.Prompter.PickCertificate(ctx, o.String(), choices)
+	i, err := e.o.Prompter.PickCertificate(ctx, op.origin.String(), choices)
 	if err != nil {
-		e.noteDismissed(ctx, err)
-		return nil, err
+		return nil, op.dialog(ctx, err)
 	}
 	if i < 0 || i >= len(certs) {
 		return nil, fmt.Errorf("prompter picked certificate %d of %d", i, len(certs))
@@ -174,14 +173,14 @@ func (e *Engine) getCertificate(ctx context.Context, o origin, issuer string, re
 // dialog (or the PIN cache), then sign every hash, stopping as soon as ctx
 // ends. An expired certificate signs like any other: the person picked it
 // knowingly (the picker marks it) and the relying party judges validity.
-func (e *Engine) sign(ctx context.Context, pol *policy, o origin, job signJob) (_ any, err error) {
+func (e *Engine) sign(ctx context.Context, op *operation, pol *policy, job signJob) (_ any, err error) {
 	key, err := e.o.Provider.Open(ctx, job.certID)
 	if err != nil {
 		return nil, err
 	}
 	var keep time.Duration
 	window := time.Duration(pol.PinCacheSeconds) * time.Second
-	cacheKey := o.String() + "\x00" + job.certID
+	cacheKey := op.origin.String() + "\x00" + job.certID
 	defer func() {
 		if err != nil {
 			// A failed operation logs out and forgets the window.
@@ -200,7 +199,7 @@ func (e *Engine) sign(ctx context.Context, pol *policy, o origin, job signJob) (
 
 	pinAt, cached := e.pinFresh(cacheKey, window)
 	if !(cached && key.LoggedIn()) {
-		if err := e.login(ctx, key, o, cert, job); err != nil {
+		if err := e.login(ctx, op, key, cert, job); err != nil {
 			return nil, err
 		}
 		pinAt = e.o.Now()
@@ -235,7 +234,7 @@ func (e *Engine) sign(ctx context.Context, pol *policy, o origin, job signJob) (
 // login asks for the PIN until the token takes it. A wrong PIN reopens the
 // dialog with Retry and the tries-left flags; it is never retried
 // automatically. The PIN bytes are wiped right after the Login call.
-func (e *Engine) login(ctx context.Context, key token.Key, o origin, cert token.Certificate, job signJob) error {
+func (e *Engine) login(ctx context.Context, op *operation, key token.Key, cert token.Certificate, job signJob) error {
 	st, err := key.PINState()
 	if err != nil {
 		return err
@@ -246,7 +245,7 @@ func (e *Engine) login(ctx context.Context, key token.Key, o origin, cert token.
 			return fail(protocol.PINLocked)
 		}
 		pin, err := e.o.Prompter.PIN(ctx, prompt.PINRequest{
-			Origin:      o.String(),
+			Origin:      op.origin.String(),
 			Holder:      holder(cert.Cert),
 			Token:       cert.Token.Label,
 			Description: job.description,
@@ -257,8 +256,7 @@ func (e *Engine) login(ctx context.Context, key token.Key, o origin, cert token.
 		})
 		if err != nil {
 			wipe(pin)
-			e.noteDismissed(ctx, err)
-			return err
+			return op.dialog(ctx, err)
 		}
 		if err := ctx.Err(); err != nil {
 			wipe(pin)

@@ -5,14 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
-
-	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 )
@@ -31,33 +28,6 @@ type request struct {
 	ID     string
 	Op     string
 	Params json.RawMessage
-}
-
-// failure is an error on its way to becoming an Error: code plus message
-// arguments, and the cause for the log.
-type failure struct {
-	code   protocol.Code
-	args   []any // for the message
-	detail string
-	cause  error
-	msg    *messages.Text // the message when it is not the code's
-}
-
-func (f *failure) Error() string {
-	s := string(f.code)
-	if len(f.args) > 0 {
-		s += fmt.Sprint(" ", f.args)
-	}
-	if f.cause != nil {
-		s += ": " + f.cause.Error()
-	}
-	return s
-}
-
-func fail(code protocol.Code, args ...any) *failure { return &failure{code: code, args: args} }
-
-func badRequest(format string, a ...any) *failure {
-	return fail(protocol.BadRequest, fmt.Sprintf(format, a...))
 }
 
 // envelope is the top level of a request. Unknown top-level keys are

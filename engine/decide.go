@@ -1,0 +1,110 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+)
+
+// policyCheckInterval is how often, at most, the engine stats the three
+// policy files to see whether one changed. An edit by an admin, `kyso
+// origins allow` or `kyso origins revoke` (a revocation too) takes effect
+// without a restart, within this quarter second; an approval the engine
+// saves itself takes effect at once. Stat'ing on every request cost three
+// system calls per request, a fifth of the engine's own time.
+const policyCheckInterval = 250 * time.Millisecond
+
+// policy returns the current policy, re-reading the files when one of them
+// changed (size or mtime), looked at no more often than polEvery. A broken
+// file is an error until it is fixed.
+func (e *Engine) policy() (*policy, error) {
+	e.polMu.Lock()
+	defer e.polMu.Unlock()
+	// The wall clock, not o.Now: tests move o.Now for the rate limit.
+	now := time.Now()
+	if e.loaded && e.polEvery > 0 && now.Sub(e.polChecked) < e.polEvery && now.Sub(e.polChecked) >= 0 {
+		return e.pol, e.polErr
+	}
+	p := e.o.Paths
+	// Under polMu: concurrent requests wait for one stat instead of all
+	// stat'ing; it is three stats, a few µs.
+	sig := [3]fileSig{statSig(p.System), statSig(p.User), statSig(p.Approvals)}
+	e.polChecked = now
+	if !e.loaded || sig != e.polSig {
+		e.pol, e.polErr = loadPolicy(p)
+		e.polSig, e.loaded = sig, true
+		if e.polErr != nil {
+			e.o.Log.Error().Err(e.polErr).Msg("policy broken: every origin is denied until it is fixed")
+		}
+	}
+	return e.pol, e.polErr
+}
+
+// policyChanged makes the next request look at the files again (the engine
+// just wrote one).
+func (e *Engine) policyChanged() {
+	e.polMu.Lock()
+	defer e.polMu.Unlock()
+	e.polChecked = time.Time{}
+}
+
+type decision int
+
+const (
+	denied decision = iota
+	approvable
+	allowed
+)
+
+// decide applies the policy to an origin: the scheme rule, then blocked
+// (which beats allowed), then allowed, then user approval.
+func (p *policy) decide(o origin) decision {
+	if o.scheme == "http" && !(p.AllowLocalhost && loopback(o.host)) {
+		return denied
+	}
+	for _, b := range p.blocked {
+		if b.match(o) {
+			return denied
+		}
+	}
+	for _, a := range p.allowed {
+		if a.match(o) {
+			return allowed
+		}
+	}
+	if p.UserApproval {
+		return approvable
+	}
+	return denied
+}
+
+// MayAsk reports (nil) whether origin may talk to Kyso at all: of an allowed
+// scheme, not blocked, and allowed or still approvable. Front-ends use it
+// before accepting a connection (the WebSocket Origin check).
+func (e *Engine) MayAsk(rawOrigin string) error {
+	pol, err := e.policy()
+	if err != nil {
+		return fmt.Errorf("policy broken, every origin denied: %w", err)
+	}
+	o, err := parseOrigin(rawOrigin)
+	if err != nil {
+		return err
+	}
+	if pol.decide(o) == denied {
+		return fmt.Errorf("origin %s is denied by the policy", o)
+	}
+	return nil
+}
+
+// Allowed reports whether origin is allowed now (by the policy, the user's
+// config or a saved approval), not merely one the user may still approve.
+// The agent keeps part of its connection cap for allowed origins: with
+// userApproval on, any https page may connect, and a site with wildcard DNS
+// has endless origins to fill the cap with.
+func (e *Engine) Allowed(rawOrigin string) bool {
+	pol, err := e.policy()
+	if err != nil {
+		return false
+	}
+	o, err := parseOrigin(rawOrigin)
+	return err == nil && pol.decide(o) == allowed
+}
