@@ -34,17 +34,8 @@ func ListOrigins(p Paths) ([]OriginEntry, error) {
 	for _, e := range pol.allowed {
 		out = append(out, OriginEntry{Origin: e.raw, Source: string(e.from)})
 	}
-	if pol.userLocked {
-		var usr fileSettings
-		if err := readJSONFile(p.User, &usr); err != nil {
-			return nil, err
-		}
-		for _, o := range usr.AllowedOrigins {
-			out = append(out, OriginEntry{Origin: o, Source: string(fromUser), Ignored: true})
-		}
-		for _, a := range pol.approvals {
-			out = append(out, OriginEntry{Origin: a.Origin, Source: string(fromApprovals), Ignored: true})
-		}
+	for _, e := range pol.ignored {
+		out = append(out, OriginEntry{Origin: e.raw, Source: string(e.from), Ignored: true})
 	}
 	return out, nil
 }

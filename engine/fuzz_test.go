@@ -891,9 +891,9 @@ func FuzzSettings(f *testing.F) {
 		}
 		// Written back as one system policy, it reads the same.
 		s := pol.Settings
-		out, err := json.MarshalIndent(fileSettings{AllowedOrigins: s.AllowedOrigins, BlockedOrigins: s.BlockedOrigins,
-			UserApproval: &s.UserApproval, AllowLocalhost: &s.AllowLocalhost, Modules: s.Modules, Port: &s.Port,
-			PinCacheSeconds: &s.PinCacheSeconds}, "", "  ")
+		out, err := json.MarshalIndent(map[string]any{"allowedOrigins": s.AllowedOrigins, "blockedOrigins": s.BlockedOrigins,
+			"userApproval": s.UserApproval, "allowLocalhost": s.AllowLocalhost, "modules": s.Modules, "port": s.Port,
+			"pinCacheSeconds": s.PinCacheSeconds}, "", "  ")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,9 +7,6 @@ import (
 	"errors"
 	"strings"
 	"unicode/utf8"
-
-	jsonv2 "github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
 )
@@ -92,55 +89,24 @@ func parseID(raw json.RawMessage) (string, bool) {
 	return id, n >= 1 && n <= protocol.MaxID
 }
 
-// decodeStrict decodes one JSON object into v, refusing unknown keys,
-// keys that match a field only without regard to case ("hashfunction" for
-// "hashFunction"), a key given twice, wrong types and trailing data, in one
-// pass: encoding/json/v2 (its mirror module until Go 1.27 ships it) does
-// all of it, where encoding/json matched keys case-insensitively, let the
-// last of two keys win, and needed a second decoding to catch either.
-// json.RawMessage fields keep their member's JSON as is.
+// decodeStrict decodes one JSON object of a request into v with Kyso's one
+// strict reader, and says what it refused (where: "params: " or "").
 func decodeStrict(raw []byte, v any, where string) *failure {
-	// The message is checked to be UTF-8 first; allowing "invalid" UTF-8
-	// here only lets an escaped lone surrogate ("\ud800") read as U+FFFD,
-	// as encoding/json did and the protocol's tests expect.
-	err := jsonv2.Unmarshal(raw, v, jsonv2.RejectUnknownMembers(true), jsontext.AllowInvalidUTF8(true))
+	err := unmarshalStrict(raw, v)
 	if err == nil {
 		return nil
 	}
-	var sem *jsonv2.SemanticError
-	var syn *jsontext.SyntacticError
-	switch {
-	case errors.Is(err, jsontext.ErrDuplicateName) && errors.As(err, &syn):
-		return badRequest("%skey %q given twice", where, lastName(syn.JSONPointer))
-	case errors.As(err, &syn) && afterFirstValue(raw, syn.ByteOffset):
+	switch p := whatWentWrong(raw, err); p.kind {
+	case duplicate:
+		return badRequest("%skey %q given twice", where, p.name)
+	case trailing:
 		return badRequest("data after the JSON object")
-	case errors.As(err, &syn):
-		return badRequest("not valid JSON")
-	case errors.As(err, &sem) && errors.Is(err, jsonv2.ErrUnknownName):
-		return badRequest("%sunknown field %q", where, lastName(sem.JSONPointer))
-	case errors.As(err, &sem) && sem.JSONKind != 0:
-		return badRequest("%s%q has the wrong type (%s)", where, lastName(sem.JSONPointer), sem.JSONKind)
+	case unknown:
+		return badRequest("%sunknown field %q", where, p.name)
+	case wrongType:
+		return badRequest("%s%q has the wrong type (%s)", where, p.name, p.got)
 	}
 	return badRequest("not valid JSON")
-}
-
-// afterFirstValue reports whether offset lies past raw's first JSON value,
-// which is complete: an error there is trailing data, not a broken value.
-func afterFirstValue(raw []byte, offset int64) bool {
-	dec := jsontext.NewDecoder(bytes.NewReader(raw))
-	if _, err := dec.ReadValue(); err != nil {
-		return false
-	}
-	return offset >= dec.InputOffset()
-}
-
-// lastName is the member a JSON pointer ends with ("/params/hash": "hash").
-func lastName(p jsontext.Pointer) string {
-	name := ""
-	for tok := range p.Tokens() {
-		name = tok
-	}
-	return name
 }
 
 // Params of the operations. Unknown fields are rejected (BAD_REQUEST).

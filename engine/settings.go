@@ -2,15 +2,16 @@ package engine
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
+	"reflect"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"kyso.vn/kyso/protocol"
 )
@@ -27,11 +28,8 @@ type Settings struct {
 	PinCacheSeconds int
 }
 
-// Defaults of the keys nobody set (the port's is protocol.DefaultPort).
-const (
-	maxPinCacheSeconds  = 24 * 3600
-	approvalsFileFormat = 1
-)
+// approvalsFileFormat is the format approvals.json is written in.
+const approvalsFileFormat = 1
 
 // DefaultPaths returns where the policy files live: the system policy at its
 // fixed per-OS place (no override), the user's config.json at configFile or
@@ -54,14 +52,16 @@ func DefaultPaths(configFile string) (Paths, error) {
 
 // fileSettings is one policy file as written. Pointers tell "not set" from
 // the zero value, so that a key the admin set wins even when it is false/0.
+// The values a type checks (checks.go) are refused as they are read, where
+// they are written.
 type fileSettings struct {
-	AllowedOrigins  []string `json:"allowedOrigins"`
-	BlockedOrigins  []string `json:"blockedOrigins"`
-	UserApproval    *bool    `json:"userApproval"`
-	AllowLocalhost  *bool    `json:"allowLocalhost"`
-	Modules         []string `json:"modules"`
-	Port            *int     `json:"port"`
-	PinCacheSeconds *int     `json:"pinCacheSeconds"`
+	AllowedOrigins  []allowPattern `json:"allowedOrigins"`
+	BlockedOrigins  []blockPattern `json:"blockedOrigins"`
+	UserApproval    *bool          `json:"userApproval"`
+	AllowLocalhost  *bool          `json:"allowLocalhost"`
+	Modules         []modulePath   `json:"modules"`
+	Port            *port          `json:"port"`
+	PinCacheSeconds *pinSeconds    `json:"pinCacheSeconds"`
 }
 
 // approvalsFile is approvals.json: the origins the user chose "Always allow"
@@ -72,8 +72,9 @@ type approvalsFile struct {
 }
 
 type approval struct {
-	Origin string    `json:"origin"`
-	At     time.Time `json:"at"`
+	Origin  string    `json:"origin"`
+	At      time.Time `json:"at"`
+	pattern pattern   // of Origin, checked as it is read
 }
 
 // source says where an entry of the effective policy comes from.
@@ -96,9 +97,10 @@ type policy struct {
 	allowed []entry
 	blocked []entry
 	// userLocked: the system policy set userApproval=false, so the user's
-	// own allowedOrigins and approvals are ignored (only the admin's list).
+	// own allowedOrigins and approvals are ignored (only the admin's list),
+	// and listed in ignored.
 	userLocked bool
-	approvals  []approval
+	ignored    []entry
 }
 
 // LoadSettings reads the system policy, the user's config and approvals and
@@ -131,103 +133,72 @@ func loadPolicy(p Paths) (*policy, error) {
 		return nil, err
 	}
 	pol := &policy{Settings: Settings{UserApproval: true, Port: protocol.DefaultPort}}
-	for _, f := range []struct {
-		path string
-		s    *fileSettings
-		from source
-	}{{p.User, &usr, fromUser}, {p.System, &sys, fromSystem}} {
+	for _, f := range []*fileSettings{&usr, &sys} {
 		// User first, then system: the system's keys overwrite.
-		if err := f.s.validate(f.path); err != nil {
-			return nil, err
+		if f.UserApproval != nil {
+			pol.UserApproval = *f.UserApproval
 		}
-		if f.s.UserApproval != nil {
-			pol.UserApproval = *f.s.UserApproval
+		if f.AllowLocalhost != nil {
+			pol.AllowLocalhost = *f.AllowLocalhost
 		}
-		if f.s.AllowLocalhost != nil {
-			pol.AllowLocalhost = *f.s.AllowLocalhost
+		if f.Modules != nil {
+			pol.Modules = make([]string, len(f.Modules))
+			for i, m := range f.Modules {
+				pol.Modules[i] = string(m)
+			}
 		}
-		if f.s.Modules != nil {
-			pol.Modules = f.s.Modules
+		if f.Port != nil {
+			pol.Port = int(*f.Port)
 		}
-		if f.s.Port != nil {
-			pol.Port = *f.s.Port
-		}
-		if f.s.PinCacheSeconds != nil {
-			pol.PinCacheSeconds = *f.s.PinCacheSeconds
+		if f.PinCacheSeconds != nil {
+			pol.PinCacheSeconds = int(*f.PinCacheSeconds)
 		}
 	}
 	pol.userLocked = sys.UserApproval != nil && !*sys.UserApproval
 
-	add := func(list *[]entry, strs *[]string, raws []string, blocking bool, from source, path string) error {
-		for _, r := range raws {
-			pt, err := parsePattern(r, blocking)
-			if err != nil {
-				return fmt.Errorf("%s%s: %w", path, lineOf(path, r), err)
-			}
-			*list = append(*list, entry{pt, from})
-			*strs = append(*strs, r)
-		}
-		return nil
+	for _, b := range sys.BlockedOrigins {
+		pol.block(b.pattern, fromSystem)
 	}
-	if err := add(&pol.blocked, &pol.BlockedOrigins, sys.BlockedOrigins, true, fromSystem, p.System); err != nil {
-		return nil, err
+	for _, b := range usr.BlockedOrigins {
+		pol.block(b.pattern, fromUser)
 	}
-	if err := add(&pol.blocked, &pol.BlockedOrigins, usr.BlockedOrigins, true, fromUser, p.User); err != nil {
-		return nil, err
+	for _, a := range sys.AllowedOrigins {
+		pol.allow(a.pattern, fromSystem)
 	}
-	if err := add(&pol.allowed, &pol.AllowedOrigins, sys.AllowedOrigins, false, fromSystem, p.System); err != nil {
-		return nil, err
+	// The user's entries were read (and checked) even when ignored: a broken
+	// file is reported either way.
+	user := make([]entry, 0, len(usr.AllowedOrigins)+len(appr.Approved))
+	for _, a := range usr.AllowedOrigins {
+		user = append(user, entry{a.pattern, fromUser})
 	}
-	// Parse the user's entries even when they are ignored: a broken file is
-	// reported either way.
-	var userAllowed []entry
-	var ignored []string
-	if err := add(&userAllowed, &ignored, usr.AllowedOrigins, false, fromUser, p.User); err != nil {
-		return nil, err
+	for _, a := range appr.Approved {
+		user = append(user, entry{a.pattern, fromApprovals})
 	}
-	for i, a := range appr.Approved {
-		pt, err := parsePattern(a.Origin, false)
-		if err == nil && pt.wildcard {
-			err = errors.New("an approval is an exact origin")
-		}
-		if err != nil {
-			at := lineOf(p.Approvals, a.Origin)
-			if at == "" { // no "origin" (or null): the line of the entry
-				at = lineOfEntry(p.Approvals, i)
-			}
-			return nil, fmt.Errorf("%s%s: %w", p.Approvals, at, err)
-		}
-		userAllowed = append(userAllowed, entry{pt, fromApprovals})
+	if pol.userLocked {
+		pol.ignored = user
+		return pol, nil
 	}
-	pol.approvals = appr.Approved
-	if !pol.userLocked {
-		for _, e := range userAllowed {
-			pol.allowed = append(pol.allowed, e)
-			pol.AllowedOrigins = append(pol.AllowedOrigins, e.raw)
-		}
+	for _, e := range user {
+		pol.allow(e.pattern, e.from)
 	}
 	return pol, nil
 }
 
-func (s *fileSettings) validate(path string) error {
-	for _, m := range s.Modules {
-		if !filepath.IsAbs(m) {
-			return fmt.Errorf("%s%s: module %q: must be an absolute path", path, lineOf(path, m), m)
-		}
-	}
-	if s.Port != nil && (*s.Port < 1 || *s.Port > 65535) {
-		return fmt.Errorf("%s%s: port %d: must be 1–65535", path, lineOfKey(path, "port"), *s.Port)
-	}
-	if s.PinCacheSeconds != nil && (*s.PinCacheSeconds < 0 || *s.PinCacheSeconds > maxPinCacheSeconds) {
-		return fmt.Errorf("%s%s: pinCacheSeconds %d: must be 0–%d", path, lineOfKey(path, "pinCacheSeconds"),
-			*s.PinCacheSeconds, maxPinCacheSeconds)
-	}
-	return nil
+func (p *policy) allow(pt pattern, from source) {
+	p.allowed = append(p.allowed, entry{pt, from})
+	p.AllowedOrigins = append(p.AllowedOrigins, pt.raw)
 }
 
-// readJSONFile decodes path strictly into v (one JSON object, no unknown
-// keys, right types). A missing file leaves v empty. Errors name the file and
-// the line.
+func (p *policy) block(pt pattern, from source) {
+	p.blocked = append(p.blocked, entry{pt, from})
+	p.BlockedOrigins = append(p.BlockedOrigins, pt.raw)
+}
+
+// readJSONFile reads path into v with the strict reader of requests
+// (unmarshalStrict): one JSON object, known keys spelled exactly, each once,
+// values of the right type, which their types check as they are read. A
+// missing or empty file leaves v empty. Errors name the file and the line,
+// from the reader's byte offset.
 func readJSONFile(path string, v any) error {
 	if path == "" {
 		return nil
@@ -242,143 +213,97 @@ func readJSONFile(path string, v any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil // an empty file is an empty policy
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	err = dec.Decode(v)
+	err = unmarshalStrict(data, v)
 	if err == nil {
-		if _, extra := dec.Token(); extra != io.EOF {
-			return fmt.Errorf("%s:%d: unexpected data after the JSON object", path, line(data, dec.InputOffset()))
-		}
 		return nil
 	}
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Errorf("%s:%d: invalid JSON: %v", path, line(data, syn.Offset), err)
-	case errors.As(err, &typ):
-		return fmt.Errorf("%s:%d: %q must be %s, not %s", path, line(data, typ.Offset), typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%s:%d: invalid JSON: unexpected end of file", path, line(data, int64(len(data))))
-	}
-	// Unknown keys: encoding/json gives no offset, so find the key.
-	var key string
-	if _, e := fmt.Sscanf(err.Error(), "json: unknown field %q", &key); e == nil {
-		return fmt.Errorf("%s%s: unknown key %q", path, lineOfKeyIn(data, key), key)
-	}
-	// The one decoder of its own in these files is time.Time's (approvals'
-	// "at"), which gives no offset either: find the first "at" it refuses.
-	at := findLine(data, func(key string, tok json.Token, isKey bool, _ int) bool {
-		if isKey || !strings.EqualFold(key, "at") {
-			return false
+	p := whatWentWrong(data, err)
+	at := fmt.Sprintf("%s:%d", path, line(data, p.offset))
+	switch p.kind {
+	case duplicate:
+		return fmt.Errorf("%s: key %q given twice", at, p.name)
+	case trailing:
+		return fmt.Errorf("%s: unexpected data after the JSON object", at)
+	case unknown:
+		return fmt.Errorf("%s: unknown key %q", at, p.name)
+	case wrongType:
+		got := valueName(p.got)
+		if len(p.value) > 0 && len(p.value) <= 40 {
+			got = string(p.value)
 		}
-		b, _ := json.Marshal(tok)
-		var t time.Time
-		return t.UnmarshalJSON(b) != nil
-	})
-	return fmt.Errorf("%s%s: %w", path, at, err)
+		if p.name == "" {
+			return fmt.Errorf("%s: must be %s, not %s", at, kindName(p.want), got)
+		}
+		return fmt.Errorf("%s: %q must be %s, not %s", at, p.name, kindName(p.want), got)
+	case invalid:
+		return fmt.Errorf("%s: %w", at, p.err)
+	}
+	if errors.Is(p.err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s: invalid JSON: unexpected end of file", at)
+	}
+	return fmt.Errorf("%s: invalid JSON: %v", at, p.err)
 }
 
-func jsonKind(k string) string {
-	switch k {
-	case "slice":
+// kindName says for people what a field takes.
+func kindName(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == nil:
+		return "something else"
+	case t == reflect.TypeFor[time.Time]():
+		return "a time such as \"2025-01-31T08:00:00Z\" (RFC 3339)"
+	}
+	switch t.Kind() {
+	case reflect.Slice:
 		return "a list"
-	case "bool":
+	case reflect.Bool:
 		return "true or false"
-	case "int":
+	case reflect.Int:
 		return "a whole number"
-	case "ptr", "struct":
+	case reflect.Struct, reflect.Map:
 		return "an object"
 	}
-	return "a " + k
+	return "a " + t.Kind().String()
 }
 
-// line is the 1-based line of byte offset off in data.
+// valueName says for people what a JSON value is.
+func valueName(k jsontext.Kind) string {
+	switch k {
+	case '"':
+		return "a string"
+	case '0':
+		return "a number"
+	case 't', 'f':
+		return "true or false"
+	case 'n':
+		return "null"
+	case '{':
+		return "an object"
+	case '[':
+		return "a list"
+	}
+	return k.String()
+}
+
+// line is the 1-based line of byte offset off in data, where off is where
+// a reader stopped: whitespace and the separators after it are skipped, so
+// a value written on the next line is reported there.
 func line(data []byte, off int64) int {
-	if off > int64(len(data)) {
+	if off > int64(len(data)) || off < 0 {
 		off = int64(len(data))
 	}
+	for off < int64(len(data)) && bytes.IndexByte([]byte(" \t\r\n,:"), data[off]) >= 0 {
+		off++
+	}
+	if off >= int64(len(data)) && off > 0 {
+		off = int64(len(data)) - 1 // the end of the file: the last line
+		for off > 0 && (data[off] == '\n' || data[off] == '\r') {
+			off--
+		}
+	}
 	return 1 + bytes.Count(data[:off], []byte("\n"))
-}
-
-// lineOf returns ":N" for the line where the JSON string value s first
-// appears in the file at path (however it is escaped there), or "" when it
-// cannot be found.
-func lineOf(path, s string) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	return findLine(data, func(_ string, tok json.Token, isKey bool, _ int) bool { return !isKey && tok == s })
-}
-
-func lineOfKey(path, key string) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	return lineOfKeyIn(data, key)
-}
-
-func lineOfKeyIn(data []byte, key string) string {
-	return findLine(data, func(_ string, tok json.Token, isKey bool, _ int) bool { return isKey && tok == key })
-}
-
-// lineOfEntry returns ":N" for the line where the i-th element of the
-// file's top-level list (approvals' "approved") begins, or "".
-func lineOfEntry(path string, i int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	n := -1
-	return findLine(data, func(_ string, _ json.Token, isKey bool, depth int) bool {
-		if depth == 2 && !isKey {
-			n++
-		}
-		return n == i
-	})
-}
-
-// findLine walks the JSON in data and returns ":N", the line of the first
-// token hit accepts, or "" when none does. key is the member a value belongs
-// to ("" in an array); isKey says the token is a member's name; depth is how
-// many objects and lists hold it. Searching the text instead misses what the
-// file writes with escapes ("\u002f").
-func findLine(data []byte, hit func(key string, tok json.Token, isKey bool, depth int) bool) string {
-	type level struct {
-		obj     bool
-		wantKey bool
-		key     string
-	}
-	var stack []level
-	dec := json.NewDecoder(bytes.NewReader(data))
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return ""
-		}
-		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
-			stack = stack[:len(stack)-1]
-			continue
-		}
-		key, isKey := "", false
-		if n := len(stack); n > 0 && stack[n-1].obj {
-			top := &stack[n-1]
-			if isKey = top.wantKey; isKey {
-				top.key, top.wantKey = tok.(string), false
-			} else {
-				key, top.wantKey = top.key, true
-			}
-		}
-		// A token never spans lines: the line where it ends is its line.
-		if hit(key, tok, isKey, len(stack)) {
-			return fmt.Sprintf(":%d", line(data, dec.InputOffset()))
-		}
-		if d, ok := tok.(json.Delim); ok {
-			stack = append(stack, level{obj: d == '{', wantKey: d == '{'})
-		}
-	}
 }
 
 // fileSig is what tells that a policy file changed: cheap to stat (at most
