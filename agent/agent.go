@@ -19,10 +19,17 @@ import (
 )
 
 // Engine is what the agent needs of *engine.Engine. It is an interface so
-// that the transport can be tested alone; the real engine satisfies it.
+// that the transport can be tested alone; the real engine satisfies it. Its
+// methods do not panic (the engine recovers its own).
 type Engine interface {
+	// Handle answers one raw request of origin; ctx ends when the
+	// connection closes.
 	Handle(ctx context.Context, origin string, raw []byte) []byte
+	// MayAsk reports (nil) whether origin may connect at all.
 	MayAsk(origin string) error
+	// Allowed reports whether origin is allowed now, not only approvable:
+	// origins not allowed yet share half the connection cap.
+	Allowed(origin string) bool
 }
 
 // Limits of the front-ends. A page has no reason to come near them; they

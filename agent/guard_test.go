@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"kyso.vn/kyso/internal/frame"
+	"kyso.vn/kyso/internal/wire"
 )
 
 // twoOrigins is the echo engine with a second allowed origin.
@@ -26,8 +27,9 @@ func (e twoOrigins) MayAsk(origin string) error {
 	return e.echoEngine.MayAsk(origin)
 }
 
-// agentStats is answered on the local socket (in order with the stream),
-// never on the WebSocket, where it is just an unknown request.
+// The stats question is a message of its own on the local socket (answered
+// in order with the stream); on the WebSocket, "agentStats" is just an
+// unknown request.
 func TestAgentStats(t *testing.T) {
 	r := start(t, newEcho(), Options{})
 	ws := r.dial(t, goodOrigin)
@@ -35,21 +37,25 @@ func TestAgentStats(t *testing.T) {
 		t.Fatalf("agentStats over the WebSocket: %+v", resp)
 	}
 	lc := r.dialLocal(t)
-	if err := frame.Write(lc, []byte(`{"op":"agentStats"}`)); err != nil {
+	if err := frame.Write(lc, wire.Append(nil, wire.Message{Kind: wire.Stats, Tag: 7})); err != nil {
 		t.Fatal(err)
 	}
-	b, err := frame.Read(lc, frame.Max)
+	b, err := frame.Read(lc, wire.MaxFrame)
 	if err != nil {
 		t.Fatal(err)
 	}
+	m, err := wire.Parse(b)
+	if err != nil || m.Kind != wire.Answer || m.Tag != 7 {
+		t.Fatalf("stats answer %q: %v", b, err)
+	}
 	var s Stats
-	if err := json.Unmarshal(b, &s); err != nil {
-		t.Fatalf("%s: %v", b, err)
+	if err := json.Unmarshal(m.Body, &s); err != nil {
+		t.Fatalf("%s: %v", m.Body, err)
 	}
 	if s.Goroutines <= 0 || s.HeapInUse == 0 || s.RSS == 0 || s.Connections.WebSocket != 1 || s.Connections.Local != 1 {
-		t.Fatalf("stats: %s", b)
+		t.Fatalf("stats: %s", m.Body)
 	}
-	// With an origin or a request it is an envelope like any other.
+	// As a request it is a request like any other.
 	if resp := callLocal(t, lc, goodOrigin, map[string]any{"id": "x", "op": "agentStats"}); resp.Code() != "UNKNOWN_OP" {
 		t.Fatalf("agentStats as a request: %+v", resp)
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"kyso.vn/kyso/internal/frame"
 	"kyso.vn/kyso/internal/testenv"
+	"kyso.vn/kyso/internal/wire"
 	"kyso.vn/kyso/protocol"
 )
 
@@ -165,23 +167,39 @@ func (r *running) dialLocal(t *testing.T) net.Conn {
 	return c
 }
 
+// localTags are the tags the tests' requests on the local socket carry, as
+// the relay's do.
+var localTags atomic.Uint64
+
+// sendLocal sends req of origin on the local socket, as the host's relay
+// does (internal/wire).
+func sendLocal(t *testing.T, c net.Conn, origin string, req any) error {
+	t.Helper()
+	return frame.Write(c, wire.Append(nil, wire.Message{Kind: wire.Request, Tag: localTags.Add(1), Origin: origin, Body: mustJSON(t, req)}))
+}
+
+// readLocal reads the next answer on the local socket.
 func readLocal(t *testing.T, c net.Conn) response {
 	t.Helper()
 	_ = c.SetReadDeadline(time.Now().Add(60 * time.Second))
-	msg, err := frame.Read(c, frame.Max)
+	msg, err := frame.Read(c, wire.MaxFrame)
 	if err != nil {
 		t.Fatalf("read frame: %v", err)
 	}
+	m, err := wire.Parse(msg)
+	if err != nil || m.Kind != wire.Answer {
+		t.Fatalf("answer %q: %v", msg, err)
+	}
 	var r response
-	if err := json.Unmarshal(msg, &r); err != nil {
-		t.Fatalf("response %s: %v", msg, err)
+	if err := json.Unmarshal(m.Body, &r); err != nil {
+		t.Fatalf("response %s: %v", m.Body, err)
 	}
 	return r
 }
 
 func callLocal(t *testing.T, c net.Conn, origin string, req any) response {
 	t.Helper()
-	if err := frame.Write(c, mustJSON(t, Envelope{Origin: origin, Request: mustJSON(t, req)})); err != nil {
+	if err := sendLocal(t, c, origin, req); err != nil {
 		t.Fatal(err)
 	}
 	return readLocal(t, c)

@@ -29,7 +29,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/engine"
-	"kyso.vn/kyso/internal/frame"
 	"kyso.vn/kyso/internal/testenv"
 	"kyso.vn/kyso/prompt/prompttest"
 	"kyso.vn/kyso/protocol"
@@ -395,7 +394,7 @@ func TestRealCloseMidDialog(t *testing.T) {
 			closer = func() { c.Close() }
 		} else {
 			c := s.dialLocal(t)
-			if err := frame.Write(c, mustJSON(t, Envelope{Origin: portal, Request: mustJSON(t, r)})); err != nil {
+			if err := sendLocal(t, c, portal, r); err != nil {
 				t.Fatal(err)
 			}
 			closer = func() { c.Close() }

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"kyso.vn/kyso/internal/frame"
+	"kyso.vn/kyso/internal/wire"
 	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/protocol"
 )
@@ -18,14 +18,6 @@ import (
 // ErrAlreadyRunning is returned by ListenLocal when another agent answers on
 // the local socket.
 var ErrAlreadyRunning = errors.New("agent: another kyso agent is already running for this user")
-
-// Envelope is what a local client (the native-messaging host) sends: the
-// origin it established and the page's protocol v1 request. The agent
-// answers with the plain v1 response.
-type Envelope struct {
-	Origin  string          `json:"origin"`
-	Request json.RawMessage `json:"request"`
-}
 
 // serveLocal accepts local-socket connections until the listener closes.
 // The listener from ListenLocal has already refused other users.
@@ -69,9 +61,9 @@ func (a *Agent) serveLocal(ln net.Listener) {
 	}
 }
 
-// serveLocalConn runs one local connection: frames in, requests run
-// concurrently (inflight.readOn), frames out whole under a mutex. Ending the
-// connection cancels its pending operations.
+// serveLocalConn runs one local connection: frames of internal/wire in,
+// requests run concurrently (inflight.readOn), frames out whole under a
+// mutex. Ending the connection cancels its pending operations.
 func (a *Agent) serveLocalConn(c net.Conn) {
 	ctx, cancel := context.WithCancel(a.ctx)
 	closed := make(chan struct{})
@@ -85,49 +77,61 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 		wmu.Lock()
 		defer wmu.Unlock()
 		_ = c.SetWriteDeadline(time.Now().Add(writeWait))
-		if err := frame.Write(c, msg); err != nil {
+		if err := frame.WriteMax(c, msg, wire.MaxFrame); err != nil {
 			a.o.Log.Debug().Err(err).Msg("local socket write failed")
 		}
+	}
+	answer := func(tag uint64, body []byte) {
+		write(wire.Append(make([]byte, 0, 16+len(body)), wire.Message{Kind: wire.Answer, Tag: tag, Body: body}))
 	}
 	reqs := newInflight(a.o.MaxInFlight)
 	readDone := make(chan struct{}) // closed when the reading ends
 	var read func()
 	read = func() {
 		for {
-			msg, err := frame.Read(c, frame.Max)
+			msg, err := frame.Read(c, wire.MaxFrame)
 			if err != nil {
-				if errors.Is(err, frame.ErrTooLarge) {
-					// The body was not read: the stream cannot be resynced.
-					write(protocol.ErrorResponse("", protocol.BadRequest, a.msg(messages.AgentTooLarge)))
-				} else if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+				if !errors.Is(err, io.EOF) && ctx.Err() == nil {
 					a.o.Log.Debug().Err(err).Msg("local socket read failed")
 				}
+				// Too large: the body was not read, the stream cannot be
+				// resynced; the host tells the page itself.
 				close(readDone)
 				return
 			}
-			var env struct {
-				Envelope
-				Op string `json:"op"` // only agentStats: the agent's own question
+			m, err := wire.Parse(msg)
+			switch {
+			case errors.Is(err, wire.ErrOtherVersion):
+				// A host of another version: answered in the frames it
+				// reads (a JSON frame is a response to its only request).
+				a.o.Log.Warn().Msg("local socket: a kyso host of another version connected")
+				if m.Kind == wire.Hello {
+					write(wire.Append(nil, wire.Message{Kind: wire.Hello}))
+				} else {
+					write(protocol.ErrorResponse("", protocol.BadRequest, a.msg(messages.AgentOtherVersion)))
+				}
+				continue
+			case err != nil || m.Kind == wire.Answer:
+				a.o.Log.Warn().Err(err).Msg("local socket: a broken message")
+				answer(m.Tag, protocol.ErrorResponse("", protocol.BadRequest, a.msg(messages.AgentEnvelope)))
+				continue
 			}
-			err = json.Unmarshal(msg, &env)
-			if err == nil && env.Op == statsOp && env.Origin == "" && env.Request == nil {
+			switch m.Kind {
+			case wire.Hello:
+				write(wire.Append(nil, wire.Message{Kind: wire.Hello}))
+				continue
+			case wire.Stats:
 				// Answered here, in order: a stats frame costs a GC, so one
 				// connection has at most one running.
 				b, _ := json.Marshal(a.stats())
-				write(b)
-				continue
-			}
-			// The request must at least be an object; the engine checks the rest.
-			if err != nil || !bytes.HasPrefix(bytes.TrimSpace(env.Request), []byte("{")) {
-				write(protocol.ErrorResponse("", protocol.BadRequest, a.msg(messages.AgentEnvelope)))
+				answer(m.Tag, b)
 				continue
 			}
 			if !reqs.acquire() {
-				write(protocol.ErrorResponse(requestID(env.Request), protocol.Busy, a.msg(messages.AgentBusy)))
+				answer(m.Tag, protocol.ErrorResponse(requestID(m.Body), protocol.Busy, a.msg(messages.AgentBusy)))
 				continue
 			}
-			origin, request := env.Origin, env.Request
-			if reqs.readOn(read, func() { write(a.handle(ctx, origin, request)) }) {
+			if reqs.readOn(read, func() { answer(m.Tag, a.o.Engine.Handle(ctx, m.Origin, m.Body)) }) {
 				continue
 			}
 			return

@@ -9,6 +9,7 @@ import (
 
 	"kyso.vn/kyso/internal/frame"
 	"kyso.vn/kyso/internal/rundir"
+	"kyso.vn/kyso/internal/wire"
 )
 
 // Stats is what the agent reports about itself to its own user, on the
@@ -23,10 +24,6 @@ type Stats struct {
 		Local     int `json:"local"`
 	} `json:"connections"`
 }
-
-// statsOp is the local-socket frame that asks for Stats: an envelope with
-// no origin and no request, only {"op":"agentStats"}.
-const statsOp = "agentStats"
 
 // stats collects the agent's Stats. It collects garbage first, so two
 // readings compare live memory, not what the collector has yet to reclaim.
@@ -59,15 +56,23 @@ func queryStatsAt(ctx context.Context, path string) (Stats, error) {
 		dl = time.Now().Add(10 * time.Second)
 	}
 	_ = c.SetDeadline(dl)
-	if err := frame.Write(c, []byte(`{"op":"`+statsOp+`"}`)); err != nil {
+	// The question is a message of its own (wire.Stats), never a request.
+	if err := frame.Write(c, wire.Append(nil, wire.Message{Kind: wire.Stats, Tag: 1})); err != nil {
 		return s, fmt.Errorf("agent: asking for stats: %w", err)
 	}
-	b, err := frame.Read(c, frame.Max)
+	b, err := frame.Read(c, wire.MaxFrame)
 	if err != nil {
 		return s, fmt.Errorf("agent: reading stats: %w", err)
 	}
-	if err := json.Unmarshal(b, &s); err != nil {
-		return s, fmt.Errorf("agent: stats answer %.80q: %w", b, err)
+	m, err := wire.Parse(b)
+	if err == nil && (m.Kind != wire.Answer || m.Tag != 1) {
+		err = fmt.Errorf("not the answer (%q, tag %d)", m.Kind, m.Tag)
+	}
+	if err != nil {
+		return s, fmt.Errorf("agent: stats answer: %w", err)
+	}
+	if err := json.Unmarshal(m.Body, &s); err != nil {
+		return s, fmt.Errorf("agent: stats answer %.80q: %w", m.Body, err)
 	}
 	return s, nil
 }

@@ -117,7 +117,7 @@ func (s *wsServer) originOK(r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.a.MayAsk(o)
+	return s.a.o.Engine.MayAsk(o)
 }
 
 // oneOrigin returns the request's one Origin header, in the form browsers
@@ -143,32 +143,6 @@ func oneOrigin(r *http.Request) (string, error) {
 		return "", errors.New("origin header not as browsers send it (default port written out)")
 	}
 	return o[0], nil
-}
-
-// MayAsk asks the engine, treating a panic there like a refusal.
-func (a *Agent) MayAsk(origin string) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("engine panic: %v", r)
-		}
-	}()
-	return a.o.Engine.MayAsk(origin)
-}
-
-// allowed reports whether the engine says origin is allowed now, not only
-// approvable. An engine that cannot tell (it has no Allowed method) counts
-// every origin as allowed: one cap for all, as before.
-func (a *Agent) allowed(origin string) (ok bool) {
-	e, can := a.o.Engine.(interface{ Allowed(string) bool })
-	if !can {
-		return true
-	}
-	defer func() {
-		if recover() != nil {
-			ok = false
-		}
-	}()
-	return e.Allowed(origin)
 }
 
 func (s *wsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -234,7 +208,7 @@ func (s *wsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Origins not yet allowed (with userApproval on, any https page) share
 	// half the cap, so that pages under endless made-up names cannot shut
 	// out the portals the user or the admin allowed.
-	if !a.allowed(origin) {
+	if !a.o.Engine.Allowed(origin) {
 		if n := a.unlisted.Add(1); n > int64(a.o.MaxConns/2) {
 			a.unlisted.Add(-1)
 			refuse(http.StatusServiceUnavailable, "too many connections", "cap for origins not yet allowed reached", "", nil)
@@ -346,7 +320,7 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 				write(protocol.ErrorResponse(requestID(msg), protocol.Busy, a.msg(messages.AgentBusy)))
 				continue
 			}
-			if reqs.readOn(read, func() { write(a.handle(ctx, origin, msg)) }) {
+			if reqs.readOn(read, func() { write(a.o.Engine.Handle(ctx, origin, msg)) }) {
 				continue
 			}
 			return
@@ -378,16 +352,4 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 	cancel()
 	_ = c.Close()
 	reqs.wg.Wait()
-}
-
-// handle runs one request through the engine. A panic in the engine is a
-// bug: it is logged and answered INTERNAL instead of killing the agent.
-func (a *Agent) handle(ctx context.Context, origin string, raw []byte) (resp []byte) {
-	defer func() {
-		if r := recover(); r != nil {
-			a.o.Log.Error().Str("origin", origin).Interface("panic", r).Msg("engine panic")
-			resp = protocol.ErrorResponse(requestID(raw), protocol.Internal, a.msg(messages.Error(protocol.Internal)))
-		}
-	}()
-	return a.o.Engine.Handle(ctx, origin, raw)
 }

@@ -80,7 +80,13 @@ func (p *policy) decide(o origin) decision {
 // MayAsk reports (nil) whether origin may talk to Kyso at all: of an allowed
 // scheme, not blocked, and allowed or still approvable. Front-ends use it
 // before accepting a connection (the WebSocket Origin check).
-func (e *Engine) MayAsk(rawOrigin string) error {
+func (e *Engine) MayAsk(rawOrigin string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.o.Log.Error().Interface("panic", r).Msg("engine panic")
+			err = fmt.Errorf("engine panic: %v", r)
+		}
+	}()
 	pol, err := e.policy()
 	if err != nil {
 		return fmt.Errorf("policy broken, every origin denied: %w", err)
@@ -100,7 +106,13 @@ func (e *Engine) MayAsk(rawOrigin string) error {
 // The agent keeps part of its connection cap for allowed origins: with
 // userApproval on, any https page may connect, and a site with wildcard DNS
 // has endless origins to fill the cap with.
-func (e *Engine) Allowed(rawOrigin string) bool {
+func (e *Engine) Allowed(rawOrigin string) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.o.Log.Error().Interface("panic", r).Msg("engine panic")
+			ok = false
+		}
+	}()
 	pol, err := e.policy()
 	if err != nil {
 		return false

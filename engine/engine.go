@@ -131,13 +131,45 @@ type logRec struct {
 	count        int
 }
 
-// Handle answers one raw request from origin. ctx ends when the caller's
-// connection closes, which cancels the operation and closes its dialog.
+// Handle answers one raw request from origin (ParseRequest, then Answer).
 func (e *Engine) Handle(ctx context.Context, rawOrigin string, raw []byte) []byte {
-	start := time.Now()
-	var rec logRec
-	resp := e.handle(ctx, rawOrigin, raw, &rec)
+	return e.Answer(ctx, rawOrigin, ParseRequest(raw))
+}
 
+// Answer answers one parsed request from origin. ctx ends when the caller's
+// connection closes, which cancels the operation and closes its dialog.
+// The engine is where a panic is recovered, for every front-end: it is a
+// bug, logged with a reference and answered INTERNAL, and the process goes
+// on serving.
+func (e *Engine) Answer(ctx context.Context, rawOrigin string, req Request) (out []byte) {
+	start := time.Now()
+	rec := logRec{op: req.Op, id: req.ID}
+	var resp protocol.Response
+	defer func() {
+		if r := recover(); r != nil {
+			ref := newRef()
+			e.o.Log.Error().Str("ref", ref).Interface("panic", r).Msg("engine panic")
+			resp = e.internal(req.ID, ref)
+			out, _ = json.Marshal(resp)
+		}
+		e.logRequest(rawOrigin, start, rec, resp)
+	}()
+	resp = e.respond(ctx, rawOrigin, req, &rec)
+	out, err := json.Marshal(resp)
+	if err != nil || len(out) > protocol.MaxMessage {
+		// A result cannot be this large for any valid request (1000
+		// signatures of 16 kbit RSA still fit), so this is a bug.
+		ref := newRef()
+		e.o.Log.Error().Str("ref", ref).Err(err).Int("size", len(out)).Msg("response too large or not encodable")
+		resp = e.internal(req.ID, ref)
+		out, _ = json.Marshal(resp)
+	}
+	return out
+}
+
+// logRequest writes the request's one line to the log, and to the signing
+// record when it is audited.
+func (e *Engine) logRequest(rawOrigin string, start time.Time, rec logRec, resp protocol.Response) {
 	code := resp.Code()
 	outcome := string(code)
 	if code == "" {
@@ -159,31 +191,11 @@ func (e *Engine) Handle(ctx context.Context, rawOrigin string, raw []byte) []byt
 	if e.o.Audit != nil && audited(rec.op, code) {
 		line(e.o.Audit.Info())
 	}
-
-	out, err := json.Marshal(resp)
-	if err != nil || len(out) > protocol.MaxMessage {
-		// A result cannot be this large for any valid request (1000
-		// signatures of 16 kbit RSA still fit), so this is a bug.
-		ref := newRef()
-		e.o.Log.Error().Str("ref", ref).Err(err).Int("size", len(out)).Msg("response too large or not encodable")
-		out, _ = json.Marshal(protocol.Response{ID: resp.ID, Error: &protocol.Error{Code: protocol.Internal, Message: e.message(&failure{code: protocol.Internal, args: []any{"ref " + ref}})}})
-	}
-	return out
 }
 
-func (e *Engine) handle(ctx context.Context, rawOrigin string, raw []byte, rec *logRec) (resp protocol.Response) {
-	var req request
-	defer func() {
-		if r := recover(); r != nil {
-			ref := newRef()
-			e.o.Log.Error().Str("ref", ref).Interface("panic", r).Msg("engine panic")
-			resp = protocol.Response{ID: req.ID, Error: &protocol.Error{Code: protocol.Internal, Message: e.message(&failure{code: protocol.Internal, args: []any{"ref " + ref}})}}
-		}
-	}()
-	req, f := parseRequest(raw)
-	rec.op, rec.id = req.Op, req.ID
-	if f != nil {
-		return e.failResp(req.ID, f)
+func (e *Engine) respond(ctx context.Context, rawOrigin string, req Request, rec *logRec) protocol.Response {
+	if req.fail != nil {
+		return e.failResp(req.ID, req.fail)
 	}
 	result, err := e.dispatch(ctx, rawOrigin, req, rec)
 	if err != nil {
@@ -196,7 +208,7 @@ func (e *Engine) handle(ctx context.Context, rawOrigin string, raw []byte, rec *
 	return protocol.Response{ID: req.ID, OK: true, Result: b}
 }
 
-func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req request, rec *logRec) (any, error) {
+func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, rec *logRec) (any, error) {
 	pol, err := e.policy()
 	if err != nil {
 		return nil, &failure{code: protocol.OriginDenied, msg: &messages.PolicyBroken, cause: err}

@@ -569,3 +569,29 @@ func TestBusyTimeoutCancel(t *testing.T) {
 		t.Fatalf("batch cancelled: %s after %d signatures", code(r), n)
 	}
 }
+
+// panicking is a Provider with a bug.
+type panicking struct{ token.Provider }
+
+func (panicking) Certificates(context.Context) ([]token.Certificate, error) { panic("boom") }
+
+// A panic under the engine (here a provider's) is the engine's to recover,
+// for every front-end: INTERNAL with the request's id and a log reference,
+// the gate given back, and the next request served.
+func TestPanicIsInternal(t *testing.T) {
+	h := newHarness(t, panicking{newFakeProvider(t)}, allowPortal)
+	r := h.call(portal, "getCertificate", nil)
+	if code(r) != "INTERNAL" || r.ID != "r1" || !strings.Contains(r.Error.Message, "ref ") {
+		t.Fatalf("panic: %+v", r)
+	}
+	if !strings.Contains(h.logs.String(), "engine panic") {
+		t.Fatalf("not logged:\n%s", h.logs.String())
+	}
+	if r := h.call(portal, "version", nil); !r.OK {
+		t.Fatalf("after the panic: %+v", r)
+	}
+	h.pr.OnPick(prompttest.Pick(0))
+	if r := h.call(portal, "getCertificate", nil); code(r) != "INTERNAL" {
+		t.Fatalf("the gate was not given back: %+v", r)
+	}
+}

@@ -69,6 +69,12 @@ func (e *Engine) failResp(id string, err error) protocol.Response {
 	return protocol.Response{ID: id, Error: out}
 }
 
+// internal is the INTERNAL answer of a bug, with the log's reference.
+func (e *Engine) internal(id, ref string) protocol.Response {
+	f := &failure{code: protocol.Internal, args: []any{"ref " + ref}}
+	return protocol.Response{ID: id, Error: &protocol.Error{Code: protocol.Internal, Message: e.message(f)}}
+}
+
 func newRef() string {
 	var b [6]byte
 	rand.Read(b[:])

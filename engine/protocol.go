@@ -5,10 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"strings"
-	"unicode/utf8"
 	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
+	"strings"
+	"unicode/utf8"
 )
 
 // Limits of the operations' params (the message and id limits are
@@ -19,12 +19,25 @@ const (
 	maxFilter      = 256  // characters of filter.issuer
 )
 
-// request is a parsed protocol v1 request. Its raw params are decoded by the
-// operation.
-type request struct {
-	ID     string
+// Request is a protocol v1 request, read once where its origin is
+// established (ParseRequest) and handed on as it is: to this engine
+// (Answer), or, by `kyso host`'s relay, as Raw to the agent. Params are
+// decoded by the operation.
+type Request struct {
+	ID     string // "" when the request has no valid id
 	Op     string
 	Params json.RawMessage
+	Raw    []byte   // the request as received
+	fail   *failure // why it cannot be run (BAD_REQUEST); nil when it parsed
+}
+
+// ParseRequest reads a request with the strict reader. One that does not
+// parse carries its failure, and Answer refuses it with BAD_REQUEST and its
+// id when it has a valid one.
+func ParseRequest(raw []byte) Request {
+	r, f := parseRequest(raw)
+	r.Raw, r.fail = raw, f
+	return r
 }
 
 // envelope is the top level of a request. Unknown top-level keys are
@@ -37,8 +50,8 @@ type envelope struct {
 
 // parseRequest parses the envelope. When the id could be read it is
 // returned even on failure, so the answer carries it.
-func parseRequest(raw []byte) (request, *failure) {
-	var r request
+func parseRequest(raw []byte) (Request, *failure) {
+	var r Request
 	if len(raw) > protocol.MaxMessage {
 		return r, badRequest("message larger than 1 MiB")
 	}

@@ -40,7 +40,7 @@ const (
 type problem struct {
 	kind   problemKind
 	offset int64
-	name   string        // the member ("" at the top)
+	name   string         // the member ("" at the top)
 	got    jsontext.Kind  // wrongType: what the data holds
 	value  jsontext.Value // wrongType: the value, when a string or number
 	want   reflect.Type   // wrongType: what the field takes

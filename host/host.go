@@ -1,13 +1,13 @@
 // Package host is `kyso host`, the native-messaging host the Kyso browser
 // extension starts. It reads framed envelopes {"origin", "request"} from the
-// browser on stdin, hands each request to a Backend (a relay to the running
-// agent, or the engine in-process) and writes the plain protocol v1
-// responses to stdout. Stdout is the protocol: nothing else may write to it.
+// browser on stdin, reads each request once (engine.ParseRequest) and hands
+// it to a Backend (a relay to the running agent, or the engine in-process),
+// and writes the plain protocol v1 responses to stdout. Stdout is the
+// protocol: nothing else may write to it.
 package host
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,18 +15,21 @@ import (
 	"time"
 	"unicode/utf8"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/rs/zerolog"
 
+	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/internal/frame"
 	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/protocol"
 )
 
-// Backend answers one protocol v1 request on behalf of origin. ctx ends when
-// the browser closes the port, which must cancel the operation and close its
-// dialog. *engine.Engine is a Backend; so is *Relay.
+// Backend answers one protocol v1 request on behalf of origin, read by
+// the host. ctx ends when the browser closes the port, which must cancel the
+// operation and close its dialog. *engine.Engine is a Backend; so is *Relay.
 type Backend interface {
-	Handle(ctx context.Context, origin string, req []byte) []byte
+	Answer(ctx context.Context, origin string, req engine.Request) []byte
 }
 
 // drainWait bounds how long Run waits, after the browser went away, for
@@ -111,26 +114,19 @@ loop:
 			log.Warn().Err(r.err).Msg("read from browser")
 			break loop
 		}
-		origin, req, id, bad := parseEnvelope(r.msg)
+		origin, req, bad := parseEnvelope(r.msg)
 		if bad != nil {
-			log.Warn().Str("id", id).Str("problem", bad.EN).Msg("bad message from the extension")
-			write(id, errorResponse(id, protocol.BadRequest, *bad))
+			log.Warn().Str("id", req.ID).Str("problem", bad.EN).Msg("bad message from the extension")
+			write(req.ID, errorResponse(req.ID, protocol.BadRequest, *bad))
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() {
-				// An engine bug must not take the other requests down.
-				if p := recover(); p != nil {
-					log.Error().Str("origin", origin).Str("id", id).Interface("panic", p).Msg("backend panic")
-					write(id, errorResponse(id, protocol.Internal, messages.HostInternal))
-				}
-			}()
 			start := time.Now()
-			resp := b.Handle(ctx, origin, req)
-			log.Debug().Str("origin", origin).Str("id", id).Dur("took", time.Since(start)).Msg("answered")
-			write(id, resp)
+			resp := b.Answer(ctx, origin, req)
+			log.Debug().Str("origin", origin).Str("id", req.ID).Dur("took", time.Since(start)).Msg("answered")
+			write(req.ID, resp)
 		}()
 	}
 
@@ -152,25 +148,31 @@ loop:
 	return runErr
 }
 
-// parseEnvelope checks one message from the extension. It returns the
-// origin, the raw request and its id; on failure, bad is the problem and
-// id is the request id when one could be read ("" otherwise).
-func parseEnvelope(msg []byte) (origin string, req []byte, id string, bad *messages.Text) {
-	var env struct {
-		Origin  *string         `json:"origin"`
-		Request json.RawMessage `json:"request"`
+// envelope is a message from the extension. Keys other than these are
+// let through, as the extension may add some.
+type envelope struct {
+	Origin  *string        `json:"origin"`
+	Request jsontext.Value `json:"request"`
+}
+
+// parseEnvelope reads one message from the extension and the request in
+// it, once. On failure, bad is the problem; req.ID is the request's id
+// when one could be read ("" otherwise).
+func parseEnvelope(msg []byte) (origin string, req engine.Request, bad *messages.Text) {
+	var env envelope
+	if !utf8.Valid(msg) || jsonv2.Unmarshal(msg, &env) != nil {
+		return "", req, &messages.HostFrame
 	}
-	if !utf8.Valid(msg) || json.Unmarshal(msg, &env) != nil {
-		return "", nil, "", &messages.HostFrame
-	}
-	id, ok := protocol.RequestID(env.Request)
-	if !ok {
-		return "", nil, "", &messages.HostRequest
+	req = engine.ParseRequest(env.Request)
+	if req.ID == "" {
+		// Every request the host answers carries the page's id, so that
+		// kyso.js can match it; one without is refused here.
+		return "", engine.Request{}, &messages.HostRequest
 	}
 	if env.Origin == nil {
 		// The extension always names the origin; a message without one did
 		// not come from it as built, so it is malformed rather than denied.
-		return "", nil, id, &messages.HostEnvelope
+		return "", req, &messages.HostEnvelope
 	}
-	return *env.Origin, env.Request, id, nil
+	return *env.Origin, req, nil
 }

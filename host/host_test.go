@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/internal/frame"
 )
 
@@ -156,12 +157,7 @@ type echo struct {
 	started   chan string
 }
 
-func (e *echo) Handle(ctx context.Context, origin string, req []byte) []byte {
-	var r struct {
-		ID string `json:"id"`
-		Op string `json:"op"`
-	}
-	json.Unmarshal(req, &r)
+func (e *echo) Answer(ctx context.Context, origin string, r engine.Request) []byte {
 	switch r.Op {
 	case "block":
 		if e.started != nil {

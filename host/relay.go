@@ -2,25 +2,27 @@ package host
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"sync"
 
 	"github.com/rs/zerolog"
 
+	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/internal/frame"
+	"kyso.vn/kyso/internal/wire"
 	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/protocol"
 )
 
 // Relay is the Backend that forwards requests to the running agent over its
-// user-only local socket: frames of {"origin", "request"} one way, plain
-// protocol v1 responses the other, several requests in flight on the one
-// connection. Closing it closes the connection, which makes the agent cancel
-// what is pending and close its dialogs.
+// user-only local socket (internal/wire): each request as the page wrote it
+// with the origin the host established, the agent's answers as its engine
+// wrote them, several requests in flight on the one connection, told apart
+// by a tag of the relay's (pages choose their ids and may reuse them). No
+// JSON is read or written on the way. Closing it closes the connection,
+// which makes the agent cancel what is pending and close its dialogs.
 type Relay struct {
 	conn io.ReadWriteCloser
 	log  zerolog.Logger
@@ -29,74 +31,97 @@ type Relay struct {
 
 	mu      sync.Mutex
 	next    uint64
-	pending map[string]chan []byte // relay id → where its answer goes
+	pending map[uint64]chan []byte // tag → where its answer goes
 	done    chan struct{}          // closed when the connection is gone
 	err     error                  // why, once done is closed
 }
 
-// NewRelay starts relaying over conn (from agent.DialLocal).
-func NewRelay(conn io.ReadWriteCloser, log zerolog.Logger) *Relay {
-	r := &Relay{conn: conn, log: log, pending: map[string]chan []byte{}, done: make(chan struct{})}
+// ErrOtherVersion: the agent that answers is of another Kyso version; the
+// host then runs the engine itself.
+var ErrOtherVersion = wire.ErrOtherVersion
+
+// NewRelay checks that the agent on conn (from agent.DialLocal) speaks this
+// version's local socket, and starts relaying over it. On an error the
+// caller closes conn.
+func NewRelay(ctx context.Context, conn io.ReadWriteCloser, log zerolog.Logger) (*Relay, error) {
+	if err := hello(ctx, conn); err != nil {
+		return nil, err
+	}
+	r := &Relay{conn: conn, log: log, pending: map[uint64]chan []byte{}, done: make(chan struct{})}
 	go r.readLoop()
-	return r
+	return r, nil
+}
+
+// hello asks the agent for its framing's version before any request goes
+// out: an agent of another version would not understand the requests.
+func hello(ctx context.Context, conn io.ReadWriteCloser) error {
+	done := make(chan error, 1)
+	go func() {
+		if err := frame.Write(conn, wire.Append(nil, wire.Message{Kind: wire.Hello})); err != nil {
+			done <- err
+			return
+		}
+		msg, err := frame.Read(conn, wire.MaxFrame)
+		if err == nil {
+			var m wire.Message
+			if m, err = wire.Parse(msg); err == nil && m.Kind != wire.Hello {
+				err = ErrOtherVersion
+			}
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("relay: hello: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		conn.Close() // ends the goroutine's read
+		return fmt.Errorf("relay: hello: %w", ctx.Err())
+	}
 }
 
 // Close closes the connection to the agent.
 func (r *Relay) Close() error { return r.conn.Close() }
 
-// Handle relays one request. Pages choose their ids and may reuse them, so
-// each relayed request carries an id unique to this connection and the
-// answer gets the page's id back.
-func (r *Relay) Handle(ctx context.Context, origin string, req []byte) []byte {
-	var fields map[string]json.RawMessage
-	var pageID string
-	if err := json.Unmarshal(req, &fields); err != nil || json.Unmarshal(fields["id"], &pageID) != nil {
-		// Run only passes objects with a string id.
-		return errorResponse("", protocol.BadRequest, messages.HostRequest)
-	}
-
+// Answer relays one request and returns the agent's answer as it is.
+func (r *Relay) Answer(ctx context.Context, origin string, req engine.Request) []byte {
 	r.mu.Lock()
 	r.next++
-	rid := "h" + strconv.FormatUint(r.next, 10)
+	tag := r.next
 	ch := make(chan []byte, 1)
-	r.pending[rid] = ch
+	r.pending[tag] = ch
 	r.mu.Unlock()
 	defer func() {
 		r.mu.Lock()
-		delete(r.pending, rid)
+		delete(r.pending, tag)
 		r.mu.Unlock()
 	}()
 
-	fields["id"], _ = json.Marshal(rid)
-	env, err := json.Marshal(struct {
-		Origin  string                     `json:"origin"`
-		Request map[string]json.RawMessage `json:"request"`
-	}{origin, fields})
-	if err != nil {
-		r.log.Error().Err(err).Msg("relay: encode")
-		return errorResponse(pageID, protocol.Internal, messages.HostAgentLost)
-	}
+	msg := wire.Append(make([]byte, 0, 16+len(origin)+len(req.Raw)),
+		wire.Message{Kind: wire.Request, Tag: tag, Origin: origin, Body: req.Raw})
 	r.wmu.Lock()
-	err = frame.Write(r.conn, env)
+	err := frame.Write(r.conn, msg)
 	r.wmu.Unlock()
 	if errors.Is(err, frame.ErrTooLarge) {
-		return errorResponse(pageID, protocol.BadRequest, messages.HostTooLarge)
+		return errorResponse(req.ID, protocol.BadRequest, messages.HostTooLarge)
 	}
 	if err != nil {
 		r.log.Error().Err(err).Msg("relay: write to agent")
-		return errorResponse(pageID, protocol.Internal, messages.HostAgentLost)
+		return errorResponse(req.ID, protocol.Internal, messages.HostAgentLost)
 	}
 
 	select {
 	case resp := <-ch:
-		return withID(resp, pageID)
+		return resp
 	case <-r.done:
-		r.log.Error().Err(r.err).Str("id", pageID).Msg("relay: agent connection lost")
-		return errorResponse(pageID, protocol.Internal, messages.HostAgentLost)
+		r.log.Error().Err(r.err).Str("id", req.ID).Msg("relay: agent connection lost")
+		return errorResponse(req.ID, protocol.Internal, messages.HostAgentLost)
 	case <-ctx.Done():
 		// The browser went away; closing the connection (the caller's
 		// Close) is what cancels the operation in the agent.
-		return errorResponse(pageID, protocol.Internal, messages.HostCancelled)
+		return errorResponse(req.ID, protocol.Internal, messages.HostCancelled)
 	}
 }
 
@@ -104,34 +129,26 @@ func (r *Relay) Handle(ctx context.Context, origin string, req []byte) []byte {
 func (r *Relay) readLoop() {
 	var err error
 	for {
-		var resp []byte
-		resp, err = frame.Read(r.conn, frame.Max)
-		if err != nil {
+		var msg []byte
+		if msg, err = frame.Read(r.conn, wire.MaxFrame); err != nil {
 			break
 		}
-		var m struct {
-			ID string `json:"id"`
+		m, perr := wire.Parse(msg)
+		if perr != nil || m.Kind != wire.Answer {
+			r.log.Warn().Err(perr).Msg("relay: not an answer from the agent")
+			continue
 		}
-		_ = json.Unmarshal(resp, &m)
 		r.mu.Lock()
-		ch, ok := r.pending[m.ID]
-		if !ok && len(r.pending) == 1 {
-			// An answer the agent could not attach an id to ("" for a
-			// request it could not parse) belongs to the only request
-			// waiting, if there is just one.
-			for _, c := range r.pending {
-				ch, ok = c, true
-			}
-		}
+		ch, ok := r.pending[m.Tag]
 		r.mu.Unlock()
 		if !ok {
-			r.log.Warn().Str("id", m.ID).Msg("relay: answer to no pending request")
+			r.log.Warn().Uint64("tag", m.Tag).Msg("relay: answer to no pending request")
 			continue
 		}
 		select {
-		case ch <- resp: // buffered: the first answer is taken
+		case ch <- m.Body: // buffered: the first answer is taken
 		default:
-			r.log.Warn().Str("id", m.ID).Msg("relay: second answer to one request")
+			r.log.Warn().Uint64("tag", m.Tag).Msg("relay: second answer to one request")
 		}
 	}
 	if err == io.EOF {
@@ -139,18 +156,4 @@ func (r *Relay) readLoop() {
 	}
 	r.err = fmt.Errorf("relay: read from agent: %w", err)
 	close(r.done)
-}
-
-// withID replaces the id of a response with the page's own.
-func withID(resp []byte, id string) []byte {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(resp, &fields); err != nil {
-		return errorResponse(id, protocol.Internal, messages.HostAgentLost)
-	}
-	fields["id"], _ = json.Marshal(id)
-	b, err := json.Marshal(fields)
-	if err != nil {
-		return errorResponse(id, protocol.Internal, messages.HostAgentLost)
-	}
-	return b
 }

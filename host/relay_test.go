@@ -2,14 +2,18 @@ package host
 
 import (
 	"context"
+	"errors"
 	"io"
+	"net"
 	"path/filepath"
-	"slices"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/agent"
+	"kyso.vn/kyso/engine"
+	"kyso.vn/kyso/internal/frame"
 )
 
 // agentEcho is the echo backend as the agent's engine.
@@ -19,9 +23,10 @@ type agentEcho struct {
 }
 
 func (e *agentEcho) MayAsk(string) error { return nil }
+func (e *agentEcho) Allowed(string) bool { return true }
 
 func (e *agentEcho) Handle(ctx context.Context, origin string, req []byte) []byte {
-	resp := e.echo.Handle(ctx, origin, req)
+	resp := e.echo.Answer(ctx, origin, engine.ParseRequest(req))
 	if ctx.Err() != nil {
 		e.cancelled <- string(req)
 	}
@@ -46,7 +51,11 @@ func startAgent(t *testing.T, eng agent.Engine) *Relay {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewRelay(conn, zerolog.New(io.Discard))
+	r, err := NewRelay(ctx, conn, zerolog.New(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 func TestRelay(t *testing.T) {
@@ -55,7 +64,7 @@ func TestRelay(t *testing.T) {
 	h := start(t, r)
 
 	// Two pending requests with the same page id, then more: each answer
-	// goes back with the page's id, the origin travels in the envelope.
+	// goes back with the page's id, the origin travels in the frame.
 	h.send(`{"origin":"https://a.vn","request":{"id":"same","op":"block"}}`)
 	h.send(`{"origin":"https://a.vn","request":{"id":"same","op":"block"}}`)
 	<-e.started
@@ -71,10 +80,9 @@ func TestRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Close()
-	got := []string{<-e.cancelled, <-e.cancelled}
-	slices.Sort(got)
-	for _, g := range got {
-		if g != `{"id":"h1","op":"block"}` && g != `{"id":"h2","op":"block"}` {
+	// The agent saw each request as the page wrote it.
+	for _, g := range []string{<-e.cancelled, <-e.cancelled} {
+		if g != `{"id":"same","op":"block"}` {
 			t.Fatalf("agent saw %q", g)
 		}
 	}
@@ -95,7 +103,10 @@ func TestRelayAgentGone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := NewRelay(conn, zerolog.New(io.Discard))
+	r, err := NewRelay(ctx, conn, zerolog.New(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer r.Close()
 	h := start(t, r)
 	h.send(`{"origin":"https://a.vn","request":{"id":"p","op":"block"}}`)
@@ -110,4 +121,23 @@ func TestRelayAgentGone(t *testing.T) {
 	h.send(`{"origin":"https://a.vn","request":{"id":"q","op":"version"}}`)
 	h.wantError("q", "INTERNAL")
 	h.end()
+}
+
+// An agent of an earlier Kyso (JSON frames) answers the hello with a JSON
+// refusal: NewRelay says so, and the host runs the engine itself.
+func TestRelayAgentOfAnotherVersion(t *testing.T) {
+	host, old := net.Pipe()
+	defer host.Close()
+	go func() {
+		defer old.Close()
+		if _, err := frame.Read(old, frame.Max); err != nil {
+			return
+		}
+		frame.Write(old, []byte(`{"id":"","ok":false,"error":{"code":"BAD_REQUEST","message":"expected {\"origin\", \"request\"}"}}`))
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := NewRelay(ctx, host, zerolog.New(io.Discard)); !errors.Is(err, ErrOtherVersion) {
+		t.Fatalf("NewRelay: %v, want ErrOtherVersion", err)
+	}
 }

@@ -115,10 +115,10 @@ var (
 
 	// Errors the agent's transports answer by themselves, before the
 	// engine sees a request (code BAD_REQUEST or BUSY).
-	AgentBinary   = Text{"Yêu cầu không hợp lệ: chỉ nhận thông điệp văn bản JSON.", "Bad request: only JSON text messages are accepted."}
-	AgentTooLarge = Text{"Yêu cầu không hợp lệ: thông điệp lớn hơn 1 MiB.", "Bad request: the message is larger than 1 MiB."}
-	AgentEnvelope = Text{"Yêu cầu không hợp lệ: cần {\"origin\", \"request\"}.", "Bad request: expected {\"origin\", \"request\"}."}
-	AgentBusy     = Text{"Có quá nhiều yêu cầu đang chờ trên kết nối này.", "Too many requests are pending on this connection."}
+	AgentBinary       = Text{"Yêu cầu không hợp lệ: chỉ nhận thông điệp văn bản JSON.", "Bad request: only JSON text messages are accepted."}
+	AgentEnvelope     = Text{"Yêu cầu không hợp lệ: thông điệp hỏng trên socket cục bộ.", "Bad request: a broken message on the local socket."}
+	AgentOtherVersion = Text{"Yêu cầu không hợp lệ: tiện ích Kyso và tác tử Kyso đang chạy là hai phiên bản khác nhau; hãy đăng nhập lại để khởi động lại Kyso.", "Bad request: the Kyso host and the running Kyso agent are of different versions; log in again to restart Kyso."}
+	AgentBusy         = Text{"Có quá nhiều yêu cầu đang chờ trên kết nối này.", "Too many requests are pending on this connection."}
 
 	// Errors the native-messaging host answers by itself, before the
 	// agent sees a request (code BAD_REQUEST or INTERNAL).
@@ -128,7 +128,6 @@ var (
 	HostRequest   = Text{"Yêu cầu phải là một đối tượng JSON có id là chuỗi 1–64 ký tự.", "The request must be a JSON object whose id is a string of 1–64 characters."}
 	HostRespLarge = Text{"Kết quả lớn hơn 1 MiB; hãy ký ít mã băm hơn trong một lần.", "The result is larger than 1 MiB; sign fewer hashes at a time."}
 	HostAgentLost = Text{"Mất kết nối tới dịch vụ Kyso.", "The connection to the Kyso service was lost."}
-	HostInternal  = Text{"Lỗi nội bộ của Kyso.", "Kyso internal error."}
 	HostCancelled = Text{"Thao tác đã bị huỷ.", "The operation was cancelled."}
 
 	// Command line (cmd/kyso), named <Command><Name>. Layout (indent,

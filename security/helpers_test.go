@@ -26,6 +26,7 @@ import (
 
 	"kyso.vn/kyso/internal/frame"
 	"kyso.vn/kyso/internal/testenv"
+	"kyso.vn/kyso/internal/wire"
 	"kyso.vn/kyso/protocol"
 )
 
@@ -167,16 +168,20 @@ func stats(t testing.TB, a *testenv.Agent) Stats {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(30 * time.Second))
-	if err := frame.Write(c, []byte(`{"op":"agentStats"}`)); err != nil {
+	if err := frame.Write(c, wire.Append(nil, wire.Message{Kind: wire.Stats, Tag: 1})); err != nil {
 		t.Fatal(err)
 	}
-	b, err := frame.Read(c, frame.Max)
+	b, err := frame.Read(c, wire.MaxFrame)
 	if err != nil {
 		t.Fatal(err)
 	}
+	m, err := wire.Parse(b)
+	if err != nil || m.Kind != wire.Answer {
+		t.Fatalf("stats answer %q: %v", b, err)
+	}
 	var s Stats
-	if err := json.Unmarshal(b, &s); err != nil {
-		t.Fatalf("agentStats %q: %v", b, err)
+	if err := json.Unmarshal(m.Body, &s); err != nil {
+		t.Fatalf("stats %q: %v", m.Body, err)
 	}
 	return s
 }

@@ -49,7 +49,8 @@ try:
     s.connect(sys.argv[1])
 except OSError as e:
     print("refused:", e.strerror); sys.exit(0)
-m=b'{"origin":"` + portal + `","request":{"id":"n","op":"version"}}'
+o=b'` + portal + `'
+m=b'r'+struct.pack(">QI",1,len(o))+o+b'{"id":"n","op":"version"}'
 try:
     s.sendall(struct.pack("<I",len(m))+m)
     s.settimeout(20)

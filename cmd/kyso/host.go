@@ -55,11 +55,8 @@ func runHost(args []string) error {
 	defer stop()
 
 	var backend host.Backend
-	dctx, cancel := context.WithTimeout(ctx, dialWait)
-	conn, err := agent.DialLocal(dctx)
-	cancel()
+	relay, err := dialAgent(ctx, log)
 	if err == nil {
-		relay := host.NewRelay(conn, log)
 		// Closing the connection is what cancels pending operations in
 		// the agent, so it must happen on every way out.
 		defer relay.Close()
@@ -81,6 +78,24 @@ func runHost(args []string) error {
 	}
 	log.Info().Msg("browser closed the port")
 	return nil
+}
+
+// dialAgent connects to the running agent's local socket and checks that it
+// is of this version (an agent of another version, after an upgrade, is
+// treated as none: the host runs the engine itself).
+func dialAgent(ctx context.Context, log zerolog.Logger) (*host.Relay, error) {
+	ctx, cancel := context.WithTimeout(ctx, dialWait)
+	defer cancel()
+	conn, err := agent.DialLocal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	relay, err := host.NewRelay(ctx, conn, log)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return relay, nil
 }
 
 // inProcessEngine is the engine as `kyso serve` builds it, for when no agent

@@ -44,10 +44,15 @@ func Read(r io.Reader, limit int) ([]byte, error) {
 	return buf, nil
 }
 
-// Write writes msg as one frame in a single Write call, so frames from
-// several goroutines sharing a writer under a mutex never interleave.
-func Write(w io.Writer, msg []byte) error {
-	if len(msg) > Max {
+// Write writes msg as one frame of at most Max bytes in a single Write
+// call, so frames from several goroutines sharing a writer under a mutex
+// never interleave.
+func Write(w io.Writer, msg []byte) error { return WriteMax(w, msg, Max) }
+
+// WriteMax is Write with another limit (the agent's local socket adds a
+// header to messages of up to Max).
+func WriteMax(w io.Writer, msg []byte, limit int) error {
+	if len(msg) > limit {
 		return fmt.Errorf("%w (%d bytes)", ErrTooLarge, len(msg))
 	}
 	buf := make([]byte, 4+len(msg))
