@@ -217,11 +217,3 @@ func (c *countedConn) Close() error {
 	c.mu.Unlock()
 	return c.Conn.Close()
 }
-
-// truncate keeps a peer-chosen string short enough for a log line.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}

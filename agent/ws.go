@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"kyso.vn/kyso/internal/frame"
+	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/protocol"
 )
@@ -153,7 +154,7 @@ func (s *wsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// reason and origin (or Host), so a flood cannot fill the log.
 	refuse := func(status int, body, reason, key string, err error) {
 		if ok, dropped := a.logs.allow(reason + "\x00" + key); ok {
-			ev := a.o.Log.Warn().Str("remote", r.RemoteAddr).Str("origin", truncate(origin, 200)).Int("status", status)
+			ev := a.o.Log.Warn().Str("remote", r.RemoteAddr).Str("origin", logging.Truncate(origin, 200)).Int("status", status)
 			if err != nil {
 				ev = ev.Err(err)
 			}
@@ -169,7 +170,7 @@ func (s *wsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// browser send its own name here, and treat us as same-origin with it.
 	if !s.hostOK(r.Host) {
 		refuse(http.StatusMisdirectedRequest, "misdirected request: Host must be 127.0.0.1, localhost or [::1] with the port",
-			"Host header not loopback (DNS rebinding?)", truncate(r.Host, 200), nil)
+			"Host header not loopback (DNS rebinding?)", logging.Truncate(r.Host, 200), nil)
 		return
 	}
 	if r.URL.Path != "/v1" {
@@ -178,7 +179,7 @@ func (s *wsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := oneOrigin(r); err != nil {
-		refuse(http.StatusForbidden, "forbidden origin", "origin may not ask", truncate(origin, 200), err)
+		refuse(http.StatusForbidden, "forbidden origin", "origin may not ask", logging.Truncate(origin, 200), err)
 		return
 	}
 	// The caps come before the engine's origin check and the upgrade, so

@@ -20,6 +20,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/prompt"
 	"kyso.vn/kyso/protocol"
@@ -176,8 +177,8 @@ func (e *Engine) logRequest(rawOrigin string, start time.Time, rec logRec, resp 
 		outcome = "OK"
 	}
 	line := func(ev *zerolog.Event) {
-		ev = ev.Str("origin", truncate(rawOrigin, 200)).Str("op", truncate(rec.op, 32)).
-			Str("id", truncate(resp.ID, protocol.MaxID)).Str("outcome", outcome).
+		ev = ev.Str("origin", logging.Truncate(rawOrigin, 200)).Str("op", logging.Truncate(rec.op, 32)).
+			Str("id", logging.Truncate(resp.ID, protocol.MaxID)).Str("outcome", outcome).
 			Int64("duration_ms", time.Since(start).Milliseconds())
 		if rec.cert != "" {
 			ev = ev.Str("cert", rec.cert[:16])
@@ -215,7 +216,7 @@ func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, re
 	}
 	o, err := parseOrigin(rawOrigin)
 	if err != nil {
-		return nil, &failure{code: protocol.OriginDenied, args: []any{truncate(rawOrigin, 100)}, cause: err}
+		return nil, &failure{code: protocol.OriginDenied, args: []any{logging.Truncate(rawOrigin, 100)}, cause: err}
 	}
 	d := pol.decide(o)
 	if d == denied {
@@ -252,7 +253,7 @@ func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, re
 			return e.sign(ctx, op, pol, job)
 		})
 	}
-	return nil, fail(protocol.UnknownOp, truncate(req.Op, 64))
+	return nil, fail(protocol.UnknownOp, logging.Truncate(req.Op, 64))
 }
 
 type versionResult struct {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
@@ -54,10 +55,10 @@ func (e *Engine) failResp(id string, err error) protocol.Response {
 	}
 	if f.code == protocol.Internal {
 		ref := newRef()
-		e.o.Log.Error().Str("ref", ref).Str("id", truncate(id, protocol.MaxID)).Err(f.cause).Msg("internal error")
+		e.o.Log.Error().Str("ref", ref).Str("id", logging.Truncate(id, protocol.MaxID)).Err(f.cause).Msg("internal error")
 		f.args = []any{"ref " + ref}
 	} else if f.cause != nil {
-		e.o.Log.Debug().Str("id", truncate(id, protocol.MaxID)).Str("code", string(f.code)).Err(f.cause).Msg("request failed")
+		e.o.Log.Debug().Str("id", logging.Truncate(id, protocol.MaxID)).Str("code", string(f.code)).Err(f.cause).Msg("request failed")
 	}
 	out := &protocol.Error{Code: f.code, Message: e.message(f)}
 	if f.code == protocol.TokenError {
@@ -79,17 +80,6 @@ func newRef() string {
 	var b [6]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n { // no more bytes than n: no more runes either
-		return s
-	}
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }
 
 // message is the people-facing text of a failure from Kyso's one message

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/prompt"
 	"kyso.vn/kyso/protocol"
 )
@@ -146,6 +147,6 @@ func (e *Engine) rateLimited(key string, max int) (bool, error) {
 // logged, not answered: the answer is USER_CANCELLED either way.
 func (e *Engine) recordDecline(origin string) {
 	if err := e.o.Declines.Add(origin, e.o.Now()); err != nil {
-		e.o.Log.Error().Err(err).Str("origin", truncate(origin, 200)).Msg("recording a declined prompt failed")
+		e.o.Log.Error().Err(err).Str("origin", logging.Truncate(origin, 200)).Msg("recording a declined prompt failed")
 	}
 }

@@ -292,9 +292,6 @@ func ReadRecord(o Options) (Record, error) {
 	return rec, nil
 }
 
-// RecordPath is where the install record of o's scope lives.
-func RecordPath(o Options) (string, error) { return recordPath(o) }
-
 func writeItem(o Options, it Item) ([]string, error) {
 	switch it.Kind {
 	case KindFile:

@@ -91,9 +91,6 @@ func recordPath(o Options) (string, error) {
 	return filepath.Join(d, "install.json"), nil
 }
 
-// RegistryKey is the native-messaging key of browser b.
-func RegistryKey(b string) string { return registryKeys[b] }
-
 // afterInstall starts the agent now for a per-user install (logon starts it
 // later); a --system install starts at each user's next logon.
 func afterInstall(o Options, r Runner) []error {
