@@ -663,19 +663,8 @@ func BenchmarkFaultSlowSign(b *testing.B) {
 		b.Run(fmt.Sprintf("delay=%v", delay), func(b *testing.B) {
 			Shared(b)
 			f := NewFault(b)
-			ctx := pkcs11.New(FaultModule(b))
-			if err := ctx.Initialize(); err != nil {
-				b.Fatal(err)
-			}
-			defer func() { ctx.Finalize(); ctx.Destroy() }()
-			var slot uint
-			slots, _ := ctx.GetSlotList(true)
-			for _, s := range slots {
-				if ti, err := ctx.GetTokenInfo(s); err == nil && strings.TrimRight(ti.Label, " ") == LabelRSA {
-					slot = s
-				}
-			}
-			sh, err := ctx.OpenSession(slot, pkcs11.CKF_SERIAL_SESSION)
+			ctx := p11(b, FaultModule(b))
+			sh, err := ctx.OpenSession(slotsByLabel(b, ctx)[LabelRSA], pkcs11.CKF_SERIAL_SESSION)
 			if err != nil {
 				b.Fatal(err)
 			}

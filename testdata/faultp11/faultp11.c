@@ -167,7 +167,8 @@ static void parse_labels(struct labels *l, char *v) {
 		return;
 	}
 	if (!strcmp(v, "0") || !*v) return;
-	for (char *tok = strtok(v, ","); tok && l->n < MAX_LABELS; tok = strtok(NULL, ","))
+	char *save = NULL;
+	for (char *tok = strtok_r(v, ",", &save); tok && l->n < MAX_LABELS; tok = strtok_r(NULL, ",", &save))
 		snprintf(l->label[l->n++], 33, "%s", trim(tok));
 }
 
@@ -180,6 +181,8 @@ static int labels_have(const struct labels *l, const char *label) {
 
 static int labels_any(const struct labels *l) { return l->all || l->n > 0; }
 
+/* read_control parses the control file; it runs on several threads at
+ * once (a hung call polls it without the module lock), hence strtok_r. */
 static void read_control(struct control *c) {
 	memset(c, 0, sizeof(*c));
 	const char *path = getenv("KYSO_FAULT_CONTROL");
@@ -204,7 +207,8 @@ static void read_control(struct control *c) {
 		} else if (!strcmp(k, "remove_on_sign")) {
 			c->remove_on_sign = atoi(v) != 0;
 		} else if (!strcmp(k, "pin_flags")) {
-			for (char *tok = strtok(v, ","); tok; tok = strtok(NULL, ",")) {
+			char *save = NULL;
+			for (char *tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 				tok = trim(tok);
 				if (!strcmp(tok, "count_low")) c->pin_flags |= CKF_USER_PIN_COUNT_LOW;
 				else if (!strcmp(tok, "final_try")) c->pin_flags |= CKF_USER_PIN_FINAL_TRY;
@@ -242,7 +246,8 @@ static void read_control(struct control *c) {
 		} else if (!strcmp(k, "pinpad_pin")) {
 			snprintf(c->pad_pin, sizeof(c->pad_pin), "%s", v);
 		} else if (!strcmp(k, "hang")) {
-			for (char *tok = strtok(v, ","); tok; tok = strtok(NULL, ",")) {
+			char *save = NULL;
+			for (char *tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 				tok = trim(tok);
 				if (!strcmp(tok, "1") || !strcmp(tok, "C_Sign")) c->hang |= HANG_SIGN;
 				else if (!strcmp(tok, "C_Login")) c->hang |= HANG_LOGIN;
