@@ -5,9 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 var (
@@ -88,9 +90,15 @@ func NotALibrary(t testing.TB) string {
 // Fault drives the fault module through its control file. The module reads
 // the file before each call it wraps, so a change takes effect at once, in
 // this process and in any child (kyso serve/host) that inherited the env.
+// Set replaces every line; the typed knobs (SetSlow, Unplug, PINPad, Hang,
+// FaultySignatures, …) change their own lines and keep the others. Every
+// write is a new control file: a removal by remove_on_sign ends with it.
 type Fault struct {
 	Control string // the control file, also in $KYSO_FAULT_CONTROL
-	State   string // Control + ".state": what the module remembers (wrong PINs, removal by sign)
+	State   string // Control + ".state": what the module remembers (wrong PINs, removal by sign, …)
+
+	mu    sync.Mutex
+	lines []string // key=value, in the order written
 }
 
 // NewFault makes an empty control file (no faults) in t's temp dir and sets
@@ -113,10 +121,42 @@ func NewFault(t testing.TB) *Fault {
 }
 
 // Set replaces the control file with lines (key=value, see
-// testdata/README.md), atomically, so the module never reads half a file.
-// It panics on a write error: the test cannot go on meaningfully.
+// testdata/README.md and docs/testdata.md), atomically, so the module never
+// reads half a file. It panics on a write error: the test cannot go on
+// meaningfully.
 func (f *Fault) Set(lines ...string) {
-	s := strings.Join(lines, "\n")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lines = append([]string(nil), lines...)
+	f.flush()
+}
+
+// Knob sets one control line key=value, keeping the others; an empty value
+// removes the line. The typed knobs below are made of it.
+func (f *Fault) Knob(kv ...string) {
+	if len(kv)%2 != 0 {
+		panic("testenv: Knob takes key, value pairs")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := 0; i < len(kv); i += 2 {
+		key, value := kv[i], kv[i+1]
+		kept := f.lines[:0:0]
+		for _, l := range f.lines {
+			if k, _, _ := strings.Cut(l, "="); strings.TrimSpace(k) != key {
+				kept = append(kept, l)
+			}
+		}
+		if value != "" {
+			kept = append(kept, key+"="+value)
+		}
+		f.lines = kept
+	}
+	f.flush()
+}
+
+func (f *Fault) flush() {
+	s := strings.Join(f.lines, "\n")
 	if s != "" {
 		s += "\n"
 	}
@@ -126,7 +166,8 @@ func (f *Fault) Set(lines ...string) {
 }
 
 // Reset clears every fault and the module's remembered state (wrong-PIN
-// count, removal by remove_on_sign).
+// count, lock by the pad, removal by remove_on_sign, plug-in timer, faulty
+// signatures made).
 func (f *Fault) Reset() {
 	if err := os.Remove(f.State); err != nil && !os.IsNotExist(err) {
 		panic(fmt.Errorf("testenv: reset fault state: %w", err))
@@ -143,4 +184,134 @@ func (f *Fault) write(content string) error {
 		return fmt.Errorf("testenv: write fault control: %w", err)
 	}
 	return nil
+}
+
+func ms(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return strconv.FormatInt(d.Milliseconds(), 10)
+}
+
+// SetSignDelay makes every real C_Sign (not a length query) take d more:
+// a slow USB token (0: SoftHSM's own speed).
+func (f *Fault) SetSignDelay(d time.Duration) { f.Knob("sign_delay_ms", ms(d)) }
+
+// Slow is how long a slow token takes in the calls that talk to the chip.
+// A zero field leaves that call at SoftHSM's speed.
+type Slow struct {
+	Sign  time.Duration // each real C_Sign / C_SignFinal
+	Login time.Duration // each C_Login (after the PIN pad's typing, if any)
+	Find  time.Duration // each C_FindObjects
+	Attr  time.Duration // each C_GetAttributeValue (miekg/pkcs11 makes two per read: size, then value)
+}
+
+// SetSlow makes the token as slow as s says.
+func (f *Fault) SetSlow(s Slow) {
+	f.Knob("sign_delay_ms", ms(s.Sign), "login_delay_ms", ms(s.Login),
+		"find_delay_ms", ms(s.Find), "attr_delay_ms", ms(s.Attr))
+}
+
+// Unplug pulls out the tokens with these labels, or every token when none is
+// given: C_GetSlotList(CK_TRUE) omits them, the slot says no token present.
+func (f *Fault) Unplug(labels ...string) {
+	v := "all"
+	if len(labels) > 0 {
+		v = strings.Join(labels, ",")
+	}
+	f.Knob("removed", v)
+}
+
+// PlugIn puts every token back (ends Unplug and PlugInAfter).
+func (f *Fault) PlugIn() { f.Knob("removed", "", "plug_in_after_ms", "") }
+
+// PlugInAfter makes every token absent until d after the first
+// C_GetSlotList (in any process) that follows this call: a person who plugs
+// the token in while the dialog waits, without the test doing anything.
+func (f *Fault) PlugInAfter(d time.Duration) { f.Knob("plug_in_after_ms", ms(d)) }
+
+// PadOutcome is what the person does at the PIN pad.
+type PadOutcome string
+
+const (
+	PadOK     PadOutcome = "ok"     // types the right PIN: C_Login succeeds
+	PadWrong  PadOutcome = "wrong"  // a wrong PIN: CKR_PIN_INCORRECT (counted by LockAfter)
+	PadLocked PadOutcome = "locked" // the token locks: CKR_PIN_LOCKED, then CKF_USER_PIN_LOCKED until Reset
+	PadCancel PadOutcome = "cancel" // Cancel on the pad, or its timeout: CKR_FUNCTION_CANCELED
+)
+
+// PINPad gives every token a PIN pad (CKF_PROTECTED_AUTHENTICATION_PATH):
+// C_Login(NULL PIN) takes delay (the person typing), then ends as outcome
+// says at that moment (call PINPad again meanwhile to change it). A C_Login
+// with a PIN gets CKR_ARGUMENTS_BAD. On PadOK the module logs the target in
+// with the test tokens' PIN.
+func (f *Fault) PINPad(outcome PadOutcome, delay time.Duration) {
+	f.Knob("pinpad", "all", "pinpad_outcome", string(outcome), "pinpad_delay_ms", ms(delay), "pinpad_pin", PIN)
+}
+
+// NoPINPad takes the PIN pads away.
+func (f *Fault) NoPINPad() {
+	f.Knob("pinpad", "", "pinpad_outcome", "", "pinpad_delay_ms", "", "pinpad_pin", "")
+}
+
+// LockAfter locks the user PIN after n wrong PINs (typed or on the pad),
+// with COUNT_LOW and FINAL_TRY on the way (0: no counting).
+func (f *Fault) LockAfter(n int) {
+	v := ""
+	if n > 0 {
+		v = strconv.Itoa(n)
+	}
+	f.Knob("lock_after", v)
+}
+
+// Hang makes the named calls (C_Sign, C_Login, C_GetSlotList; none given:
+// C_Sign) block inside the module until Release. Other calls go on.
+func (f *Fault) Hang(calls ...string) {
+	if len(calls) == 0 {
+		calls = []string{"C_Sign"}
+	}
+	f.Knob("hang", strings.Join(calls, ","))
+}
+
+// Release lets hung calls go on (they then do their work as usual); later
+// calls do not hang.
+func (f *Fault) Release() { f.Knob("hang", "", "hang_ms", "", "hang_result", "") }
+
+// Hung is the number of calls blocked by Hang right now, in every process.
+func (f *Fault) Hung() int {
+	b, err := os.ReadFile(f.State)
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "hung="); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return 0
+}
+
+// WaitHung waits (up to limit) until n calls are blocked by Hang.
+func (f *Fault) WaitHung(t testing.TB, n int, limit time.Duration) {
+	t.Helper()
+	for end := time.Now().Add(limit); f.Hung() < n; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("testenv: %d calls hung after %v, want %d", f.Hung(), limit, n)
+		}
+	}
+}
+
+// FaultySignatures makes the next n signatures (n < 0: every one, 0: none)
+// come back with one bit flipped, as from a fault in the token's RSA-CRT.
+// The count starts again at every write of the control file.
+func (f *Fault) FaultySignatures(n int) {
+	v := ""
+	switch {
+	case n < 0:
+		v = "all"
+	case n > 0:
+		v = strconv.Itoa(n)
+	}
+	f.Knob("faulty_sign", v)
 }

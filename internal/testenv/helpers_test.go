@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"os"
 	"testing"
@@ -21,29 +22,39 @@ var sha256DigestInfo = []byte{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x
 // input for signing a SHA-256 hash.
 func findKey(t *testing.T, ctx *pkcs11.Ctx, sh pkcs11.SessionHandle, id string, hash []byte) (pkcs11.ObjectHandle, []*pkcs11.Mechanism, []byte) {
 	t.Helper()
-	raw, err := hex.DecodeString(id)
+	key, mech, in, err := findKeyErr(ctx, sh, id, hash)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return key, mech, in
+}
+
+// findKeyErr is findKey, with an error instead of failing the test (for
+// calls made off the test's goroutine).
+func findKeyErr(ctx *pkcs11.Ctx, sh pkcs11.SessionHandle, id string, hash []byte) (pkcs11.ObjectHandle, []*pkcs11.Mechanism, []byte, error) {
+	raw, err := hex.DecodeString(id)
+	if err != nil {
+		return 0, nil, nil, err
 	}
 	if err := ctx.FindObjectsInit(sh, []*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
 		pkcs11.NewAttribute(pkcs11.CKA_ID, raw),
 	}); err != nil {
-		t.Fatalf("C_FindObjectsInit: %v", err)
+		return 0, nil, nil, fmt.Errorf("C_FindObjectsInit: %w", err)
 	}
 	objs, _, err := ctx.FindObjects(sh, 2)
 	ctx.FindObjectsFinal(sh)
 	if err != nil || len(objs) != 1 {
-		t.Fatalf("private key %s: %d found, %v", id, len(objs), err)
+		return 0, nil, nil, fmt.Errorf("private key %s: %d found, %v", id, len(objs), err)
 	}
 	attrs, err := ctx.GetAttributeValue(sh, objs[0], []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, nil)})
 	if err != nil {
-		t.Fatalf("CKA_KEY_TYPE: %v", err)
+		return 0, nil, nil, fmt.Errorf("CKA_KEY_TYPE: %w", err)
 	}
 	if kt := bytesToUint(attrs[0].Value); kt == pkcs11.CKK_EC {
-		return objs[0], []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_ECDSA, nil)}, hash
+		return objs[0], []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_ECDSA, nil)}, hash, nil
 	}
-	return objs[0], []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil)}, append(append([]byte{}, sha256DigestInfo...), hash...)
+	return objs[0], []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil)}, append(append([]byte{}, sha256DigestInfo...), hash...), nil
 }
 
 func bytesToUint(b []byte) uint {
@@ -57,54 +68,74 @@ func bytesToUint(b []byte) uint {
 // signWith logs in to the token in slot and signs hash with key id.
 func signWith(t *testing.T, ctx *pkcs11.Ctx, slot uint, id string, hash []byte) []byte {
 	t.Helper()
+	sig, err := signErr(ctx, slot, id, hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sig
+}
+
+// signErr is signWith, with an error instead of failing the test.
+func signErr(ctx *pkcs11.Ctx, slot uint, id string, hash []byte) ([]byte, error) {
 	sh, err := ctx.OpenSession(slot, pkcs11.CKF_SERIAL_SESSION)
 	if err != nil {
-		t.Fatalf("C_OpenSession: %v", err)
+		return nil, fmt.Errorf("C_OpenSession: %w", err)
 	}
 	defer ctx.CloseSession(sh)
 	if err := ctx.Login(sh, pkcs11.CKU_USER, PIN); err != nil {
-		t.Fatalf("C_Login: %v", err)
+		return nil, fmt.Errorf("C_Login: %w", err)
 	}
 	defer ctx.Logout(sh)
-	key, mech, in := findKey(t, ctx, sh, id, hash)
+	key, mech, in, err := findKeyErr(ctx, sh, id, hash)
+	if err != nil {
+		return nil, err
+	}
 	if err := ctx.SignInit(sh, mech, key); err != nil {
-		t.Fatalf("C_SignInit: %v", err)
+		return nil, fmt.Errorf("C_SignInit: %w", err)
 	}
 	sig, err := ctx.Sign(sh, in)
 	if err != nil {
-		t.Fatalf("C_Sign: %v", err)
+		return nil, fmt.Errorf("C_Sign: %w", err)
 	}
-	return sig
+	return sig, nil
 }
 
 // verifyHash checks sig (raw PKCS#1 v1.5, or raw r||s for ECDSA) over a
 // SHA-256 hash with the public key of the certificate in certFile.
 func verifyHash(t *testing.T, certFile string, hash, sig []byte) {
 	t.Helper()
+	if err := verifyErr(certFile, hash, sig); err != nil {
+		t.Error(err)
+	}
+}
+
+// verifyErr is verifyHash's check, as an error.
+func verifyErr(certFile string, hash, sig []byte) error {
 	p, err := os.ReadFile(certFile)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	blk, _ := pem.Decode(p)
 	if blk == nil {
-		t.Fatalf("%s: no PEM", certFile)
+		return fmt.Errorf("%s: no PEM", certFile)
 	}
 	c, err := x509.ParseCertificate(blk.Bytes)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	switch pub := c.PublicKey.(type) {
 	case *rsa.PublicKey:
 		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, hash, sig); err != nil {
-			t.Errorf("%s: RSA signature does not verify: %v", certFile, err)
+			return fmt.Errorf("%s: RSA signature does not verify: %w", certFile, err)
 		}
 	case *ecdsa.PublicKey:
 		n := len(sig) / 2
 		r, s := new(big.Int).SetBytes(sig[:n]), new(big.Int).SetBytes(sig[n:])
 		if !ecdsa.Verify(pub, hash, r, s) {
-			t.Errorf("%s: ECDSA signature does not verify", certFile)
+			return fmt.Errorf("%s: ECDSA signature does not verify", certFile)
 		}
 	default:
-		t.Fatalf("%s: unexpected key %T", certFile, pub)
+		return fmt.Errorf("%s: unexpected key %T", certFile, pub)
 	}
+	return nil
 }

@@ -15,7 +15,7 @@ import (
 func TestMain(m *testing.M) { Main(m) }
 
 // p11 loads module, initializes it and returns it with a cleanup.
-func p11(t *testing.T, module string) *pkcs11.Ctx {
+func p11(t testing.TB, module string) *pkcs11.Ctx {
 	t.Helper()
 	ctx := pkcs11.New(module)
 	if ctx == nil {
@@ -33,7 +33,7 @@ func p11(t *testing.T, module string) *pkcs11.Ctx {
 }
 
 // slotsByLabel maps the label of every present token to its slot.
-func slotsByLabel(t *testing.T, ctx *pkcs11.Ctx) map[string]uint {
+func slotsByLabel(t testing.TB, ctx *pkcs11.Ctx) map[string]uint {
 	t.Helper()
 	slots, err := ctx.GetSlotList(true)
 	if err != nil {

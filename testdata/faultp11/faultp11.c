@@ -23,10 +23,36 @@
  *                                     the process dies in that call (a module
  *                                     that crashes its host); how: crash_how
  *     crash_how=abort|segv            abort() (default) or a real SIGSEGV
- *     sign_delay_ms=N                 C_Sign (the real call, not a length
- *                                     query) sleeps N ms before forwarding
- *   What must outlive a process (wrong-PIN count, removal by remove_on_sign)
- *   is kept in CONTROL.state.
+ *     sign_delay_ms=N                 C_Sign/C_SignFinal (the real call, not a
+ *                                     length query) sleeps N ms first
+ *     login_delay_ms=N                C_Login sleeps N ms (a slow token)
+ *     find_delay_ms=N                 each C_FindObjects sleeps N ms
+ *     attr_delay_ms=N                 each C_GetAttributeValue sleeps N ms
+ *     plug_in_after_ms=N              every token is absent until N ms after
+ *                                     the first C_GetSlotList under this
+ *                                     control file (then present for good)
+ *     pinpad=1|all|LABEL[,LABEL...]   tokens with a PIN pad: the token info
+ *                                     has CKF_PROTECTED_AUTHENTICATION_PATH,
+ *                                     C_Login takes no PIN (NULL, 0), one with
+ *                                     a PIN gets CKR_ARGUMENTS_BAD
+ *     pinpad_delay_ms=N               the person types on the pad for N ms
+ *     pinpad_outcome=ok|wrong|locked|cancel
+ *                                     read when the typing ends
+ *     pinpad_pin=PIN                  what "ok" logs in to the target with
+ *     hang=C_Sign|C_Login|C_GetSlotList[,...] (1 = C_Sign)
+ *                                     the call blocks until the line is gone
+ *                                     from the control file (released), then
+ *                                     goes on as usual
+ *     hang_ms=N                       ... or at most N ms, then returns
+ *     hang_result=CKR_NAME|NUMBER     this (default: goes on as usual)
+ *     faulty_sign=N|all               the next N signatures (counted from the
+ *                                     last rewrite of the control file), or
+ *                                     all, come back with one bit flipped
+ *   C_WaitForSlotEvent returns CKR_FUNCTION_NOT_SUPPORTED, as SoftHSM and
+ *   many vendor modules do: slots are to be polled with C_GetSlotList.
+ *   What must outlive a process (wrong-PIN count, a lock from the pad,
+ *   removal by remove_on_sign, when plug_in_after_ms started, faulty
+ *   signatures made, calls hanging now) is kept in CONTROL.state.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -37,6 +63,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pkcs11.h" /* p11-kit's header, copied beside this file */
@@ -61,10 +88,18 @@ static int shared_init;            /* the target was already initialized by some
 /* ---- control file ------------------------------------------------------ */
 
 #define MAX_LABELS 16
+/* labels: the tokens a line applies to (all, or these labels) */
+struct labels {
+	int all;
+	int n;
+	char label[MAX_LABELS][33];
+};
+
+enum { PAD_OK, PAD_WRONG, PAD_LOCKED, PAD_CANCEL };
+enum { HANG_SIGN = 1, HANG_LOGIN = 2, HANG_SLOTLIST = 4 };
+
 struct control {
-	int removed_all;
-	int n_removed;
-	char removed[MAX_LABELS][33];
+	struct labels removed;
 	int remove_on_sign;
 	CK_FLAGS pin_flags;
 	int pin_locked;
@@ -74,12 +109,28 @@ struct control {
 	char crash[32];           /* the function that kills the process */
 	int crash_segv;           /* SIGSEGV instead of abort() */
 	long sign_delay_ms;
+	long login_delay_ms;
+	long find_delay_ms;
+	long attr_delay_ms;
+	long plug_in_after_ms;
+	struct labels pinpad;
+	long pad_delay_ms;
+	int pad_outcome;          /* PAD_* */
+	char pad_pin[64];
+	unsigned hang;            /* HANG_* bits */
+	long hang_ms;             /* 0: until released */
+	CK_RV hang_rv;            /* 0: go on after hang_ms */
+	long faulty;              /* signatures to spoil: 0 none, -1 all */
 	char ident[128]; /* identity of the control file: dev:ino:mtime:size */
 };
 
 struct state {
 	long wrong;              /* wrong user PINs since the last good one */
+	int locked;              /* the pad said CKR_PIN_LOCKED */
 	char sign_removed[256];  /* "IDENT|LABEL" when remove_on_sign fired */
+	char plug[160];          /* "IDENT|MS": plug_in_after_ms started at MS */
+	char faulty[160];        /* "IDENT|N": N faulty signatures made */
+	long hung;               /* calls blocked in a hang now */
 };
 
 static char *trim(char *s) {
@@ -92,16 +143,46 @@ static char *trim(char *s) {
 /* ckr_value reads a CKR_ name (the few a failing C_Initialize returns) or a
  * number; anything else is CKR_GENERAL_ERROR. */
 static CK_RV ckr_value(const char *v) {
-	if (!strcmp(v, "CKR_GENERAL_ERROR")) return CKR_GENERAL_ERROR;
-	if (!strcmp(v, "CKR_FUNCTION_FAILED")) return CKR_FUNCTION_FAILED;
-	if (!strcmp(v, "CKR_HOST_MEMORY")) return CKR_HOST_MEMORY;
-	if (!strcmp(v, "CKR_DEVICE_ERROR")) return CKR_DEVICE_ERROR;
-	if (!strcmp(v, "CKR_CANT_LOCK")) return CKR_CANT_LOCK;
+	static const struct {
+		const char *name;
+		CK_RV rv;
+	} names[] = {
+	    {"CKR_GENERAL_ERROR", CKR_GENERAL_ERROR},         {"CKR_FUNCTION_FAILED", CKR_FUNCTION_FAILED},
+	    {"CKR_HOST_MEMORY", CKR_HOST_MEMORY},             {"CKR_DEVICE_ERROR", CKR_DEVICE_ERROR},
+	    {"CKR_CANT_LOCK", CKR_CANT_LOCK},                 {"CKR_DEVICE_REMOVED", CKR_DEVICE_REMOVED},
+	    {"CKR_TOKEN_NOT_PRESENT", CKR_TOKEN_NOT_PRESENT}, {"CKR_FUNCTION_CANCELED", CKR_FUNCTION_CANCELED},
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(v, names[i].name)) return names[i].rv;
 	char *end;
 	unsigned long n = strtoul(v, &end, 0);
 	return (*v && !*end && n) ? (CK_RV)n : CKR_GENERAL_ERROR;
 }
 
+/* parse_labels reads "1", "all", "0", "" or "LABEL[,LABEL...]". */
+static void parse_labels(struct labels *l, char *v) {
+	memset(l, 0, sizeof(*l));
+	if (!strcmp(v, "1") || !strcmp(v, "all")) {
+		l->all = 1;
+		return;
+	}
+	if (!strcmp(v, "0") || !*v) return;
+	char *save = NULL;
+	for (char *tok = strtok_r(v, ",", &save); tok && l->n < MAX_LABELS; tok = strtok_r(NULL, ",", &save))
+		snprintf(l->label[l->n++], 33, "%s", trim(tok));
+}
+
+static int labels_have(const struct labels *l, const char *label) {
+	if (l->all) return 1;
+	for (int i = 0; i < l->n; i++)
+		if (!strcmp(l->label[i], label)) return 1;
+	return 0;
+}
+
+static int labels_any(const struct labels *l) { return l->all || l->n > 0; }
+
+/* read_control parses the control file; it runs on several threads at
+ * once (a hung call polls it without the module lock), hence strtok_r. */
 static void read_control(struct control *c) {
 	memset(c, 0, sizeof(*c));
 	const char *path = getenv("KYSO_FAULT_CONTROL");
@@ -122,18 +203,12 @@ static void read_control(struct control *c) {
 		*eq = 0;
 		char *k = trim(s), *v = trim(eq + 1);
 		if (!strcmp(k, "removed")) {
-			if (!strcmp(v, "1") || !strcmp(v, "all")) {
-				c->removed_all = 1;
-				continue;
-			}
-			if (!strcmp(v, "0") || !*v) continue;
-			for (char *tok = strtok(v, ","); tok && c->n_removed < MAX_LABELS; tok = strtok(NULL, ",")) {
-				snprintf(c->removed[c->n_removed++], 33, "%s", trim(tok));
-			}
+			parse_labels(&c->removed, v);
 		} else if (!strcmp(k, "remove_on_sign")) {
 			c->remove_on_sign = atoi(v) != 0;
 		} else if (!strcmp(k, "pin_flags")) {
-			for (char *tok = strtok(v, ","); tok; tok = strtok(NULL, ",")) {
+			char *save = NULL;
+			for (char *tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 				tok = trim(tok);
 				if (!strcmp(tok, "count_low")) c->pin_flags |= CKF_USER_PIN_COUNT_LOW;
 				else if (!strcmp(tok, "final_try")) c->pin_flags |= CKF_USER_PIN_FINAL_TRY;
@@ -151,9 +226,56 @@ static void read_control(struct control *c) {
 			c->crash_segv = !strcmp(v, "segv");
 		} else if (!strcmp(k, "sign_delay_ms")) {
 			c->sign_delay_ms = atol(v);
+		} else if (!strcmp(k, "login_delay_ms")) {
+			c->login_delay_ms = atol(v);
+		} else if (!strcmp(k, "find_delay_ms")) {
+			c->find_delay_ms = atol(v);
+		} else if (!strcmp(k, "attr_delay_ms")) {
+			c->attr_delay_ms = atol(v);
+		} else if (!strcmp(k, "plug_in_after_ms")) {
+			c->plug_in_after_ms = atol(v);
+		} else if (!strcmp(k, "pinpad")) {
+			parse_labels(&c->pinpad, v);
+		} else if (!strcmp(k, "pinpad_delay_ms")) {
+			c->pad_delay_ms = atol(v);
+		} else if (!strcmp(k, "pinpad_outcome")) {
+			c->pad_outcome = !strcmp(v, "wrong")    ? PAD_WRONG
+			                 : !strcmp(v, "locked") ? PAD_LOCKED
+			                 : !strcmp(v, "cancel") ? PAD_CANCEL
+			                                        : PAD_OK;
+		} else if (!strcmp(k, "pinpad_pin")) {
+			snprintf(c->pad_pin, sizeof(c->pad_pin), "%s", v);
+		} else if (!strcmp(k, "hang")) {
+			char *save = NULL;
+			for (char *tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				tok = trim(tok);
+				if (!strcmp(tok, "1") || !strcmp(tok, "C_Sign")) c->hang |= HANG_SIGN;
+				else if (!strcmp(tok, "C_Login")) c->hang |= HANG_LOGIN;
+				else if (!strcmp(tok, "C_GetSlotList")) c->hang |= HANG_SLOTLIST;
+			}
+		} else if (!strcmp(k, "hang_ms")) {
+			c->hang_ms = atol(v);
+		} else if (!strcmp(k, "hang_result")) {
+			c->hang_rv = ckr_value(v);
+		} else if (!strcmp(k, "faulty_sign")) {
+			c->faulty = !strcmp(v, "all") ? -1 : atol(v);
 		}
 	}
 	fclose(f);
+}
+
+static long now_ms(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* sleep_ms sleeps outside the module lock: other threads go on meanwhile. */
+static void sleep_ms(long ms) {
+	if (ms <= 0) return;
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+	}
 }
 
 /* maybe_crash kills the process when the control file names fn in crash=,
@@ -185,7 +307,11 @@ static void read_state(struct state *s) {
 		if (!eq) continue;
 		*eq = 0;
 		if (!strcmp(l, "wrong")) s->wrong = atol(eq + 1);
+		else if (!strcmp(l, "locked")) s->locked = atoi(eq + 1) != 0;
 		else if (!strcmp(l, "sign_removed")) snprintf(s->sign_removed, sizeof(s->sign_removed), "%s", eq + 1);
+		else if (!strcmp(l, "plug")) snprintf(s->plug, sizeof(s->plug), "%s", eq + 1);
+		else if (!strcmp(l, "faulty")) snprintf(s->faulty, sizeof(s->faulty), "%s", eq + 1);
+		else if (!strcmp(l, "hung")) s->hung = atol(eq + 1);
 	}
 	fclose(f);
 }
@@ -198,9 +324,18 @@ static void write_state(const struct state *s) {
 	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", p, (long)getpid());
 	FILE *f = fopen(tmp, "w");
 	if (!f) return;
-	fprintf(f, "wrong=%ld\nsign_removed=%s\n", s->wrong, s->sign_removed);
+	fprintf(f, "wrong=%ld\nlocked=%d\nsign_removed=%s\nplug=%s\nfaulty=%s\nhung=%ld\n", s->wrong, s->locked,
+	        s->sign_removed, s->plug, s->faulty, s->hung);
 	if (fclose(f) == 0) rename(tmp, p);
 	else unlink(tmp);
+}
+
+/* ident_value reads "IDENT|VALUE" kept in the state for the control file
+ * ident: VALUE, or -1 when it was kept for another control file. */
+static long ident_value(const char *kept, const char *ident) {
+	size_t n = strlen(ident);
+	if (!n || strncmp(kept, ident, n) != 0 || kept[n] != '|') return -1;
+	return atol(kept + n + 1);
 }
 
 /* ---- slots, labels, removal ------------------------------------------- */
@@ -213,6 +348,13 @@ static struct {
 } slots[MAX_SLOTS];
 static int n_slots;
 
+/* copy_label makes a C string of a token label (32 bytes, blank padded). */
+static void copy_label(char dst[33], const CK_UTF8CHAR src[32]) {
+	memcpy(dst, src, 32);
+	dst[32] = 0;
+	for (int j = 31; j >= 0 && dst[j] == ' '; j--) dst[j] = 0;
+}
+
 static int slot_index(CK_SLOT_ID id) {
 	for (int i = 0; i < n_slots; i++)
 		if (slots[i].id == id) return i;
@@ -222,18 +364,20 @@ static int slot_index(CK_SLOT_ID id) {
 	slots[i].id = id;
 	slots[i].label[0] = 0;
 	slots[i].removed = 0;
-	if (T->C_GetTokenInfo(id, &ti) == CKR_OK) {
-		memcpy(slots[i].label, ti.label, 32);
-		slots[i].label[32] = 0;
-		for (int j = 31; j >= 0 && slots[i].label[j] == ' '; j--) slots[i].label[j] = 0;
-	}
+	if (T->C_GetTokenInfo(id, &ti) == CKR_OK) copy_label(slots[i].label, ti.label);
 	return i;
 }
 
+/* plugged_in says whether plug_in_after_ms has run out (it starts at the
+ * first C_GetSlotList under this control file, see w_GetSlotList). */
+static int plugged_in(const struct control *c, const struct state *s) {
+	if (c->plug_in_after_ms <= 0) return 1;
+	long start = ident_value(s->plug, c->ident);
+	return start >= 0 && now_ms() - start >= c->plug_in_after_ms;
+}
+
 static int label_removed(const struct control *c, const struct state *s, const char *label) {
-	if (c->removed_all) return 1;
-	for (int i = 0; i < c->n_removed; i++)
-		if (!strcmp(c->removed[i], label)) return 1;
+	if (labels_have(&c->removed, label) || !plugged_in(c, s)) return 1;
 	/* remove_on_sign fired while the control file was what it still is. */
 	size_t n = strlen(c->ident);
 	if (n && !strncmp(s->sign_removed, c->ident, n) && s->sign_removed[n] == '|' &&
@@ -279,7 +423,7 @@ static void sess_add(CK_SESSION_HANDLE h, CK_SLOT_ID slot) {
 static void refresh(struct control *c, struct state *s) {
 	read_control(c);
 	read_state(s);
-	int any = c->removed_all || c->n_removed || s->sign_removed[0];
+	int any = labels_any(&c->removed) || s->sign_removed[0] || c->plug_in_after_ms > 0;
 	if (any && n_slots == 0) {
 		CK_ULONG n = 0;
 		if (T->C_GetSlotList(CK_FALSE, NULL, &n) == CKR_OK && n > 0) {
@@ -333,6 +477,61 @@ static CK_RV session_check(CK_SESSION_HANDLE h) {
 	(void)c;                                     \
 	(void)st
 
+/* hung_add counts the calls blocked in a hang now, in the state file, so a
+ * test (another process) can wait until a call is really stuck. */
+static void hung_add(long d) {
+	struct state st;
+	LOCK();
+	read_state(&st);
+	st.hung += d;
+	if (st.hung < 0) st.hung = 0;
+	write_state(&st);
+	UNLOCK();
+}
+
+/*
+ * maybe_hang blocks a call named in hang= until the control file no longer
+ * names it (re-read every 20 ms), as a token that stops answering inside a
+ * call; the module lock is not held, so other calls go on. With hang_ms the
+ * wait ends after that long and the call returns hang_result (if set).
+ * c is re-read on the way out: the call goes on under the new control.
+ */
+static CK_RV maybe_hang(struct control *c, unsigned call) {
+	if (!(c->hang & call)) return CKR_OK;
+	long limit = c->hang_ms, start = now_ms();
+	CK_RV rv = CKR_OK;
+	hung_add(1);
+	for (;;) {
+		sleep_ms(20);
+		read_control(c);
+		if (!(c->hang & call)) break;
+		if (limit > 0 && now_ms() - start >= limit) {
+			rv = c->hang_rv;
+			break;
+		}
+	}
+	hung_add(-1);
+	return rv;
+}
+
+/* spoil flips one bit in the middle of a signature when faulty_sign asks
+ * for it (a fault in the token's RSA-CRT gives a wrong signature: one that
+ * does not verify, and that would leak the key to whoever sees it). */
+static void spoil(const struct control *c, CK_BYTE *sig, CK_ULONG len) {
+	if (!c->faulty || !len) return;
+	struct state st;
+	LOCK();
+	read_state(&st);
+	long done = ident_value(st.faulty, c->ident);
+	if (done < 0) done = 0;
+	if (c->faulty < 0 || done < c->faulty) {
+		sig[len / 2] ^= 0x10;
+		snprintf(st.faulty, sizeof(st.faulty), "%s|%ld", c->ident, done + 1);
+		write_state(&st);
+	}
+	UNLOCK();
+}
+
 /* ---- wrapped functions ------------------------------------------------- */
 
 static CK_RV w_Initialize(void *args) {
@@ -378,8 +577,21 @@ static CK_RV w_GetSlotList(CK_BBOOL present, CK_SLOT_ID *list, CK_ULONG *count) 
 	if (!count) return CKR_ARGUMENTS_BAD;
 	LOCK();
 	refresh(&c, &st);
+	/* plug_in_after_ms counts from the first slot listing under this
+	 * control file, in whichever process makes it. */
+	if (c.plug_in_after_ms > 0 && ident_value(st.plug, c.ident) < 0) {
+		snprintf(st.plug, sizeof(st.plug), "%s|%ld", c.ident, now_ms());
+		write_state(&st);
+	}
 	UNLOCK();
 	maybe_crash(&c, "C_GetSlotList");
+	if (c.hang & HANG_SLOTLIST) {
+		CK_RV hrv = maybe_hang(&c, HANG_SLOTLIST);
+		if (hrv != CKR_OK) return hrv;
+		LOCK();
+		refresh(&c, &st); /* tokens may have come or gone meanwhile */
+		UNLOCK();
+	}
 	if (!present) return T->C_GetSlotList(present, list, count);
 	CK_ULONG n = 0;
 	CK_RV rv = T->C_GetSlotList(CK_TRUE, NULL, &n);
@@ -420,6 +632,7 @@ static CK_RV w_GetSlotInfo(CK_SLOT_ID id, CK_SLOT_INFO *info) {
 /* pin_flags_for returns the PIN flags the faults add to CK_TOKEN_INFO. */
 static CK_FLAGS pin_flags_for(const struct control *c, const struct state *st) {
 	CK_FLAGS f = c->pin_flags;
+	if (st->locked) f |= CKF_USER_PIN_LOCKED;
 	if (c->lock_after > 0) {
 		if (st->wrong >= 1) f |= CKF_USER_PIN_COUNT_LOW;
 		if (st->wrong == c->lock_after - 1) f |= CKF_USER_PIN_FINAL_TRY;
@@ -441,9 +654,12 @@ static CK_RV w_GetTokenInfo(CK_SLOT_ID id, CK_TOKEN_INFO *info) {
 	if (rv != CKR_OK) return rv;
 	/* With PIN faults on, the module owns the PIN flags: SoftHSM sets
 	 * COUNT_LOW by itself after a wrong PIN and would blur the states. */
-	if (c.pin_flags || c.lock_after > 0)
+	if (c.pin_flags || c.lock_after > 0 || st.locked)
 		info->flags &= ~(CK_FLAGS)(CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED);
 	info->flags |= pin_flags_for(&c, &st);
+	char label[33];
+	copy_label(label, info->label);
+	if (labels_have(&c.pinpad, label)) info->flags |= CKF_PROTECTED_AUTHENTICATION_PATH;
 	return rv;
 }
 
@@ -545,11 +761,72 @@ static CK_RV count_pin(const struct control *c, CK_RV rv) {
 	return rv;
 }
 
+/* session_pad says whether session h is on a token with a PIN pad. */
+static int session_pad(const struct control *c, CK_SESSION_HANDLE h) {
+	if (!labels_any(&c->pinpad)) return 0;
+	CK_SLOT_ID slot = 0;
+	LOCK();
+	int i = sess_find(h), found = i >= 0;
+	if (found) slot = sess[i].slot;
+	UNLOCK();
+	if (!found) {
+		CK_SESSION_INFO si;
+		if (T->C_GetSessionInfo(h, &si) != CKR_OK) return 0;
+		slot = si.slotID;
+	}
+	LOCK();
+	int k = slot_index(slot), pad = k >= 0 && labels_have(&c->pinpad, slots[k].label);
+	UNLOCK();
+	return pad;
+}
+
+/*
+ * pad_entry is the person at the PIN pad: pinpad_delay_ms of typing, then
+ * the outcome the control file says at that moment. CKR_OK means "the right
+ * PIN was typed": the caller logs the target in with pinpad_pin. c and st
+ * are re-read.
+ */
+static CK_RV pad_entry(CK_SESSION_HANDLE h, struct control *c, struct state *st) {
+	sleep_ms(c->pad_delay_ms);
+	LOCK();
+	refresh(c, st);
+	CK_RV g = session_check(h); /* pulled out while the person typed */
+	UNLOCK();
+	if (g != CKR_OK) return g;
+	switch (c->pad_outcome) {
+	case PAD_WRONG:
+		return count_pin(c, CKR_PIN_INCORRECT);
+	case PAD_LOCKED: /* the token says so, now and from then on */
+		LOCK();
+		read_state(st);
+		st->locked = 1;
+		write_state(st);
+		UNLOCK();
+		return CKR_PIN_LOCKED;
+	case PAD_CANCEL: /* Cancel on the pad, or its time ran out (OpenSC: both) */
+		return CKR_FUNCTION_CANCELED;
+	}
+	return CKR_OK;
+}
+
 static CK_RV w_Login(CK_SESSION_HANDLE h, CK_USER_TYPE type, CK_UTF8CHAR *pin, CK_ULONG len) {
 	SESSION_GUARD(h);
-	if (type == CKU_USER || type == CKU_CONTEXT_SPECIFIC) {
-		if (c.pin_locked || (c.lock_after > 0 && st.wrong >= c.lock_after)) return CKR_PIN_LOCKED;
+	CK_RV rv = maybe_hang(&c, HANG_LOGIN);
+	if (rv != CKR_OK) return rv;
+	int user = type == CKU_USER || type == CKU_CONTEXT_SPECIFIC;
+	if (user && (c.pin_locked || st.locked || (c.lock_after > 0 && st.wrong >= c.lock_after))) return CKR_PIN_LOCKED;
+	if (user && session_pad(&c, h)) {
+		/* PKCS#11 v2.40 §5.6: with a protected authentication path, pPin
+		 * "should be NULL_PTR". OpenSC would send a given PIN past the pad,
+		 * readers in secure-entry-only mode refuse it; this module refuses,
+		 * so a test catches a caller that asks the person for the PIN. */
+		if (pin != NULL || len != 0) return CKR_ARGUMENTS_BAD;
+		rv = pad_entry(h, &c, &st);
+		if (rv != CKR_OK) return rv;
+		pin = (CK_UTF8CHAR *)c.pad_pin;
+		len = strlen(c.pad_pin);
 	}
+	sleep_ms(c.login_delay_ms);
 	if (type == CKU_CONTEXT_SPECIFIC && c.always_auth) {
 		LOCK();
 		int i = sess_find(h);
@@ -565,7 +842,7 @@ static CK_RV w_Login(CK_SESSION_HANDLE h, CK_USER_TYPE type, CK_UTF8CHAR *pin, C
 		}
 		return rv;
 	}
-	CK_RV rv = T->C_Login(h, type, pin, len);
+	rv = T->C_Login(h, type, pin, len);
 	if (type == CKU_USER) rv = count_pin(&c, rv);
 	return rv;
 }
@@ -577,6 +854,7 @@ static CK_RV w_Logout(CK_SESSION_HANDLE h) {
 
 static CK_RV w_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE *tmpl, CK_ULONG n) {
 	SESSION_GUARD(h);
+	sleep_ms(c.attr_delay_ms);
 	CK_RV rv = T->C_GetAttributeValue(h, o, tmpl, n);
 	if (!c.always_auth || (rv != CKR_OK && rv != CKR_ATTRIBUTE_SENSITIVE && rv != CKR_ATTRIBUTE_TYPE_INVALID &&
 	                       rv != CKR_BUFFER_TOO_SMALL))
@@ -603,6 +881,7 @@ static CK_RV w_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE *tmpl, CK_ULONG
 
 static CK_RV w_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE *objs, CK_ULONG max, CK_ULONG *count) {
 	SESSION_GUARD(h);
+	sleep_ms(c.find_delay_ms);
 	return T->C_FindObjects(h, objs, max, count);
 }
 
@@ -690,11 +969,19 @@ static CK_RV w_Sign(CK_SESSION_HANDLE h, CK_BYTE *data, CK_ULONG len, CK_BYTE *s
 		sign_abort(h, data, len, 0);
 		return CKR_USER_NOT_LOGGED_IN;
 	}
-	/* A slow token: long enough for a test to kill the process mid-way. */
-	if (c.sign_delay_ms > 0) usleep((useconds_t)c.sign_delay_ms * 1000);
+	/* A slow token, or one stuck in the call: long enough for a test to
+	 * watch progress, cancel, or kill the process mid-way. */
+	CK_RV rv = maybe_hang(&c, HANG_SIGN);
+	if (rv != CKR_OK) {
+		ctx_missing(h, 1);
+		sign_abort(h, data, len, 0);
+		return rv;
+	}
+	sleep_ms(c.sign_delay_ms);
 	maybe_crash(&c, "C_Sign");
-	CK_RV rv = T->C_Sign(h, data, len, sig, siglen);
+	rv = T->C_Sign(h, data, len, sig, siglen);
 	if (rv != CKR_BUFFER_TOO_SMALL) ctx_missing(h, 1);
+	if (rv == CKR_OK) spoil(&c, sig, *siglen);
 	return rv;
 }
 
@@ -715,9 +1002,21 @@ static CK_RV w_SignFinal(CK_SESSION_HANDLE h, CK_BYTE *sig, CK_ULONG *siglen) {
 		sign_abort(h, NULL, 0, 1);
 		return CKR_USER_NOT_LOGGED_IN;
 	}
+	if (sig != NULL) sleep_ms(c.sign_delay_ms);
 	CK_RV rv = T->C_SignFinal(h, sig, siglen);
 	if (sig != NULL && rv != CKR_BUFFER_TOO_SMALL) ctx_missing(h, 1);
+	if (sig != NULL && rv == CKR_OK) spoil(&c, sig, *siglen);
 	return rv;
+}
+
+/* No slot events: SoftHSM and many vendor modules return this too, and a
+ * blocking wait cannot be cancelled short of C_Finalize. Callers poll
+ * C_GetSlotList (docs/tokens.md). */
+static CK_RV w_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID *slot, void *reserved) {
+	(void)flags;
+	(void)slot;
+	(void)reserved;
+	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 /* ---- entry point ------------------------------------------------------- */
@@ -764,6 +1063,7 @@ static CK_RV load_target(void) {
 	fl.C_Sign = w_Sign;
 	fl.C_SignUpdate = w_SignUpdate;
 	fl.C_SignFinal = w_SignFinal;
+	fl.C_WaitForSlotEvent = w_WaitForSlotEvent;
 #ifndef KYSO_NO_FUNCTION_LIST
 	fl.C_GetFunctionList = C_GetFunctionList;
 #else

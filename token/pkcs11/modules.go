@@ -17,10 +17,15 @@ import (
 )
 
 // vendorModules are the PKCS#11 module base names shipped by token vendors
-// whose tokens are in use in Vietnam (see docs/tokens.md). They are data in
-// the binary on purpose: the modules come only from the agent's side.
+// whose tokens are in use in Vietnam (../shared/pkcs11-modules.txt). They
+// are data in the binary on purpose: the modules come only from the
+// agent's side. A base name becomes a file name per OS (moduleFileNames):
+// Windows <name>.dll or lib<name>.dll, Linux lib<name>.so or <name>.so,
+// macOS lib<name>.dylib, <name>.dylib or <name>.so. docs/tokens.md has one
+// row per name, in this order, saying what was verified of it and where
+// (TestVendorModulesDocumented keeps the two equal).
 var vendorModules = []string{
-	"eTPKCS11", "eTPkcs11",
+	"eTPkcs11",
 	"eps2003csp11", "eps2003csp11v2",
 	"ShuttleCsp11_3003",
 	"vnpt-ca_csp11", "vnptca_p11_v6", "vnptca_p11_v7", "vnptca_p11_v8",
@@ -45,6 +50,10 @@ var vendorModules = []string{
 	"IDPrimePKCS11",
 	"ykcs11",
 }
+
+// vendorRoot is the root the Linux and macOS vendor folders are looked up
+// under: "/", a temp dir in tests.
+var vendorRoot = "/"
 
 // Discover lists the modules to use, in order: configured ones, then the
 // p11-kit registered ones (Linux), then known vendor modules found on disk.

@@ -21,15 +21,22 @@ func p11kitModules() []string {
 	return out
 }
 
-// vendorDirs are the folders vendor installers put their modules in. Vendor
-// packages for Linux mostly install under /usr/lib or /opt/<vendor>/lib.
+// vendorDirs are the folders vendor installers put their modules in (under
+// vendorRoot): the system library folders, p11-kit's module folder, and the
+// vendors' own: SafeNet and IDPrime also in /usr/lib/pkcs11, Gemalto Classic
+// Client in /usr/lib/ClassicClient, Watchdata in /usr/lib/watchdata/lib and
+// /opt/watchdata/lib64, others in /opt/<vendor>[/<product>]/lib.
 func vendorDirs() []string {
-	dirs := []string{
+	var dirs []string
+	for _, d := range []string{
 		"/usr/lib", "/usr/lib64", "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
-		"/usr/local/lib", "/usr/lib/pkcs11", "/usr/lib/x86_64-linux-gnu/pkcs11",
+		"/usr/local/lib", "/usr/local/lib64", "/usr/lib/pkcs11", "/usr/lib/x86_64-linux-gnu/pkcs11",
+		"/usr/lib/ClassicClient", "/usr/lib/watchdata/lib",
+	} {
+		dirs = append(dirs, filepath.Join(vendorRoot, d))
 	}
 	for _, pat := range []string{"/opt/*/lib", "/opt/*/lib64", "/opt/*", "/opt/*/*/lib"} {
-		m, _ := filepath.Glob(pat)
+		m, _ := filepath.Glob(filepath.Join(vendorRoot, pat))
 		for _, d := range m {
 			if isDir(d) {
 				dirs = append(dirs, d)

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"kyso.vn/kyso/internal/testenv"
@@ -45,5 +46,32 @@ func TestDiscoverDedupes(t *testing.T) {
 		if n == "" {
 			t.Error("empty vendor module name")
 		}
+	}
+}
+
+// docs/tokens.md has one row per vendor module name, in the code's order:
+// the doc says what was verified of each, the code is what Kyso looks for.
+func TestVendorModulesDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "docs", "tokens.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(b), "\n### Vendor module names\n")
+	if !ok {
+		t.Fatal(`docs/tokens.md: no "### Vendor module names" section`)
+	}
+	var documented []string
+	for _, line := range strings.Split(table, "\n") {
+		if strings.HasPrefix(line, "#") {
+			break
+		}
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		documented = append(documented, strings.Trim(strings.TrimSpace(cells[1]), "`"))
+	}
+	if !reflect.DeepEqual(documented, vendorModules) {
+		t.Errorf("docs/tokens.md's table lists\n%q\nthe code (vendorModules)\n%q", documented, vendorModules)
 	}
 }
