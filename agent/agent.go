@@ -23,8 +23,10 @@ import (
 // methods do not panic (the engine recovers its own).
 type Engine interface {
 	// Handle answers one raw request of origin; ctx ends when the
-	// connection closes.
-	Handle(ctx context.Context, origin string, raw []byte) []byte
+	// connection closes. progress gets the request's progress messages
+	// (whole protocol messages, a few per second at most) while a long
+	// operation signs, all before Handle returns.
+	Handle(ctx context.Context, origin string, raw []byte, progress func(msg []byte)) []byte
 	// MayAsk reports (nil) whether origin may connect at all.
 	MayAsk(origin string) error
 	// Allowed reports whether origin is allowed now, not only approvable:

@@ -16,9 +16,9 @@ import (
 
 type fixedEngine struct{ resp []byte }
 
-func (e fixedEngine) Handle(context.Context, string, []byte) []byte { return e.resp }
-func (fixedEngine) MayAsk(string) error                             { return nil }
-func (fixedEngine) Allowed(string) bool                             { return true }
+func (e fixedEngine) Handle(context.Context, string, []byte, func([]byte)) []byte { return e.resp }
+func (fixedEngine) MayAsk(string) error                                           { return nil }
+func (fixedEngine) Allowed(string) bool                                           { return true }
 
 func BenchmarkWSRoundTrip(b *testing.B) {
 	r := start(b, fixedEngine{[]byte(`{"id":"r1","ok":true,"result":{"version":"1.0.0","protocol":1}}`)}, Options{})

@@ -84,6 +84,13 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 	answer := func(tag uint64, body []byte) {
 		write(wire.Append(make([]byte, 0, 16+len(body)), wire.Message{Kind: wire.Answer, Tag: tag, Body: body}))
 	}
+	// A request's progress messages go to the host tagged like its answer,
+	// which comes after them.
+	progress := func(tag uint64) func([]byte) {
+		return func(msg []byte) {
+			write(wire.Append(make([]byte, 0, 16+len(msg)), wire.Message{Kind: wire.Progress, Tag: tag, Body: msg}))
+		}
+	}
 	reqs := newInflight(a.o.MaxInFlight)
 	readDone := make(chan struct{}) // closed when the reading ends
 	var read func()
@@ -111,7 +118,7 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 					write(protocol.ErrorResponse("", protocol.BadRequest, a.msg(messages.AgentOtherVersion)))
 				}
 				continue
-			case err != nil || m.Kind == wire.Answer:
+			case err != nil || m.Kind == wire.Answer || m.Kind == wire.Progress:
 				a.o.Log.Warn().Err(err).Msg("local socket: a broken message")
 				answer(m.Tag, protocol.ErrorResponse("", protocol.BadRequest, a.msg(messages.AgentEnvelope)))
 				continue
@@ -131,7 +138,7 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 				answer(m.Tag, protocol.ErrorResponse(requestID(m.Body), protocol.Busy, a.msg(messages.AgentBusy)))
 				continue
 			}
-			if reqs.readOn(read, func() { answer(m.Tag, a.o.Engine.Handle(ctx, m.Origin, m.Body)) }) {
+			if reqs.readOn(read, func() { answer(m.Tag, a.o.Engine.Handle(ctx, m.Origin, m.Body, progress(m.Tag))) }) {
 				continue
 			}
 			return

@@ -53,7 +53,7 @@ func (e *echoEngine) MayAsk(origin string) error {
 // Allowed: every origin counts as allowed, under one connection cap.
 func (e *echoEngine) Allowed(string) bool { return true }
 
-func (e *echoEngine) Handle(ctx context.Context, origin string, raw []byte) []byte {
+func (e *echoEngine) Handle(ctx context.Context, origin string, raw []byte, _ func([]byte)) []byte {
 	var r struct{ ID, Op string }
 	if json.Unmarshal(raw, &r) != nil {
 		return protocol.ErrorResponse("", "BAD_REQUEST", "bad")

@@ -321,7 +321,7 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 				write(protocol.ErrorResponse(requestID(msg), protocol.Busy, a.msg(messages.AgentBusy)))
 				continue
 			}
-			if reqs.readOn(read, func() { write(a.o.Engine.Handle(ctx, origin, msg)) }) {
+			if reqs.readOn(read, func() { write(a.o.Engine.Handle(ctx, origin, msg, write)) }) {
 				continue
 			}
 			return

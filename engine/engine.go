@@ -44,8 +44,9 @@ type Options struct {
 	// page cannot flush out of the logs by asking `version` in a loop.
 	Audit *zerolog.Logger
 
-	// UserTimeout bounds the whole interactive part of an operation
-	// (dialogs and signing); 0 means DefaultUserTimeout (120 s).
+	// UserTimeout bounds each dialog: the person's time to answer it
+	// (never the token's: signing has no time limit); 0 means
+	// DefaultUserTimeout (120 s).
 	UserTimeout time.Duration
 	// Now is the clock of the rate limit and the PIN cache window; nil
 	// means time.Now. Tests move it.
@@ -133,16 +134,18 @@ type logRec struct {
 }
 
 // Handle answers one raw request from origin (ParseRequest, then Answer).
-func (e *Engine) Handle(ctx context.Context, rawOrigin string, raw []byte) []byte {
-	return e.Answer(ctx, rawOrigin, ParseRequest(raw))
+func (e *Engine) Handle(ctx context.Context, rawOrigin string, raw []byte, progress Progress) []byte {
+	return e.Answer(ctx, rawOrigin, ParseRequest(raw), progress)
 }
 
 // Answer answers one parsed request from origin. ctx ends when the caller's
 // connection closes, which cancels the operation and closes its dialog.
+// progress, when not nil, gets the request's progress messages while a
+// long operation signs (see Progress), all before Answer returns.
 // The engine is where a panic is recovered, for every front-end: it is a
 // bug, logged with a reference and answered INTERNAL, and the process goes
 // on serving.
-func (e *Engine) Answer(ctx context.Context, rawOrigin string, req Request) (out []byte) {
+func (e *Engine) Answer(ctx context.Context, rawOrigin string, req Request, progress Progress) (out []byte) {
 	start := time.Now()
 	rec := logRec{op: req.Op, id: req.ID}
 	var resp protocol.Response
@@ -155,7 +158,7 @@ func (e *Engine) Answer(ctx context.Context, rawOrigin string, req Request) (out
 		}
 		e.logRequest(rawOrigin, start, rec, resp)
 	}()
-	resp = e.respond(ctx, rawOrigin, req, &rec)
+	resp = e.respond(ctx, rawOrigin, req, progress, &rec)
 	out, err := json.Marshal(resp)
 	if err != nil || len(out) > protocol.MaxMessage {
 		// A result cannot be this large for any valid request (1000
@@ -194,11 +197,11 @@ func (e *Engine) logRequest(rawOrigin string, start time.Time, rec logRec, resp 
 	}
 }
 
-func (e *Engine) respond(ctx context.Context, rawOrigin string, req Request, rec *logRec) protocol.Response {
+func (e *Engine) respond(ctx context.Context, rawOrigin string, req Request, progress Progress, rec *logRec) protocol.Response {
 	if req.fail != nil {
 		return e.failResp(req.ID, req.fail)
 	}
-	result, err := e.dispatch(ctx, rawOrigin, req, rec)
+	result, err := e.dispatch(ctx, rawOrigin, req, opRequest{id: req.ID, progress: progress}, rec)
 	if err != nil {
 		return e.failResp(req.ID, err)
 	}
@@ -209,7 +212,7 @@ func (e *Engine) respond(ctx context.Context, rawOrigin string, req Request, rec
 	return protocol.Response{ID: req.ID, OK: true, Result: b}
 }
 
-func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, rec *logRec) (any, error) {
+func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, or opRequest, rec *logRec) (any, error) {
 	pol, err := e.policy()
 	if err != nil {
 		return nil, &failure{code: protocol.OriginDenied, msg: &messages.PolicyBroken, cause: err}
@@ -240,7 +243,7 @@ func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, re
 				return nil, f
 			}
 		}
-		return e.interactive(ctx, o, d, func(ctx context.Context, op *operation) (any, error) {
+		return e.interactive(ctx, o, d, or, func(ctx context.Context, op *operation) (any, error) {
 			return e.getCertificate(ctx, op, issuer, rec)
 		})
 	case "sign", "signBatch":
@@ -249,8 +252,8 @@ func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, re
 			return nil, f
 		}
 		rec.cert, rec.count = job.certID, len(job.hashes)
-		return e.interactive(ctx, o, d, func(ctx context.Context, op *operation) (any, error) {
-			return e.sign(ctx, op, pol, job)
+		return e.interactive(ctx, o, d, or, func(ctx context.Context, op *operation) (any, error) {
+			return e.signJob(ctx, op, pol, signJobOf(job))
 		})
 	}
 	return nil, fail(protocol.UnknownOp, logging.Truncate(req.Op, 64))

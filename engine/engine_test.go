@@ -113,7 +113,7 @@ func (h *harness) do(ctx context.Context, origin string, req any) reply {
 	default:
 		raw, _ = json.Marshal(r)
 	}
-	out := h.e.Handle(ctx, origin, raw)
+	out := h.e.Handle(ctx, origin, raw, nil)
 	var rep reply
 	if err := json.Unmarshal(out, &rep); err != nil {
 		h.t.Fatalf("answer is not JSON: %s", out)
@@ -285,9 +285,11 @@ func TestGetCertificate(t *testing.T) {
 	if r := h.call(portal, "getCertificate", nil); code(r) != "USER_CANCELLED" {
 		t.Fatalf("cancel: %s", code(r))
 	}
+	// No token: the plug-in window; cancelled, NO_TOKEN.
 	prov.certs = nil
-	if r := h.call(portal, "getCertificate", nil); code(r) != "NO_TOKEN" {
-		t.Fatalf("no token: %s", code(r))
+	h.pr.On(prompttest.KindPlugIn, prompttest.Cancel())
+	if r := h.call(portal, "getCertificate", nil); code(r) != "NO_TOKEN" || h.pr.Count(prompttest.KindPlugIn) != 1 {
+		t.Fatalf("no token: %s, %d plug-in windows", code(r), h.pr.Count(prompttest.KindPlugIn))
 	}
 }
 
@@ -393,40 +395,61 @@ func TestSignFlows(t *testing.T) {
 	}
 }
 
+// A cached PIN only skips typing: every signing operation is confirmed in a
+// dialog the person answers (DESIGN, "A cached PIN is not consent";
+// SECURITY.md finding 1). Before that fix the second and third signatures
+// here were made with no dialog at all.
 func TestPINCache(t *testing.T) {
 	for _, seconds := range []int{0, 300} {
 		t.Run(fmt.Sprint(seconds), func(t *testing.T) {
 			prov := newFakeProvider(t)
 			h := newHarness(t, prov, allowPortal)
 			writeFile(t, h.paths.System, fmt.Sprintf(`{"pinCacheSeconds": %d}`, seconds))
-			h.pr.Always("pin", prompttest.PIN("123456"))
-			req := map[string]any{"certificateId": prov.certs[0].ID, "hash": hashB64("x"), "hashFunction": "SHA-256"}
+			h.pr.Always("pin", prompttest.PIN("123456")).Always("confirm", prompttest.Sign())
+			req := map[string]any{"certificateId": prov.certs[0].ID, "hash": hashB64("x"), "hashFunction": "SHA-256", "description": "Hồ sơ 7"}
 			for i := 0; i < 3; i++ {
 				if r := h.call(portal, "sign", req); code(r) != "OK" {
 					t.Fatal(r.Error)
 				}
 			}
-			want := 3
+			wantPIN, wantConfirm := 3, 0
 			if seconds > 0 {
-				want = 1
+				wantPIN, wantConfirm = 1, 2
 			}
-			if got := h.pr.Count("pin"); got != want {
-				t.Fatalf("PIN dialogs %d, want %d", got, want)
+			if got, conf := h.pr.Count("pin"), h.pr.Count("confirm"); got != wantPIN || conf != wantConfirm {
+				t.Fatalf("PIN dialogs %d, confirmations %d; want %d, %d", got, conf, wantPIN, wantConfirm)
+			}
+			if got := h.pr.Count("pin") + h.pr.Count("confirm"); got != 3 {
+				t.Fatalf("%d dialogs for 3 signing operations", got)
 			}
 			if seconds == 0 {
 				return
+			}
+			c := h.pr.Calls()[len(h.pr.Calls())-1]
+			if c.Kind != "confirm" || c.Op.Origin != portal || c.Op.Holder != "NGUYỄN VĂN AN" || c.Op.Description != "Hồ sơ 7" || c.Op.Count != 1 {
+				t.Fatalf("the confirmation shows %+v", c.Op)
+			}
+			// Cancel in the confirmation: nothing signed, and the login is
+			// not kept for the next one.
+			signed := prov.signed
+			h.pr.OnConfirm(prompttest.Cancel())
+			if r := h.call(portal, "sign", req); code(r) != "USER_CANCELLED" || prov.signed != signed {
+				t.Fatalf("cancelled confirmation: %s, %d signed", code(r), prov.signed-signed)
+			}
+			if r := h.call(portal, "sign", req); code(r) != "OK" || h.pr.Count("pin") != 2 {
+				t.Fatalf("after a cancelled confirmation: %s, %d PIN dialogs", code(r), h.pr.Count("pin"))
 			}
 			// Another origin asks for its own PIN.
 			other := "https://other.gov.vn"
 			writeFile(t, h.paths.User, `{"allowedOrigins": ["https://dichvucong.gov.vn", "https://other.gov.vn"]}`)
 			h.call(other, "sign", req)
-			if got := h.pr.Count("pin"); got != 2 {
+			if got := h.pr.Count("pin"); got != 3 {
 				t.Fatalf("other origin: %d PIN dialogs", got)
 			}
 			// After the window the PIN is asked again.
 			h.clock.Add(301 * time.Second)
 			h.call(portal, "sign", req)
-			if got := h.pr.Count("pin"); got != 3 {
+			if got := h.pr.Count("pin"); got != 4 {
 				t.Fatalf("after the window: %d PIN dialogs", got)
 			}
 			// The token is kept logged in only for what is left of the window.

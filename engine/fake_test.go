@@ -129,6 +129,8 @@ type fakeKey struct {
 
 func (k *fakeKey) Certificate() token.Certificate { return k.c.Certificate }
 
+func (k *fakeKey) ProtectedPath() bool { return false }
+
 func (k *fakeKey) PINState() (token.PINState, error) {
 	k.p.mu.Lock()
 	defer k.p.mu.Unlock()

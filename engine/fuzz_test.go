@@ -124,7 +124,7 @@ func FuzzHandle(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := e.Handle(context.Background(), fuzzOrigin, raw)
+		out := e.Handle(context.Background(), fuzzOrigin, raw, nil)
 		checkHandle(t, raw, out, prov, pr, logs.String())
 	})
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -107,20 +106,30 @@ func issuerName(c *x509.Certificate) string {
 	return c.Issuer.String()
 }
 
+// getCertificate lists the signing certificates of every token present
+// (with none present, the plug-in window waits for one) and asks the person
+// to pick one.
 func (e *Engine) getCertificate(ctx context.Context, op *operation, issuer string, rec *logRec) (any, error) {
-	all, err := e.o.Provider.Certificates(ctx)
-	if err != nil {
-		return nil, err
-	}
 	var certs []token.Certificate
 	needle := strings.ToLower(issuer)
-	for _, c := range all {
-		if needle == "" || strings.Contains(strings.ToLower(c.Cert.Issuer.String()), needle) {
-			certs = append(certs, c)
+	err := e.waitForToken(ctx, op, func(ctx context.Context) error {
+		all, err := e.o.Provider.Certificates(ctx)
+		if err != nil {
+			return err
 		}
-	}
-	if len(certs) == 0 {
-		return nil, fail(protocol.NoCertificate)
+		certs = certs[:0]
+		for _, c := range all {
+			if needle == "" || strings.Contains(strings.ToLower(c.Cert.Issuer.String()), needle) {
+				certs = append(certs, c)
+			}
+		}
+		if len(certs) == 0 {
+			return fail(protocol.NoCertificate)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	now := e.o.Now()
 	choices := make([]prompt.CertChoice, len(certs))
@@ -135,9 +144,12 @@ func (e *Engine) getCertificate(ctx context.Context, op *operation, issuer strin
 	}
 	// Always ask, even with one certificate: the page learns who the person
 	// is only when the person says so.
-	i, err := e.o.Prompter.PickCertificate(ctx, op.origin.String(), choices)
-	if err != nil {
-		return nil, op.dialog(ctx, err)
+	var i int
+	if err := op.ask(ctx, func(ctx context.Context) (err error) {
+		i, err = e.o.Prompter.PickCertificate(ctx, op.origin.String(), choices)
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	if i < 0 || i >= len(certs) {
 		return nil, fmt.Errorf("prompter picked certificate %d of %d", i, len(certs))
@@ -167,117 +179,6 @@ func (e *Engine) getCertificate(ctx context.Context, op *operation, issuer strin
 		SignatureAlgorithms: signatureAlgorithms(c.Cert),
 		Chain:               chain,
 	}, nil
-}
-
-// sign runs sign and signBatch: open the key, check the scheme, then the PIN
-// dialog (or the PIN cache), then sign every hash, stopping as soon as ctx
-// ends. An expired certificate signs like any other: the person picked it
-// knowingly (the picker marks it) and the relying party judges validity.
-func (e *Engine) sign(ctx context.Context, op *operation, pol *policy, job signJob) (_ any, err error) {
-	key, err := e.o.Provider.Open(ctx, job.certID)
-	if err != nil {
-		return nil, err
-	}
-	var keep time.Duration
-	window := time.Duration(pol.PinCacheSeconds) * time.Second
-	cacheKey := op.origin.String() + "\x00" + job.certID
-	defer func() {
-		if err != nil {
-			// A failed operation logs out and forgets the window.
-			keep = 0
-			e.forgetPIN(cacheKey)
-		}
-		if cerr := key.Close(keep); cerr != nil {
-			e.o.Log.Warn().Err(cerr).Msg("closing the token session")
-		}
-	}()
-	cert := key.Certificate()
-	scheme, err := pickScheme(cert.Cert, job.scheme)
-	if err != nil {
-		return nil, err
-	}
-
-	pinAt, cached := e.pinFresh(cacheKey, window)
-	if !(cached && key.LoggedIn()) {
-		if err := e.login(ctx, op, key, cert, job); err != nil {
-			return nil, err
-		}
-		pinAt = e.o.Now()
-		if window > 0 {
-			e.rememberPIN(cacheKey, pinAt)
-		}
-	}
-
-	sigs := make([]string, 0, len(job.hashes))
-	for _, h := range job.hashes {
-		// Nothing is signed once the connection closed or the time is up.
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		sig, err := key.Sign(ctx, h, job.hashFunc, scheme)
-		if err != nil {
-			return nil, err
-		}
-		sigs = append(sigs, base64.StdEncoding.EncodeToString(sig))
-	}
-	if window > 0 {
-		// The token stays logged in only until the window opened by the
-		// PIN ends, not for a fresh window after each use.
-		keep = window - e.o.Now().Sub(pinAt)
-	}
-	if job.batch {
-		return signBatchResult{Signatures: sigs, Scheme: scheme, HashFunction: job.hashFunc}, nil
-	}
-	return signResult{Signature: sigs[0], Scheme: scheme, HashFunction: job.hashFunc}, nil
-}
-
-// login asks for the PIN until the token takes it. A wrong PIN reopens the
-// dialog with Retry and the tries-left flags; it is never retried
-// automatically. The PIN bytes are wiped right after the Login call.
-func (e *Engine) login(ctx context.Context, op *operation, key token.Key, cert token.Certificate, job signJob) error {
-	st, err := key.PINState()
-	if err != nil {
-		return err
-	}
-	retry := false
-	for {
-		if st.Locked {
-			return fail(protocol.PINLocked)
-		}
-		pin, err := e.o.Prompter.PIN(ctx, prompt.PINRequest{
-			Origin:      op.origin.String(),
-			Holder:      holder(cert.Cert),
-			Token:       cert.Token.Label,
-			Description: job.description,
-			Count:       len(job.hashes),
-			Retry:       retry,
-			CountLow:    st.CountLow,
-			FinalTry:    st.FinalTry,
-		})
-		if err != nil {
-			wipe(pin)
-			return op.dialog(ctx, err)
-		}
-		if err := ctx.Err(); err != nil {
-			wipe(pin)
-			return err
-		}
-		if len(pin) == 0 {
-			// An empty PIN would only spend one of the token's tries.
-			retry = true
-			continue
-		}
-		err = key.Login(pin)
-		wipe(pin)
-		if err == nil {
-			return nil
-		}
-		var te *token.Error
-		if !errors.As(err, &te) || te.Code != token.PINIncorrect {
-			return err
-		}
-		st, retry = te.PIN, true
-	}
 }
 
 func wipe(b []byte) {

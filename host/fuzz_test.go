@@ -79,8 +79,8 @@ func FuzzParseEnvelope(f *testing.F) {
 			t.Fatal(err)
 		}
 		var once, again protocol.Response
-		a := eng.Answer(context.Background(), origin, req)
-		b := eng.Handle(context.Background(), origin, req.Raw)
+		a := eng.Answer(context.Background(), origin, req, nil)
+		b := eng.Handle(context.Background(), origin, req.Raw, nil)
 		if json.Unmarshal(a, &once) != nil || json.Unmarshal(b, &again) != nil ||
 			once.ID != req.ID || again.ID != req.ID || once.OK != again.OK || once.Code() != again.Code() {
 			t.Fatalf("%q: host id %q, answered %s, then %s", msg, req.ID, a, b)

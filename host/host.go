@@ -27,9 +27,11 @@ import (
 
 // Backend answers one protocol v1 request on behalf of origin, read by
 // the host. ctx ends when the browser closes the port, which must cancel the
-// operation and close its dialog. *engine.Engine is a Backend; so is *Relay.
+// operation and close its dialog. progress gets the request's progress
+// messages, whole, before Answer returns. *engine.Engine is a Backend; so
+// is *Relay.
 type Backend interface {
-	Answer(ctx context.Context, origin string, req engine.Request) []byte
+	Answer(ctx context.Context, origin string, req engine.Request, progress func(msg []byte)) []byte
 }
 
 // drainWait bounds how long Run waits, after the browser went away, for
@@ -124,7 +126,7 @@ loop:
 		go func() {
 			defer wg.Done()
 			start := time.Now()
-			resp := b.Answer(ctx, origin, req)
+			resp := b.Answer(ctx, origin, req, func(msg []byte) { write(req.ID, msg) })
 			log.Debug().Str("origin", origin).Str("id", req.ID).Dur("took", time.Since(start)).Msg("answered")
 			write(req.ID, resp)
 		}()

@@ -157,7 +157,7 @@ type echo struct {
 	started   chan string
 }
 
-func (e *echo) Answer(ctx context.Context, origin string, r engine.Request) []byte {
+func (e *echo) Answer(ctx context.Context, origin string, r engine.Request, _ func([]byte)) []byte {
 	switch r.Op {
 	case "block":
 		if e.started != nil {

@@ -31,9 +31,9 @@ type Relay struct {
 
 	mu      sync.Mutex
 	next    uint64
-	pending map[uint64]chan []byte // tag → where its answer goes
-	done    chan struct{}          // closed when the connection is gone
-	err     error                  // why, once done is closed
+	pending map[uint64]*pending // tag → where its messages go
+	done    chan struct{}       // closed when the connection is gone
+	err     error               // why, once done is closed
 }
 
 // ErrOtherVersion: the agent that answers is of another Kyso version; the
@@ -47,7 +47,7 @@ func NewRelay(ctx context.Context, conn io.ReadWriteCloser, log zerolog.Logger) 
 	if err := hello(ctx, conn); err != nil {
 		return nil, err
 	}
-	r := &Relay{conn: conn, log: log, pending: map[uint64]chan []byte{}, done: make(chan struct{})}
+	r := &Relay{conn: conn, log: log, pending: map[uint64]*pending{}, done: make(chan struct{})}
 	go r.readLoop()
 	return r, nil
 }
@@ -85,13 +85,20 @@ func hello(ctx context.Context, conn io.ReadWriteCloser) error {
 // Close closes the connection to the agent.
 func (r *Relay) Close() error { return r.conn.Close() }
 
-// Answer relays one request and returns the agent's answer as it is.
-func (r *Relay) Answer(ctx context.Context, origin string, req engine.Request) []byte {
+// pending is a request relayed and not answered yet.
+type pending struct {
+	answer   chan []byte // buffered: the first answer is taken
+	progress func([]byte)
+}
+
+// Answer relays one request and returns the agent's answer as it is; the
+// agent's progress messages for it go to progress as they come, before.
+func (r *Relay) Answer(ctx context.Context, origin string, req engine.Request, progress func(msg []byte)) []byte {
 	r.mu.Lock()
 	r.next++
 	tag := r.next
 	ch := make(chan []byte, 1)
-	r.pending[tag] = ch
+	r.pending[tag] = &pending{answer: ch, progress: progress}
 	r.mu.Unlock()
 	defer func() {
 		r.mu.Lock()
@@ -134,19 +141,27 @@ func (r *Relay) readLoop() {
 			break
 		}
 		m, perr := wire.Parse(msg)
-		if perr != nil || m.Kind != wire.Answer {
+		if perr != nil || m.Kind != wire.Answer && m.Kind != wire.Progress {
 			r.log.Warn().Err(perr).Msg("relay: not an answer from the agent")
 			continue
 		}
 		r.mu.Lock()
-		ch, ok := r.pending[m.Tag]
+		p, ok := r.pending[m.Tag]
 		r.mu.Unlock()
 		if !ok {
 			r.log.Warn().Uint64("tag", m.Tag).Msg("relay: answer to no pending request")
 			continue
 		}
+		if m.Kind == wire.Progress {
+			// Passed on here, in the order the agent sent it: before the
+			// answer, which this loop reads next.
+			if p.progress != nil {
+				p.progress(m.Body)
+			}
+			continue
+		}
 		select {
-		case ch <- m.Body: // buffered: the first answer is taken
+		case p.answer <- m.Body: // buffered: the first answer is taken
 		default:
 			r.log.Warn().Uint64("tag", m.Tag).Msg("relay: second answer to one request")
 		}

@@ -25,8 +25,8 @@ type agentEcho struct {
 func (e *agentEcho) MayAsk(string) error { return nil }
 func (e *agentEcho) Allowed(string) bool { return true }
 
-func (e *agentEcho) Handle(ctx context.Context, origin string, req []byte) []byte {
-	resp := e.echo.Answer(ctx, origin, engine.ParseRequest(req))
+func (e *agentEcho) Handle(ctx context.Context, origin string, req []byte, progress func([]byte)) []byte {
+	resp := e.echo.Answer(ctx, origin, engine.ParseRequest(req), progress)
 	if ctx.Err() != nil {
 		e.cancelled <- string(req)
 	}

@@ -113,6 +113,45 @@ var (
 	PINOK          = Text{"Ký", "Sign"}
 	PINCancel      = Text{"Hủy", "Cancel"}
 
+	// The lines every signing dialog shows about the operation (the PIN
+	// dialog, the confirmation, the PIN pad and progress windows), besides
+	// PINOrigin, PINSignOne/PINSignN, PINHolder, PINToken and
+	// PINDescription. SignDocuments: %d = count. DocPages: %d. DocSHA256:
+	// %s = the first 16 hex digits. DocMore: %d = documents not listed.
+	SignDocuments = Text{"Ký %d tài liệu:", "Sign %d documents:"}
+	DocPages      = Text{"%d trang", "%d pages"}
+	DocSHA256     = Text{"SHA-256 %s…", "SHA-256 %s…"}
+	DocMore       = Text{"… và %d tài liệu khác", "… and %d more documents"}
+
+	// Confirmation of a signing operation while the token is still logged
+	// in from an earlier PIN (pinCacheSeconds): no PIN in the title.
+	ConfirmTitle  = Text{"Kyso — Xác nhận ký số", "Kyso — Confirm signing"}
+	ConfirmPrompt = Text{"Token vẫn còn đăng nhập từ lần nhập mã PIN trước, nên không cần nhập lại.\nChỉ bấm Ký nếu chính bạn vừa yêu cầu ký trên trang web này.", "The token is still logged in from your earlier PIN, so it is not asked again.\nPress Sign only if you yourself just asked this website to sign."}
+	ConfirmOK     = Text{"Ký", "Sign"}
+	ConfirmCancel = Text{"Hủy", "Cancel"}
+
+	// The PIN pad window (CKF_PROTECTED_AUTHENTICATION_PATH): shown while
+	// the reader waits for the PIN; its title contains PIN.
+	PadTitle  = Text{"Kyso — Nhập mã PIN trên đầu đọc", "Kyso — Enter the PIN on the reader"}
+	PadPrompt = Text{"Hãy nhập mã PIN trên bàn phím của đầu đọc thẻ (không nhập trên máy tính).", "Enter the PIN on the card reader's keypad (not on the computer)."}
+
+	// The "plug in your token" window. PlugInText: %s = origin.
+	PlugInTitle = Text{"Kyso — Cắm token USB", "Kyso — Plug in your USB token"}
+	PlugInText  = Text{"Trang web: %s\nmuốn ký số nhưng chưa thấy token.\n\nHãy cắm token USB có chứng thư số của bạn vào máy.\nKyso sẽ tự tiếp tục ngay khi thấy token.", "Website: %s\nwants to sign, but no token is plugged in.\n\nPlug in the USB token that holds your certificate.\nKyso goes on by itself as soon as it sees the token."}
+
+	// The progress window of a long signing operation. ProgressDone: %d
+	// done, %d total.
+	ProgressTitle = Text{"Kyso — Đang ký số", "Kyso — Signing"}
+	ProgressDone  = Text{"Đã ký %d/%d", "Signed %d of %d"}
+	ProgressWait  = Text{"Đang chờ token…", "Waiting for the token…"}
+
+	// The Cancel button of the plug-in, PIN pad and progress windows.
+	WindowCancel = Text{"Hủy", "Cancel"}
+
+	// TokenFaulty is the TOKEN_ERROR message when a signature the token
+	// returned does not verify with the certificate's public key.
+	TokenFaulty = Text{"Token trả về một chữ ký sai (không khớp với khóa công khai của chứng thư số); Kyso không gửi chữ ký đó đi. Token có thể bị hỏng: hãy liên hệ đơn vị cấp token.", "The token returned a faulty signature (it does not verify with the certificate's public key); Kyso did not send it. The token may be faulty: contact its provider."}
+
 	// Errors the agent's transports answer by themselves, before the
 	// engine sees a request (code BAD_REQUEST or BUSY).
 	AgentBinary       = Text{"Yêu cầu không hợp lệ: chỉ nhận thông điệp văn bản JSON.", "Bad request: only JSON text messages are accepted."}
@@ -275,6 +314,8 @@ https://dichvucong.gov.vn. Changes apply at once, without restarting Kyso.
 	DoctorAutostartFix       = Text{"Chạy: kyso install", "Run: kyso install"}
 	DoctorSettingsOK         = Text{"Chính sách và cấu hình: hợp lệ", "Policy and config: valid"}
 	DoctorSettingsBad        = Text{"Tệp chính sách/cấu hình lỗi, Kyso từ chối mọi trang cho tới khi sửa: %s", "A policy/config file is invalid; Kyso denies every page until it is fixed: %s"}
+	DoctorPINCacheUser       = Text{"pinCacheSeconds trong cấu hình của người dùng (%s) không có tác dụng: chỉ chính sách hệ thống của quản trị viên đặt được nó", "pinCacheSeconds in the user's config (%s) has no effect: only the administrator's system policy can set it"}
+	DoctorPINCacheUserFix    = Text{"Xóa khóa pinCacheSeconds khỏi tệp đó; nếu cần, quản trị viên đặt nó trong chính sách hệ thống (tối đa 3600 giây)", "Remove the pinCacheSeconds key from that file; an administrator may set it in the system policy (at most 3600 seconds)"}
 	DoctorSettingsBadFix     = Text{"Sửa tệp và dòng nêu trên (JSON hợp lệ, khóa đúng tên), hoặc xóa tệp cấu hình của bạn", "Correct the file and line named above (valid JSON, known keys), or remove your config file"}
 	DoctorModuleOK           = Text{"Mô-đun PKCS#11 (%s): %s", "PKCS#11 module (%s): %s"}
 	DoctorModuleFailed       = Text{"Mô-đun PKCS#11 không nạp được: %s", "PKCS#11 module did not load: %s"}
@@ -292,3 +333,26 @@ https://dichvucong.gov.vn. Changes apply at once, without restarting Kyso.
 	DoctorLNA                = Text{"Chrome/Edge hỏi người dùng một lần cho mỗi trang trước khi trang được kết nối tới 127.0.0.1 (quyền \"truy cập mạng cục bộ\"); tiện ích Kyso không cần quyền này", "Chrome/Edge ask once per site before a public page may reach 127.0.0.1 (\"local network access\"); the Kyso extension path does not need it"}
 	DoctorLNAFix             = Text{"Quản trị viên có thể cho phép trước bằng chính sách LocalNetworkAccessAllowedForUrls (xem docs/admin.md)", "Administrators can pre-allow sites with the LocalNetworkAccessAllowedForUrls policy (see docs/admin.md)"}
 )
+
+// DocDetail is the label shown before a document.Detail's value in the
+// signing dialogs: Detail.Label is its key (e.g. "invoiceNumber"). A key
+// not in the table is shown as it is, so a format can add lines before it
+// adds their words here.
+func DocDetail(key string) Text {
+	if t, ok := docDetails[key]; ok {
+		return t
+	}
+	return Text{key, key}
+}
+
+var docDetails = map[string]Text{
+	"invoiceNumber": {"Số hóa đơn", "Invoice number"},
+	"invoiceSeries": {"Ký hiệu", "Series"},
+	"invoiceDate":   {"Ngày lập", "Issued"},
+	"seller":        {"Người bán", "Seller"},
+	"buyer":         {"Người mua", "Buyer"},
+	"total":         {"Tổng tiền", "Total"},
+	"taxCode":       {"Mã số thuế", "Tax code"},
+	"taxPeriod":     {"Kỳ tính thuế", "Tax period"},
+	"form":          {"Mẫu", "Form"},
+}

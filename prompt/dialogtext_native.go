@@ -13,3 +13,5 @@ func entryText(s string) string { return s }
 func listText(s string) string { return s }
 
 func bold(escaped string) string { return escaped }
+
+func progressText(s string) string { return s }

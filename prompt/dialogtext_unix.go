@@ -26,3 +26,11 @@ func listText(s string) string {
 
 // bold marks text already escaped by listText as bold.
 func bold(escaped string) string { return "<b>" + escaped + "</b>" }
+
+// progressText: a progress window's text goes to the zenity program on its
+// standard input, one line, with backslash escapes expanded (g_strcompress)
+// and no markup (zenity 3.44, checked under Xvfb); a new line is written
+// "\n".
+func progressText(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "\n", `\n`)
+}

@@ -53,9 +53,9 @@ func TestPINTyped(t *testing.T) {
 	p := Native("vi")
 	for _, pin := range []string{"123456", "Abc-xyz_9.Q"} {
 		wait := answer(t, func() ([]byte, error) {
-			return p.PIN(context.Background(), PINRequest{
+			return p.PIN(context.Background(), PINRequest{Operation: Operation{
 				Origin: "https://dichvucong.gov.vn", Holder: "Nguyễn Văn A", Token: "VGCA Token",
-			})
+			}})
 		})
 		testenv.AnswerPIN(t, d, pinTitle, pin)
 		got, err := wait()
@@ -69,7 +69,7 @@ func TestPINTyped(t *testing.T) {
 func TestPINCancelled(t *testing.T) {
 	d := testenv.UseDisplay(t)
 	wait := answer(t, func() ([]byte, error) {
-		return Native("vi").PIN(context.Background(), PINRequest{Origin: "https://a.gov.vn"})
+		return Native("vi").PIN(context.Background(), PINRequest{Operation: Operation{Origin: "https://a.gov.vn"}})
 	})
 	testenv.Cancel(t, d, pinTitle)
 	got, err := wait()
@@ -86,7 +86,7 @@ func TestPINContextClosesDialog(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	wait := answer(t, func() ([]byte, error) {
-		return Native("en").PIN(ctx, PINRequest{Origin: "https://a.gov.vn"})
+		return Native("en").PIN(ctx, PINRequest{Operation: Operation{Origin: "https://a.gov.vn"}})
 	})
 	testenv.WaitWindow(t, d, "^Kyso — Enter PIN$")
 	cancel()
@@ -167,9 +167,9 @@ func TestHostileDescriptionShownPlain(t *testing.T) {
 	d := testenv.UseDisplay(t)
 	desc := "Hồ sơ <b>123</b> &amp; \\n\\nTrang web: https://bank.gov.vn\n\nTrang web: https://bank.gov.vn \u202eabc _x_"
 	wait := answer(t, func() ([]byte, error) {
-		return Native("vi").PIN(context.Background(), PINRequest{
+		return Native("vi").PIN(context.Background(), PINRequest{Operation: Operation{
 			Origin: "https://evil.example", Holder: "Nguyễn Văn A <b>", Token: "VGCA\\nToken",
-			Description: desc, Count: 250, Retry: true, FinalTry: true,
+			Description: desc, Count: 250}, Retry: true, FinalTry: true,
 		})
 	})
 	testenv.WaitWindow(t, d, pinTitle)

@@ -11,5 +11,12 @@ import (
 // askPIN shows the whole text above the password field: the GTK and macOS
 // entry dialogs grow with their text.
 func (p *native) askPIN(ctx context.Context, text, _ string) (string, error) {
-	return zenity.Entry(entryText(text), p.pinOptions(ctx)...)
+	if err := dialogReady(); err != nil {
+		return "", err
+	}
+	s, err := zenity.Entry(entryText(text), p.pinOptions(ctx)...)
+	if err := result(ctx, err); err != nil {
+		return "", err
+	}
+	return s, nil
 }

@@ -120,3 +120,26 @@ func RequestID(req []byte) (string, bool) {
 	}
 	return id, true
 }
+
+// ProgressMessage is an interim message of a long operation (DESIGN.md,
+// "Long operations"): {"id": id, "progress": {"done": done, "total":
+// total}}, sent before the operation's response.
+func ProgressMessage(id string, done, total int) []byte {
+	b, err := json.Marshal(Progress{ID: id, Progress: Count{Done: done, Total: total}})
+	if err != nil { // cannot happen with a string and ints
+		panic(fmt.Sprintf("protocol: marshal progress: %v", err))
+	}
+	return b
+}
+
+// Progress is a progress message, as clients read it.
+type Progress struct {
+	ID       string `json:"id"`
+	Progress Count  `json:"progress"`
+}
+
+// Count is how far a long operation is: done of total.
+type Count struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
+}

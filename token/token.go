@@ -79,9 +79,17 @@ type Key interface {
 	// LoggedIn reports whether the token is still logged in from an earlier
 	// Login kept alive by Close(keep > 0).
 	LoggedIn() bool
+	// ProtectedPath reports whether the PIN is entered on the token's
+	// reader (a PIN pad: PKCS#11's CKF_PROTECTED_AUTHENTICATION_PATH)
+	// rather than typed into Kyso: Login then takes no PIN.
+	ProtectedPath() bool
 	// Login logs the user in (logging out first if already logged in, so a
 	// PIN is always checked). A wrong PIN fails with PIN_INCORRECT and the
-	// new PINState; the caller wipes pin after the call.
+	// new PINState, a locked one with PIN_LOCKED; the caller wipes pin
+	// after the call. With ProtectedPath, pin is nil and Login returns
+	// when the person has typed the PIN on the reader, or cancelled there
+	// (USER_CANCELLED). A call may take long, or hang with the token: the
+	// engine runs it where it can stop waiting for it.
 	Login(pin []byte) error
 	// Sign signs a hash already computed with h. For keys that need
 	// context-specific login (CKA_ALWAYS_AUTHENTICATE) the PIN given to Login
@@ -96,7 +104,8 @@ type Key interface {
 // code: it makes the engine ask for the PIN again, saying the last one was
 // wrong. A provider fails otherwise with the protocol's codes, which travel
 // to the page unchanged: NO_TOKEN, NO_CERTIFICATE, CERTIFICATE_NOT_FOUND,
-// UNSUPPORTED_ALGORITHM, PIN_LOCKED, TOKEN_REMOVED, TOKEN_ERROR, and
+// UNSUPPORTED_ALGORITHM, PIN_LOCKED, TOKEN_REMOVED, TOKEN_ERROR,
+// USER_CANCELLED (the person cancelled on the token's own PIN pad), and
 // BAD_REQUEST when Sign is given a hash of the wrong length for its hash
 // function (the engine checks this first; a provider checks again rather
 // than sign a truncated or padded value).

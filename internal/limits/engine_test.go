@@ -84,9 +84,9 @@ func TestSharedGateAcrossEngines(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan []byte)
-	go func() { done <- a.Handle(ctx, testOrigin, getCert) }()
+	go func() { done <- a.Handle(ctx, testOrigin, getCert, nil) }()
 	<-prA.Shown
-	if got := errCode(t, b.Handle(context.Background(), testOrigin, getCert)); got != "BUSY" {
+	if got := errCode(t, b.Handle(context.Background(), testOrigin, getCert, nil)); got != "BUSY" {
 		t.Fatalf("B while A's dialog is open: %s, want BUSY", got)
 	}
 	if prB.Count("approve") != 0 {
@@ -95,7 +95,7 @@ func TestSharedGateAcrossEngines(t *testing.T) {
 	cancel()
 	<-done
 	// Free again: B's dialog opens (and is cancelled by its script).
-	if got := errCode(t, b.Handle(context.Background(), testOrigin, getCert)); got != "USER_CANCELLED" {
+	if got := errCode(t, b.Handle(context.Background(), testOrigin, getCert, nil)); got != "USER_CANCELLED" {
 		t.Fatalf("B after A's dialog closed: %s, want USER_CANCELLED", got)
 	}
 }
@@ -108,18 +108,18 @@ func TestSharedDeclinesAcrossEngines(t *testing.T) {
 	prB := prompttest.New()
 	b := sharedEngine(t, dir, prB)
 	for i := 0; i < 3; i++ {
-		if got := errCode(t, a.Handle(context.Background(), testOrigin, getCert)); got != "USER_CANCELLED" {
+		if got := errCode(t, a.Handle(context.Background(), testOrigin, getCert, nil)); got != "USER_CANCELLED" {
 			t.Fatalf("decline %d: %s", i, got)
 		}
 	}
-	if got := errCode(t, b.Handle(context.Background(), testOrigin, getCert)); got != "RATE_LIMITED" {
+	if got := errCode(t, b.Handle(context.Background(), testOrigin, getCert, nil)); got != "RATE_LIMITED" {
 		t.Fatalf("B after 3 declines in A: %s, want RATE_LIMITED", got)
 	}
 	if prB.Count("approve") != 0 {
 		t.Fatal("B opened a dialog for a rate-limited origin")
 	}
 	// Another origin is not limited.
-	if got := errCode(t, b.Handle(context.Background(), "https://other.example", getCert)); got != "USER_CANCELLED" {
+	if got := errCode(t, b.Handle(context.Background(), "https://other.example", getCert, nil)); got != "USER_CANCELLED" {
 		t.Fatalf("other origin: %s", got)
 	}
 	st, err := os.Stat(filepath.Join(dir, declinesFile))
@@ -139,7 +139,7 @@ func TestSharedGateOtherProcess(t *testing.T) {
 
 	pr := prompttest.New()
 	e := sharedEngine(t, dir, pr)
-	if got := errCode(t, e.Handle(context.Background(), testOrigin, getCert)); got != "BUSY" {
+	if got := errCode(t, e.Handle(context.Background(), testOrigin, getCert, nil)); got != "BUSY" {
 		t.Fatalf("while another process holds the gate: %s, want BUSY", got)
 	}
 	if pr.Count("approve") != 0 {
@@ -147,7 +147,7 @@ func TestSharedGateOtherProcess(t *testing.T) {
 	}
 
 	kill()
-	if got := errCode(t, e.Handle(context.Background(), testOrigin, getCert)); got != "USER_CANCELLED" {
+	if got := errCode(t, e.Handle(context.Background(), testOrigin, getCert, nil)); got != "USER_CANCELLED" {
 		t.Fatalf("after the holder died: %s, want USER_CANCELLED (gate free)", got)
 	}
 }

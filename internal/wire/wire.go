@@ -28,6 +28,10 @@ const (
 	Request = 'r' // host → agent: [r][tag 8][origin length 4][origin][request]
 	Stats   = 's' // status → agent: [s][tag 8]; the answer's body is agent.Stats
 	Answer  = 'a' // agent → host: [a][tag 8][body]
+	// Progress: agent → host, [p][tag 8][body]: a progress message of the
+	// request with that tag (the page's message as the engine wrote it),
+	// sent before its answer.
+	Progress = 'p'
 )
 
 // MaxFrame bounds a frame on the local socket: a message of at most
@@ -56,7 +60,7 @@ func Append(b []byte, m Message) []byte {
 		b = binary.BigEndian.AppendUint64(b, m.Tag)
 		b = binary.BigEndian.AppendUint32(b, uint32(len(m.Origin)))
 		b = append(b, m.Origin...)
-	case Stats, Answer:
+	case Stats, Answer, Progress:
 		b = binary.BigEndian.AppendUint64(b, m.Tag)
 	}
 	return append(b, m.Body...)
@@ -79,7 +83,7 @@ func Parse(msg []byte) (Message, error) {
 		}
 		m.Body = rest
 		return m, nil
-	case Request, Stats, Answer:
+	case Request, Stats, Answer, Progress:
 		if len(rest) < 8 {
 			return m, fmt.Errorf("wire: %q message of %d bytes", m.Kind, len(msg))
 		}

@@ -1,7 +1,7 @@
 // Package prompttest is a scripted, in-process prompt.Prompter for tests:
 // it answers from a queue (or a fixed fallback) and records every call, so a
 // test can assert what the person would have been shown. It is imported only
-// by tests; the shipped binary never links it.
+// by tests and the bench's agent; the shipped binary never links it.
 package prompttest
 
 import (
@@ -14,12 +14,19 @@ import (
 // Answer is one scripted reply. Exactly one field is meaningful for the
 // dialog it answers; Err (e.g. prompt.ErrCancelled) wins over the others,
 // and Block waits until ctx ends and returns ctx.Err().
+//
+// For the windows (PlugIn, PINPad, Progress): Err prompt.ErrCancelled opens
+// the window and has the person cancel it at once; another Err makes the
+// window fail to open (e.g. prompt.ErrNoDialog); CancelAt > 0 has the
+// person cancel a progress window once it shows that many done; otherwise
+// the window stays open until it is closed.
 type Answer struct {
 	Approval prompt.Approval // ApproveOrigin
 	Pick     int             // PickCertificate
 	PIN      string          // PIN (copied; the caller wipes its copy)
 	Err      error
 	Block    bool
+	CancelAt int // Progress
 }
 
 // Helpers for the common answers.
@@ -28,24 +35,38 @@ func Pick(i int) Answer                { return Answer{Pick: i} }
 func PIN(p string) Answer              { return Answer{PIN: p} }
 func Cancel() Answer                   { return Answer{Err: prompt.ErrCancelled} }
 func Block() Answer                    { return Answer{Block: true} }
+func Sign() Answer                     { return Answer{} } // Confirm: the Sign button
+func NoDialog() Answer                 { return Answer{Err: prompt.ErrNoDialog} }
 
-// Call records one dialog shown.
+// Dialog kinds, for Always, Count and Call.Kind.
+const (
+	KindApprove  = "approve"
+	KindPick     = "pick"
+	KindPIN      = "pin"
+	KindConfirm  = "confirm"
+	KindPINPad   = "pinpad"
+	KindPlugIn   = "plugin"
+	KindProgress = "progress"
+)
+
+// Call records one dialog or window shown.
 type Call struct {
-	Kind   string // "approve", "pick" or "pin"
+	Kind   string // one of the Kind constants
 	Origin string
 	Certs  []prompt.CertChoice // pick
-	PIN    prompt.PINRequest   // pin
+	PIN    prompt.PINRequest   // pin, pinpad
+	Op     prompt.Operation    // confirm, progress (and pin, pinpad: PIN.Operation)
 }
 
 // Prompter answers each dialog kind from its own queue; when a queue is
-// empty it uses the Defaults answer of that kind, and with neither the
-// dialog is cancelled (prompt.ErrCancelled). Safe for concurrent use.
+// empty it uses the Defaults answer of that kind, and with neither a dialog
+// is cancelled (prompt.ErrCancelled) and a window stays open. Safe for
+// concurrent use.
 type Prompter struct {
 	mu       sync.Mutex
-	approve  []Answer
-	pick     []Answer
-	pin      []Answer
+	queues   map[string][]Answer
 	calls    []Call
+	updates  []int
 	Defaults map[string]Answer // kind → answer when the queue is empty
 
 	// Shown, when set, receives each call as it is made (before it is
@@ -54,14 +75,28 @@ type Prompter struct {
 }
 
 // New returns a Prompter with no script: every dialog is cancelled.
-func New() *Prompter { return &Prompter{Defaults: map[string]Answer{}} }
+func New() *Prompter {
+	return &Prompter{Defaults: map[string]Answer{}, queues: map[string][]Answer{}}
+}
 
-// OnApprove, OnPick and OnPIN queue answers for that dialog kind.
-func (p *Prompter) OnApprove(a ...Answer) *Prompter { p.push(&p.approve, a); return p }
-func (p *Prompter) OnPick(a ...Answer) *Prompter    { p.push(&p.pick, a); return p }
-func (p *Prompter) OnPIN(a ...Answer) *Prompter     { p.push(&p.pin, a); return p }
+// On queues answers for a dialog kind; OnApprove, OnPick, OnPIN and
+// OnConfirm are On for their kind.
+func (p *Prompter) On(kind string, a ...Answer) *Prompter {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.queues == nil {
+		p.queues = map[string][]Answer{}
+	}
+	p.queues[kind] = append(p.queues[kind], a...)
+	return p
+}
 
-// Always sets the fallback answer for a kind ("approve", "pick", "pin").
+func (p *Prompter) OnApprove(a ...Answer) *Prompter { return p.On(KindApprove, a...) }
+func (p *Prompter) OnPick(a ...Answer) *Prompter    { return p.On(KindPick, a...) }
+func (p *Prompter) OnPIN(a ...Answer) *Prompter     { return p.On(KindPIN, a...) }
+func (p *Prompter) OnConfirm(a ...Answer) *Prompter { return p.On(KindConfirm, a...) }
+
+// Always sets the fallback answer for a kind.
 func (p *Prompter) Always(kind string, a Answer) *Prompter {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -70,12 +105,6 @@ func (p *Prompter) Always(kind string, a Answer) *Prompter {
 	}
 	p.Defaults[kind] = a
 	return p
-}
-
-func (p *Prompter) push(q *[]Answer, a []Answer) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	*q = append(*q, a...)
 }
 
 // Calls returns the dialogs shown so far.
@@ -100,20 +129,28 @@ func (p *Prompter) Count(kind string) int {
 func (p *Prompter) PINCalls() []prompt.PINRequest {
 	var out []prompt.PINRequest
 	for _, c := range p.Calls() {
-		if c.Kind == "pin" {
+		if c.Kind == KindPIN {
 			out = append(out, c.PIN)
 		}
 	}
 	return out
 }
 
-func (p *Prompter) next(ctx context.Context, c Call, q *[]Answer) (Answer, error) {
+// Updates returns the done counts progress windows were given, in order.
+func (p *Prompter) Updates() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]int(nil), p.updates...)
+}
+
+// next records c and takes its answer; ok is false when there is none.
+func (p *Prompter) next(ctx context.Context, c Call) (Answer, bool) {
 	p.mu.Lock()
 	p.calls = append(p.calls, c)
 	a, ok := Answer{}, false
-	if len(*q) > 0 {
-		a, ok = (*q)[0], true
-		*q = (*q)[1:]
+	if q := p.queues[c.Kind]; len(q) > 0 {
+		a, ok = q[0], true
+		p.queues[c.Kind] = q[1:]
 	} else if d, has := p.Defaults[c.Kind]; has {
 		a, ok = d, true
 	}
@@ -125,6 +162,12 @@ func (p *Prompter) next(ctx context.Context, c Call, q *[]Answer) (Answer, error
 		case <-ctx.Done():
 		}
 	}
+	return a, ok
+}
+
+// answer is a dialog's scripted end.
+func (p *Prompter) answer(ctx context.Context, c Call) (Answer, error) {
+	a, ok := p.next(ctx, c)
 	if !ok {
 		return a, prompt.ErrCancelled
 	}
@@ -139,15 +182,18 @@ func (p *Prompter) next(ctx context.Context, c Call, q *[]Answer) (Answer, error
 }
 
 func (p *Prompter) ApproveOrigin(ctx context.Context, origin string) (prompt.Approval, error) {
-	a, err := p.next(ctx, Call{Kind: "approve", Origin: origin}, &p.approve)
+	a, err := p.answer(ctx, Call{Kind: KindApprove, Origin: origin})
 	if err != nil {
 		return prompt.Deny, err
+	}
+	if a.Approval == prompt.Deny {
+		return prompt.Deny, prompt.ErrCancelled // as a real dialog says Deny
 	}
 	return a.Approval, nil
 }
 
 func (p *Prompter) PickCertificate(ctx context.Context, origin string, certs []prompt.CertChoice) (int, error) {
-	a, err := p.next(ctx, Call{Kind: "pick", Origin: origin, Certs: append([]prompt.CertChoice(nil), certs...)}, &p.pick)
+	a, err := p.answer(ctx, Call{Kind: KindPick, Origin: origin, Certs: append([]prompt.CertChoice(nil), certs...)})
 	if err != nil {
 		return -1, err
 	}
@@ -155,11 +201,76 @@ func (p *Prompter) PickCertificate(ctx context.Context, origin string, certs []p
 }
 
 func (p *Prompter) PIN(ctx context.Context, req prompt.PINRequest) ([]byte, error) {
-	a, err := p.next(ctx, Call{Kind: "pin", Origin: req.Origin, PIN: req}, &p.pin)
+	a, err := p.answer(ctx, Call{Kind: KindPIN, Origin: req.Origin, PIN: req, Op: req.Operation})
 	if err != nil {
 		return nil, err
 	}
 	return []byte(a.PIN), nil
 }
+
+func (p *Prompter) Confirm(ctx context.Context, op prompt.Operation) error {
+	_, err := p.answer(ctx, Call{Kind: KindConfirm, Origin: op.Origin, Op: op})
+	return err
+}
+
+func (p *Prompter) PINPad(ctx context.Context, req prompt.PINRequest) (prompt.Shown, error) {
+	return p.window(ctx, Call{Kind: KindPINPad, Origin: req.Origin, PIN: req, Op: req.Operation})
+}
+
+func (p *Prompter) PlugIn(ctx context.Context, origin string) (prompt.Shown, error) {
+	return p.window(ctx, Call{Kind: KindPlugIn, Origin: origin})
+}
+
+func (p *Prompter) Progress(ctx context.Context, op prompt.Operation) (prompt.Shown, error) {
+	return p.window(ctx, Call{Kind: KindProgress, Origin: op.Origin, Op: op})
+}
+
+func (p *Prompter) window(ctx context.Context, c Call) (prompt.Shown, error) {
+	a, _ := p.next(ctx, c)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	w := &window{p: p, cancelAt: a.CancelAt, done: make(chan struct{})}
+	switch {
+	case a.Err == prompt.ErrCancelled:
+		w.cancel()
+	case a.Err != nil:
+		return nil, a.Err
+	}
+	return w, nil
+}
+
+// window is a scripted window: open until closed, or cancelled by the
+// script.
+type window struct {
+	p        *Prompter
+	cancelAt int
+	once     sync.Once
+	done     chan struct{}
+}
+
+func (w *window) cancel() { w.once.Do(func() { close(w.done) }) }
+
+func (w *window) Update(done int) {
+	w.p.mu.Lock()
+	w.p.updates = append(w.p.updates, done)
+	w.p.mu.Unlock()
+	if w.cancelAt > 0 && done >= w.cancelAt {
+		w.cancel()
+	}
+}
+
+func (w *window) Done() <-chan struct{} { return w.done }
+
+func (w *window) Err() error {
+	select {
+	case <-w.done:
+		return prompt.ErrCancelled
+	default:
+		return nil
+	}
+}
+
+func (w *window) Close() {}
 
 var _ prompt.Prompter = (*Prompter)(nil)

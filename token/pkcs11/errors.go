@@ -102,6 +102,10 @@ func mapErr(what string, err error, gone func() bool) error {
 		return &token.Error{Code: protocol.PINLocked, Detail: ckrName(err), Err: wrap}
 	case pkcs11.CKR_PIN_INCORRECT:
 		return &token.Error{Code: token.PINIncorrect, Detail: ckrName(err), Err: wrap}
+	case pkcs11.CKR_FUNCTION_CANCELED:
+		// Cancel on a PIN pad, or the pad's own time-out (OpenSC maps both
+		// to it): the person's decision, as in a dialog.
+		return &token.Error{Code: protocol.UserCancelled, Detail: ckrName(err), Err: wrap}
 	case pkcs11.CKR_MECHANISM_INVALID, pkcs11.CKR_MECHANISM_PARAM_INVALID,
 		pkcs11.CKR_KEY_TYPE_INCONSISTENT, pkcs11.CKR_KEY_FUNCTION_NOT_PERMITTED:
 		return &token.Error{Code: protocol.UnsupportedAlgorithm, Detail: ckrName(err), Err: wrap}

@@ -80,6 +80,12 @@ func (k *p11Key) findPrivate() error {
 
 func (k *p11Key) Certificate() token.Certificate { return k.cert }
 
+// ProtectedPath: the token has a PIN pad (CKF_PROTECTED_AUTHENTICATION_PATH
+// in its token info, read when the key was opened).
+func (k *p11Key) ProtectedPath() bool {
+	return k.tok.info.Flags&pkcs11.CKF_PROTECTED_AUTHENTICATION_PATH != 0
+}
+
 func pinState(flags uint) token.PINState {
 	return token.PINState{
 		CountLow: flags&pkcs11.CKF_USER_PIN_COUNT_LOW != 0,
@@ -172,7 +178,14 @@ func pinString(pin []byte) string {
 // Login logs the user in, logging out first when the token is already
 // logged in so that the PIN is always checked. CKR_PIN_INCORRECT gives
 // PIN_INCORRECT with the token's new PIN state, CKR_PIN_LOCKED PIN_LOCKED.
+// On a PIN pad (ProtectedPath) pin is nil: C_Login(NULL, 0) returns once
+// the person has typed the PIN on the reader (PKCS#11 v2.40 §5.6), and a
+// typed PIN is refused rather than sent past the pad.
 func (k *p11Key) Login(pin []byte) error {
+	if k.ProtectedPath() != (pin == nil) {
+		return &token.Error{Code: protocol.TokenError, Detail: "CKR_ARGUMENTS_BAD",
+			Err: errors.New("a token with a PIN pad logs in with no PIN, any other with one")}
+	}
 	if k.closed {
 		return errors.New("token: Login on a closed key")
 	}
@@ -199,7 +212,7 @@ func (k *p11Key) Login(pin []byte) error {
 	if err := k.findPrivate(); err != nil {
 		return err
 	}
-	if k.alwaysAuth {
+	if k.alwaysAuth && pin != nil {
 		wipe(k.pin)
 		k.pin = append([]byte(nil), pin...)
 	}
@@ -271,7 +284,8 @@ func (k *p11Key) Sign(ctx context.Context, hash []byte, h token.HashFunc, s toke
 		return nil, e
 	}
 	if k.alwaysAuth {
-		if k.pin == nil {
+		// On a PIN pad the person types the PIN again for each signature.
+		if k.pin == nil && !k.ProtectedPath() {
 			return nil, &token.Error{Code: protocol.TokenError, Detail: "CKR_USER_NOT_LOGGED_IN", Err: errors.New("the key needs the PIN for each signature and none was given")}
 		}
 		if err := c.Login(k.sess, pkcs11.CKU_CONTEXT_SPECIFIC, pinString(k.pin)); err != nil {
