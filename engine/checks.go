@@ -70,8 +70,8 @@ func (p *port) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 // pinSeconds is pinCacheSeconds.
 type pinSeconds int
 
-// maxPinCacheSeconds bounds pinCacheSeconds.
-const maxPinCacheSeconds = 24 * 3600
+// maxPinCacheSeconds bounds pinCacheSeconds: an hour (DESIGN).
+const maxPinCacheSeconds = 3600
 
 func (s *pinSeconds) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	n, err := readInt(dec, "pinCacheSeconds", 0, maxPinCacheSeconds)

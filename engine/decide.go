@@ -34,6 +34,8 @@ func (e *Engine) policy() (*policy, error) {
 		e.polSig, e.loaded = sig, true
 		if e.polErr != nil {
 			e.o.Log.Error().Err(e.polErr).Msg("policy broken: every origin is denied until it is fixed")
+		} else if e.pol.UserPinCacheIgnored {
+			e.o.Log.Warn().Str("file", p.User).Msg("pinCacheSeconds in the user's config has no effect: only the system policy may set it")
 		}
 	}
 	return e.pol, e.polErr

@@ -143,8 +143,10 @@ func TestPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !s.UserApproval || !s.AllowLocalhost || s.Port != 3000 || s.PinCacheSeconds != 60 || len(s.AllowedOrigins) != 2 ||
-		len(s.Modules) != 1 {
+	// pinCacheSeconds is the system policy's alone: the user's is ignored
+	// (and said so).
+	if !s.UserApproval || !s.AllowLocalhost || s.Port != 3000 || s.PinCacheSeconds != 0 || !s.UserPinCacheIgnored ||
+		len(s.AllowedOrigins) != 2 || len(s.Modules) != 1 {
 		t.Fatalf("user only: %+v", s)
 	}
 	// The admin locks: the system's keys win, and with userApproval false
@@ -163,9 +165,18 @@ func TestPrecedence(t *testing.T) {
 	if _, err := ApproveOrigin(paths, "https://new.example"); err == nil {
 		t.Fatal("approve allowed while the admin locked user approval")
 	}
+	writeFile(t, paths.System, `{"pinCacheSeconds": 3600}`)
+	if s, err = LoadSettings(paths); err != nil || s.PinCacheSeconds != 3600 || !s.UserPinCacheIgnored {
+		t.Fatalf("system pinCacheSeconds: %+v %v", s, err)
+	}
+	// At most an hour.
+	writeFile(t, paths.System, "{\n \"pinCacheSeconds\": 3601}")
+	if _, err = LoadSettings(paths); err == nil || !strings.Contains(err.Error(), "policy.json:2: pinCacheSeconds 3601: must be 0–3600") {
+		t.Fatalf("pinCacheSeconds 3601: %v", err)
+	}
 	// Defaults.
 	s, err = LoadSettings(testPaths(t))
-	if err != nil || !s.UserApproval || s.AllowLocalhost || s.Port != 28418 || s.PinCacheSeconds != 0 {
+	if err != nil || !s.UserApproval || s.AllowLocalhost || s.Port != 28418 || s.PinCacheSeconds != 0 || s.UserPinCacheIgnored {
 		t.Fatalf("defaults: %+v %v", s, err)
 	}
 }

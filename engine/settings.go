@@ -26,6 +26,10 @@ type Settings struct {
 	Modules         []string
 	Port            int
 	PinCacheSeconds int
+	// UserPinCacheIgnored: the user's config sets pinCacheSeconds, which
+	// only the system policy may (a cached PIN is a system-wide decision);
+	// it has no effect, and the log and `kyso doctor` say so.
+	UserPinCacheIgnored bool
 }
 
 // approvalsFileFormat is the format approvals.json is written in.
@@ -105,7 +109,9 @@ type policy struct {
 
 // LoadSettings reads the system policy, the user's config and approvals and
 // merges them: a key the system policy sets wins (userApproval, allowLocalhost,
-// modules, port, pinCacheSeconds); blockedOrigins is the union of both files;
+// modules, port); pinCacheSeconds is read from the system policy only (in
+// the user's config it is ignored: UserPinCacheIgnored); blockedOrigins is
+// the union of both files;
 // allowedOrigins is the union of the system list, the user's list and the
 // user's approvals — except that when the system policy sets userApproval
 // false, the user's list and approvals are ignored: an admin who turns off
@@ -150,10 +156,14 @@ func loadPolicy(p Paths) (*policy, error) {
 		if f.Port != nil {
 			pol.Port = int(*f.Port)
 		}
-		if f.PinCacheSeconds != nil {
-			pol.PinCacheSeconds = int(*f.PinCacheSeconds)
-		}
 	}
+	// pinCacheSeconds is the system policy's alone: anything that can
+	// write the user's config (the user's own programs) must not turn
+	// typing the PIN off.
+	if sys.PinCacheSeconds != nil {
+		pol.PinCacheSeconds = int(*sys.PinCacheSeconds)
+	}
+	pol.UserPinCacheIgnored = usr.PinCacheSeconds != nil
 	pol.userLocked = sys.UserApproval != nil && !*sys.UserApproval
 
 	for _, b := range sys.BlockedOrigins {

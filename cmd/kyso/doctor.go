@@ -139,7 +139,7 @@ func runDoctor(args []string) error {
 	if err != nil {
 		return err
 	}
-	env, _, _, _ := doctorSetup(o, configFile)
+	env, paths, settings, _ := doctorSetup(o, configFile)
 	defer doctorJournal().Close()
 	// Modules skipped for crashing get a finding of their own below, in
 	// the user's language, instead of CheckModules' generic note.
@@ -155,6 +155,7 @@ func runDoctor(args []string) error {
 		return out
 	}
 	findings, ok := installer.Diagnose(env)
+	findings = withPINCacheFinding(findings, paths, settings)
 	findings, crashOK := withCrashFindings(findings, doctorJournal().Records())
 	ok = ok && crashOK
 	printFindings(os.Stdout, findings, messages.Lang())
@@ -163,6 +164,24 @@ func runDoctor(args []string) error {
 	}
 	fmt.Println(say(messages.DoctorOK))
 	return nil
+}
+
+// withPINCacheFinding adds, right after the policy's finding, a note when
+// the user's config sets pinCacheSeconds: only the system policy may, so it
+// has no effect.
+func withPINCacheFinding(findings []installer.Finding, paths engine.Paths, s engine.Settings) []installer.Finding {
+	if !s.UserPinCacheIgnored {
+		return findings
+	}
+	f := installer.Finding{Check: "settings/pinCacheSeconds", Level: installer.LevelNote,
+		Problem: messages.DoctorPINCacheUser.With(paths.User), Fix: messages.DoctorPINCacheUserFix}
+	at := len(findings)
+	for i, g := range findings {
+		if g.Check == "settings" {
+			at = i + 1
+		}
+	}
+	return slices.Insert(findings, at, f)
 }
 
 // withCrashFindings puts a finding for each module the crash journal knows
