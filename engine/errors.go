@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"kyso.vn/kyso/document"
 	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/protocol"
@@ -43,6 +44,7 @@ func badRequest(format string, a ...any) *failure {
 func (e *Engine) failResp(id string, err error) protocol.Response {
 	var f *failure
 	var te *token.Error
+	var de *document.Error
 	switch {
 	case errors.As(err, &f):
 	case errors.As(err, &te) && te.Code != token.PINIncorrect:
@@ -50,6 +52,10 @@ func (e *Engine) failResp(id string, err error) protocol.Response {
 		if te.Code == protocol.UnsupportedAlgorithm {
 			f.args = []any{te.Error()}
 		}
+	case errors.As(err, &de) && (de.Code == document.CodeBadDocument || de.Code == document.CodeTimestampFailed):
+		// A document the page gave: its reason is for the portal's
+		// developer, like a BAD_REQUEST's.
+		f = &failure{code: protocol.Code(de.Code), args: []any{de.Reason}, cause: err}
 	default:
 		f = &failure{code: protocol.Internal, cause: err}
 	}

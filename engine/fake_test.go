@@ -40,6 +40,14 @@ type fakeProvider struct {
 	signErr  error // returned by Sign when set
 	state    token.PINState
 	onSign   func() // called before each signature
+
+	// What a real token does that SoftHSM does not (the SoftHSM side of
+	// these is the fault module's: security/ and agent tests).
+	absent int           // the next this many Open/Certificates calls find no token
+	pad    bool          // a PIN pad: Login(nil), pinpad decides
+	pinpad func() error  // the person at the pad: nil (right PIN) or a token error
+	faulty int           // the next this many signatures come back with a bit flipped
+	hang   chan struct{} // when set, Sign blocks until it is closed
 }
 
 var (
@@ -97,10 +105,19 @@ func newFakeProvider(t testing.TB) *fakeProvider {
 	}}
 }
 
+// gone reports (and counts down) an absent token. Callers hold p.mu.
+func (p *fakeProvider) gone() bool {
+	if p.absent > 0 {
+		p.absent--
+		return true
+	}
+	return false
+}
+
 func (p *fakeProvider) Certificates(ctx context.Context) ([]token.Certificate, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.certs) == 0 {
+	if len(p.certs) == 0 || p.gone() {
 		return nil, &token.Error{Code: protocol.NoToken}
 	}
 	var out []token.Certificate
@@ -113,6 +130,9 @@ func (p *fakeProvider) Certificates(ctx context.Context) ([]token.Certificate, e
 func (p *fakeProvider) Open(ctx context.Context, id string) (token.Key, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.gone() {
+		return nil, &token.Error{Code: protocol.NoToken}
+	}
 	for _, c := range p.certs {
 		if c.ID == id {
 			return &fakeKey{p: p, c: c}, nil
@@ -129,7 +149,11 @@ type fakeKey struct {
 
 func (k *fakeKey) Certificate() token.Certificate { return k.c.Certificate }
 
-func (k *fakeKey) ProtectedPath() bool { return false }
+func (k *fakeKey) ProtectedPath() bool {
+	k.p.mu.Lock()
+	defer k.p.mu.Unlock()
+	return k.p.pad
+}
 
 func (k *fakeKey) PINState() (token.PINState, error) {
 	k.p.mu.Lock()
@@ -144,6 +168,26 @@ func (k *fakeKey) LoggedIn() bool {
 }
 
 func (k *fakeKey) Login(pin []byte) error {
+	k.p.mu.Lock()
+	pad, person := k.p.pad, k.p.pinpad
+	k.p.mu.Unlock()
+	if pad {
+		if pin != nil {
+			return &token.Error{Code: protocol.TokenError, Detail: "CKR_ARGUMENTS_BAD"}
+		}
+		var err error
+		if person != nil {
+			err = person() // the person typing on the pad, outside the lock
+		}
+		k.p.mu.Lock()
+		defer k.p.mu.Unlock()
+		k.p.logins++
+		if err != nil {
+			return err
+		}
+		k.p.loggedIn, k.authed = true, true
+		return nil
+	}
 	k.p.mu.Lock()
 	defer k.p.mu.Unlock()
 	k.p.logins++
@@ -164,8 +208,17 @@ var cryptoHash = map[token.HashFunc]crypto.Hash{
 }
 
 func (k *fakeKey) Sign(ctx context.Context, hash []byte, h token.HashFunc, s token.Scheme) ([]byte, error) {
-	if f := k.p.onSign; f != nil {
-		f()
+	k.p.mu.Lock()
+	onSign := k.p.onSign
+	k.p.mu.Unlock()
+	if onSign != nil {
+		onSign()
+	}
+	k.p.mu.Lock()
+	hang := k.p.hang
+	k.p.mu.Unlock()
+	if hang != nil {
+		<-hang // a token stuck inside C_Sign: ctx does not reach it
 	}
 	k.p.mu.Lock()
 	defer k.p.mu.Unlock()
@@ -180,7 +233,12 @@ func (k *fakeKey) Sign(ctx context.Context, hash []byte, h token.HashFunc, s tok
 	if s == token.PSS {
 		opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: cryptoHash[h]}
 	}
-	return k.c.signer.Sign(rand.Reader, hash, opts)
+	sig, err := k.c.signer.Sign(rand.Reader, hash, opts)
+	if err == nil && k.p.faulty > 0 {
+		k.p.faulty--
+		sig[len(sig)/2] ^= 0x10 // an RSA-CRT fault's one wrong bit
+	}
+	return sig, err
 }
 
 func (k *fakeKey) Close(keep time.Duration) error {
