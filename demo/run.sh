@@ -10,6 +10,9 @@
 #   KYSO_DEMO_BROWSER=none  do not open a browser
 #   KYSO_DEMO_AGENT_PORT    the demo agent's WebSocket port (default 28418;
 #                           the page is then opened with ?kysoPort=N)
+#   KYSO_DEMO_TOKEN=slow    make the demo token as slow as a real USB token
+#                           (0.3 s a signature, through the test fault module):
+#                           a batch shows Kyso's progress window
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -57,6 +60,26 @@ for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libso
 done
 [ -n "$MODULE" ] || die "libsofthsm2.so not found: run 'make deps'"
 
+# ---- A slow token (KYSO_DEMO_TOKEN=slow) ---------------------------------
+# SoftHSM signs in under a millisecond; a citizen's USB token takes 0.1–1 s.
+# The fault module (testdata/faultp11, a test tool, never shipped) wraps
+# SoftHSM and sleeps in each call as a real token would. The agent is given
+# it as its module, and a cache dir of the demo's own whose crash journal
+# skips SoftHSM itself (which p11-kit registers), so the token shows once.
+SLOW_ENV=()
+if [ "${KYSO_DEMO_TOKEN:-}" = slow ]; then
+  make -s -C "$ROOT" fault >/dev/null || die "cannot build the fault module (gcc): run 'make deps'"
+  CONTROL=$DEMO/slow-token.conf
+  printf 'sign_delay_ms=300\nlogin_delay_ms=150\nfind_delay_ms=10\n' >"$CONTROL"
+  mkdir -p "$DEMO/cache/kyso/modules"
+  REAL=$(readlink -f "$MODULE")
+  printf '{"format":1,"modules":{"%s":{"crashes":2,"disabled":true,"call":"C_Initialize"}}}\n' "$REAL" \
+    >"$DEMO/cache/kyso/modules/modules.json"
+  SLOW_ENV=(KYSO_FAULT_CONTROL="$CONTROL" KYSO_FAULT_TARGET="$MODULE" XDG_CACHE_HOME="$DEMO/cache")
+  MODULE=$ROOT/bin/libkysofault.so
+  say "Slow demo token: 0.3 s a signature (fault module, $CONTROL)"
+fi
+
 # ---- Demo config (never the user's own) ----------------------------------
 CFG=$DEMO/config/config.json
 mkdir -p "$DEMO/config"
@@ -88,7 +111,7 @@ say "Building the demo portal"
 go build -o "$ROOT/bin/kyso-demo" ./demo
 
 say "Starting the Kyso agent: kyso serve --config $CFG (log: $DEMO/serve.log)"
-"$KYSO" serve --config "$CFG" >"$DEMO/serve.log" 2>&1 &
+env "${SLOW_ENV[@]}" "$KYSO" serve --config "$CFG" >"$DEMO/serve.log" 2>&1 &
 PIDS+=($!)
 say "Starting the portal on http://localhost:$PORT/ (log: $DEMO/portal.log)"
 "$ROOT/bin/kyso-demo" --port "$PORT" --kyso-js "$ROOT/extension/kyso.js" >"$DEMO/portal.log" 2>&1 &
@@ -151,7 +174,7 @@ elif [ -n "$BROWSER" ]; then
     # Chromium ≥137 needs the feature off for --load-extension to work.
     args+=(--load-extension="$EXT" --disable-features=DisableLoadExtensionCommandLineSwitch)
   fi
-  "$BROWSER" "${args[@]}" "$URL$Q" >"$DEMO/chromium.log" 2>&1 &
+  env "${SLOW_ENV[@]}" "$BROWSER" "${args[@]}" "$URL$Q" >"$DEMO/chromium.log" 2>&1 &
   PIDS+=($!)
 else
   command -v xdg-open >/dev/null && xdg-open "$URL$Q" >/dev/null 2>&1 || true

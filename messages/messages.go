@@ -145,8 +145,11 @@ var (
 	ProgressDone  = Text{"Đã ký %d/%d", "Signed %d of %d"}
 	ProgressWait  = Text{"Đang chờ token…", "Waiting for the token…"}
 
-	// The Cancel button of the plug-in, PIN pad and progress windows.
+	// The buttons of the plug-in, PIN pad and progress windows: Cancel,
+	// and the OK button zenity always shows, greyed until a progress bar is
+	// full.
 	WindowCancel = Text{"Hủy", "Cancel"}
+	WindowDone   = Text{"Xong", "Done"}
 
 	// TokenFaulty is the TOKEN_ERROR message when a signature the token
 	// returned does not verify with the certificate's public key.

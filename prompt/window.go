@@ -54,6 +54,7 @@ func (p *native) window(ctx context.Context, title string, total int, text func(
 		zenity.Context(ctx),
 		zenity.Title(title),
 		zenity.CancelLabel(p.t(messages.WindowCancel)),
+		zenity.OKLabel(p.t(messages.WindowDone)),
 		zenity.Width(520),
 	}
 	if total > 0 {

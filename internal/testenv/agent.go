@@ -27,10 +27,24 @@ type AgentOptions struct {
 	Config map[string]any
 	// Tokens gives the agent SOFTHSM2_CONF (default: the shared tokens).
 	Tokens *Tokens
-	// Display is the X display for the dialogs ("" for none).
+	// Display is the X display for the dialogs ("" for none: DISPLAY and
+	// WAYLAND_DISPLAY are then set empty, as in a session without a
+	// desktop).
 	Display string
-	// Env is added to the agent's environment.
+	// Env is added to the agent's environment (a key given twice: the
+	// last one counts).
 	Env []string
+	// SkipModules are written into the agent's crash journal as disabled
+	// before it starts, as `kyso modules` would list them: the agent does
+	// not load them. Tests of the fault module skip the SoftHSM it wraps,
+	// which p11-kit also registers, so that a token the fault module
+	// pulls out is out for the agent too (SoftHSMReal).
+	SkipModules []string
+	// SystemPolicy, when set, is the system policy the agent reads: the
+	// agent runs in a mount namespace of its own where a temporary folder
+	// holding it is mounted over /etc/kyso (root and unshare(1) needed,
+	// else the test is skipped). The real /etc/kyso is not touched.
+	SystemPolicy map[string]any
 }
 
 // Agent is `kyso serve` from the shipped binary, run in a home of its own:
@@ -51,6 +65,7 @@ type Agent struct {
 	out    *syncBuffer
 	cmd    *exec.Cmd
 	exited chan error
+	policy string // the folder mounted over /etc/kyso, "" for none
 }
 
 // StartAgent starts `kyso serve` and waits until it accepts connections.
@@ -91,10 +106,17 @@ func StartAgent(t testing.TB, o AgentOptions) *Agent {
 		"XDG_CONFIG_HOME="+filepath.Join(home, "config"),
 		"HOME="+home,
 	)
-	if o.Display != "" {
-		a.Env = append(a.Env, "DISPLAY="+o.Display)
+	a.Env = append(a.Env, "DISPLAY="+o.Display)
+	if o.Display == "" {
+		a.Env = append(a.Env, "WAYLAND_DISPLAY=")
 	}
 	a.Env = append(a.Env, o.Env...)
+	if len(o.SkipModules) > 0 {
+		skipModules(t, filepath.Join(home, "cache", "kyso", "modules"), o.SkipModules)
+	}
+	if o.SystemPolicy != nil {
+		a.policy = systemPolicy(t, home, o.SystemPolicy)
+	}
 	a.out = &syncBuffer{}
 	t.Cleanup(func() {
 		a.kill()
@@ -117,6 +139,11 @@ func (a *Agent) Start() {
 	t := a.t
 	t.Helper()
 	a.cmd = exec.Command(KysoBinary(t), "serve", "--config", a.Config)
+	if a.policy != "" {
+		// unshare execs sh, which mounts and execs kyso: one process.
+		a.cmd = exec.Command("unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+			`mount --bind "$0" /etc/kyso && exec "$@"`, a.policy, KysoBinary(t), "serve", "--config", a.Config)
+	}
 	a.cmd.Env = a.Env
 	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
 	if err := a.cmd.Start(); err != nil {
@@ -200,6 +227,62 @@ func (a *Agent) Dial(origin string) (*websocket.Conn, *http.Response, error) {
 	}
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
 	return d.Dial(a.URL, h)
+}
+
+// SoftHSMReal is the file SoftHSM's module resolves to, the path the crash
+// journal knows it by.
+func SoftHSMReal(t testing.TB) string {
+	t.Helper()
+	p, err := filepath.EvalSymlinks(FindSoftHSM())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// skipModules writes the crash journal's modules.json with modules
+// disabled.
+func skipModules(t testing.TB, dir string, modules []string) {
+	t.Helper()
+	recs := map[string]any{}
+	for _, m := range modules {
+		recs[m] = map[string]any{"crashes": 2, "disabled": true, "call": "C_Initialize"}
+	}
+	b, _ := json.Marshal(map[string]any{"format": 1, "modules": recs})
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "modules.json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// systemPolicy writes policy into a root-owned folder under home, to be
+// mounted over /etc/kyso in the agent's own mount namespace, and returns
+// the folder. /etc/kyso is made (empty) when missing, as a mount point.
+func systemPolicy(t testing.TB, home string, policy map[string]any) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("a system policy for the agent needs root (a mount namespace)")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("unshare(1) not installed")
+	}
+	if out, err := exec.Command("unshare", "--mount", "--", "true").CombinedOutput(); err != nil {
+		t.Skipf("no mount namespace here: %v %s", err, out)
+	}
+	if err := os.MkdirAll("/etc/kyso", 0o755); err != nil {
+		t.Skipf("no /etc/kyso mount point: %v", err)
+	}
+	dir := filepath.Join(home, "etc-kyso")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.MarshalIndent(policy, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, "policy.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // NoSecret reports an error when secret appears in any of texts or in any

@@ -96,6 +96,7 @@ func NotALibrary(t testing.TB) string {
 type Fault struct {
 	Control string // the control file, also in $KYSO_FAULT_CONTROL
 	State   string // Control + ".state": what the module remembers (wrong PINs, removal by sign, …)
+	target  string // the module it wraps, $KYSO_FAULT_TARGET
 
 	mu    sync.Mutex
 	lines []string // key=value, in the order written
@@ -106,18 +107,35 @@ type Fault struct {
 // (t.Setenv: restored after the test, so not for parallel tests).
 func NewFault(t testing.TB) *Fault {
 	t.Helper()
+	f := NewFaultEnv(t)
+	for _, kv := range f.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	return f
+}
+
+// NewFaultEnv makes an empty control file like NewFault but sets no
+// environment: a parallel test gives Env to the process that loads the
+// module (AgentOptions.Env).
+func NewFaultEnv(t testing.TB) *Fault {
+	t.Helper()
 	module := FindSoftHSM()
 	if module == "" {
 		t.Fatal("testenv: libsofthsm2.so not found (apt-get install softhsm2)")
 	}
-	f := &Fault{Control: filepath.Join(t.TempDir(), "fault.conf")}
+	f := &Fault{Control: filepath.Join(t.TempDir(), "fault.conf"), target: module}
 	f.State = f.Control + ".state"
-	t.Setenv("KYSO_FAULT_CONTROL", f.Control)
-	t.Setenv("KYSO_FAULT_TARGET", module)
 	if err := f.write(""); err != nil {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// Env is what a process needs in its environment to be driven by f:
+// KYSO_FAULT_CONTROL and KYSO_FAULT_TARGET.
+func (f *Fault) Env() []string {
+	return []string{"KYSO_FAULT_CONTROL=" + f.Control, "KYSO_FAULT_TARGET=" + f.target}
 }
 
 // Set replaces the control file with lines (key=value, see
@@ -246,7 +264,12 @@ const (
 // with a PIN gets CKR_ARGUMENTS_BAD. On PadOK the module logs the target in
 // with the test tokens' PIN.
 func (f *Fault) PINPad(outcome PadOutcome, delay time.Duration) {
-	f.Knob("pinpad", "all", "pinpad_outcome", string(outcome), "pinpad_delay_ms", ms(delay), "pinpad_pin", PIN)
+	f.PINPadWith(outcome, delay, PIN)
+}
+
+// PINPadWith is PINPad for tokens provisioned with another PIN (Provision).
+func (f *Fault) PINPadWith(outcome PadOutcome, delay time.Duration, pin string) {
+	f.Knob("pinpad", "all", "pinpad_outcome", string(outcome), "pinpad_delay_ms", ms(delay), "pinpad_pin", pin)
 }
 
 // NoPINPad takes the PIN pads away.
