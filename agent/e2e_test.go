@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -58,9 +57,9 @@ func TestE2EServeBinary(t *testing.T) {
 			t.Fatal(err)
 		}
 		if wrongFirst {
-			first := windowPID(t, display, testenv.WaitWindow(t, display, pinTitle))
+			first := testenv.WindowPID(t, display, testenv.WaitWindow(t, display, pinTitle))
 			testenv.AnswerPIN(t, display, pinTitle, "000000")
-			waitNewWindow(t, display, pinTitle, first)
+			testenv.WaitOtherWindow(t, display, pinTitle, first)
 		}
 		testenv.AnswerPIN(t, display, pinTitle, testenv.PIN)
 		resp := readWS(t, c)
@@ -86,32 +85,4 @@ func TestE2EServeBinary(t *testing.T) {
 	if a.Log() == "" {
 		t.Error("no log file")
 	}
-}
-
-// windowPID is the process that owns window id (GTK sets _NET_WM_PID).
-func windowPID(t *testing.T, display, id string) string {
-	t.Helper()
-	return testenv.Xdotool(t, display, "getwindowpid", id)
-}
-
-// waitNewWindow waits until a window matching pattern exists that belongs
-// to another process than oldPID: the PIN dialog reopened after a wrong PIN.
-// (Window ids are no help: the X server reuses a departed client's ids.)
-func waitNewWindow(t *testing.T, display, pattern, oldPID string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		cmd := exec.Command("xdotool", "search", "--name", pattern)
-		cmd.Env = append(os.Environ(), "DISPLAY="+display)
-		out, _ := cmd.Output()
-		for _, id := range strings.Fields(string(out)) {
-			pc := exec.Command("xdotool", "getwindowpid", id)
-			pc.Env = cmd.Env
-			if pid, err := pc.Output(); err == nil && strings.TrimSpace(string(pid)) != oldPID {
-				return
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("the PIN dialog did not reopen after a wrong PIN")
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -71,8 +72,24 @@ func (w *wsClient) roundTrip(req []byte) ([]byte, error) {
 	if err := w.c.WriteMessage(websocket.TextMessage, req); err != nil {
 		return nil, err
 	}
-	_, msg, err := w.c.ReadMessage()
-	return msg, err
+	for {
+		_, msg, err := w.c.ReadMessage()
+		if err != nil || !isProgress(msg) {
+			return msg, err
+		}
+	}
+}
+
+// isProgress tells a progress message (a long batch's, before its answer)
+// from the answer; answers have no "progress" key.
+func isProgress(msg []byte) bool {
+	if !bytes.Contains(msg, []byte(`"progress"`)) {
+		return false
+	}
+	var m struct {
+		Progress json.RawMessage `json:"progress"`
+	}
+	return json.Unmarshal(msg, &m) == nil && m.Progress != nil
 }
 
 func (w *wsClient) Close() error { return w.c.Close() }
@@ -126,11 +143,15 @@ func (h *hostClient) roundTrip(req []byte) ([]byte, error) {
 	if err := frame.Write(h.in, envelope(req)); err != nil {
 		return nil, fmt.Errorf("writing to the host: %w", err)
 	}
-	msg, err := frame.Read(h.out, frame.Max)
-	if err != nil {
-		return nil, fmt.Errorf("reading from the host: %w", err)
+	for {
+		msg, err := frame.Read(h.out, frame.Max)
+		if err != nil {
+			return nil, fmt.Errorf("reading from the host: %w", err)
+		}
+		if !isProgress(msg) {
+			return msg, nil
+		}
 	}
-	return msg, nil
 }
 
 // Close closes the port as the browser does and waits for the host to exit.

@@ -290,9 +290,9 @@ type floorProc struct {
 	dec *json.Decoder
 }
 
-func startFloor(self, module, softhsmConf, pin string) (*floorProc, error) {
+func startFloor(self, module, softhsmConf, pin string, extraEnv ...string) (*floorProc, error) {
 	cmd := exec.Command(self, "floor")
-	cmd.Env = append(os.Environ(), "SOFTHSM2_CONF="+softhsmConf)
+	cmd.Env = append(append(os.Environ(), "SOFTHSM2_CONF="+softhsmConf), extraEnv...)
 	in, out, err := startPiped(cmd)
 	if err != nil {
 		return nil, fmt.Errorf("floor process: %w", err)

@@ -85,6 +85,7 @@ var schemes = []*scheme{
 
 type config struct {
 	kyso, agentbench, minhost string
+	fault                     string // the fault PKCS#11 module (slowtoken.go)
 	jsonOut, docOut, svgOut   string
 	quick, profile, keep      bool
 	sz                        sizes
@@ -105,6 +106,7 @@ func main() {
 	flag.StringVar(&c.kyso, "kyso", "bin/kyso", "the kyso binary (for `kyso host` and `kyso serve`)")
 	flag.StringVar(&c.agentbench, "agentbench", "bin/bench/agentbench", "the bench agent binary (bench/agentbench)")
 	flag.StringVar(&c.minhost, "minhost", "bin/bench/minhost", "the minimal host binary (bench/minhost)")
+	flag.StringVar(&c.fault, "fault", "bin/libkysofault.so", "the fault PKCS#11 module, for the slow token (make fault)")
 	flag.StringVar(&c.jsonOut, "json", "bench/results.json", "where to write the figures")
 	flag.StringVar(&c.docOut, "doc", "docs/benchmarks.md", "where to write the report")
 	flag.StringVar(&c.svgOut, "svg", "docs/benchmarks-batch.svg", "where to write the batch plot")
@@ -156,9 +158,11 @@ func env(dir, softhsmConf string) []string {
 }
 
 // writeConfig writes DIR/config/kyso/config.json (port 0: none, the bench
-// agent then binds a free one): the bench origins allowed,
-// the SoftHSM module, and a PIN cache window longer than the run, so the
-// one PIN is asked once and no dialog is in the measured loop.
+// agent then binds a free one): the bench origins allowed and the SoftHSM
+// module; and DIR/policy.json, the system policy the bench agent reads
+// (-system): a PIN cache window as long as one may be (3600 s, longer than
+// the run), so the one PIN is typed once and each later operation is
+// confirmed by the scripted prompter, at once.
 func writeConfig(dir, module string, port int) (string, error) {
 	for _, d := range []string{"config/kyso", "cache", "run"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
@@ -170,9 +174,11 @@ func writeConfig(dir, module string, port int) (string, error) {
 		origins = append(origins, tabOrigin(i))
 	}
 	cfg := map[string]any{
-		"allowedOrigins":  origins,
-		"modules":         []string{module},
-		"pinCacheSeconds": 86400,
+		"allowedOrigins": origins,
+		"modules":        []string{module},
+	}
+	if err := os.WriteFile(filepath.Join(dir, "policy.json"), []byte(`{"pinCacheSeconds": 3600}`), 0o600); err != nil {
+		return "", err
 	}
 	if port != 0 {
 		cfg["port"] = port
@@ -247,7 +253,9 @@ func (p *proc) stop() error {
 
 // startAgentbench starts bench/agentbench and waits for "ready <port>".
 func startAgentbench(bin string, e []string, configFile string, profile string) (*proc, error) {
-	args := []string{"-config", configFile}
+	// writeConfig put the system policy beside the config's folder tree.
+	system := filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(configFile))), "policy.json")
+	args := []string{"-config", configFile, "-system", system}
 	if profile != "" {
 		args = append(args, "-cpuprofile", profile)
 	}

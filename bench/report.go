@@ -19,6 +19,7 @@ type target struct {
 
 var targets = []target{
 	{"batch_ws_1000_ratio", 1.10, "signBatch(1000) RSA-2048 vs the raw loop"},
+	{"slow_batch_ws_ratio", 1.02, "signBatch on a 0.13 s token vs the raw loop through the same token"},
 	{"sign_ws_rsa2048_pkcs1_ratio", 1.3, "single WebSocket sign RSA-2048, median vs raw"},
 	{"coldstart_host_relay_ratio", 2, "`kyso host` cold start (agent running) vs minimal Go host"},
 	{"coldstart_host_alone_ratio", 2, "`kyso host` cold start (no agent) vs minimal Go host"},
@@ -188,6 +189,8 @@ func (r *results) markdown(svg string) string {
 			"%.0f%% of a 10-hash request, %.1f%% of a 1000-hash one.\n",
 			fixed, 100*fixed/r.batchKyso[10], 100*fixed/r.batchKyso[1000])
 	}
+
+	r.slowTokenSection(w)
 
 	w("\n## Native-messaging host cold start\n\n")
 	w("Process start to the first reply to `version` (framed envelope on stdin), %d starts each, interleaved, after 3 untimed ones.\n\n", r.sz.ColdStarts)

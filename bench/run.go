@@ -295,18 +295,7 @@ func run(c *config) (*results, error) {
 				warm = 1
 			}
 			ns, err := series(ws, warm, 1-warm, func(int) []byte { return batchRequest(fmt.Sprint("b", i), rsa, list) },
-				func(_ int, resp response) error {
-					var res struct {
-						Signatures []string `json:"signatures"`
-					}
-					if err := json.Unmarshal(resp.Result, &res); err != nil {
-						return err
-					}
-					if len(res.Signatures) != n {
-						return fmt.Errorf("signBatch of %d gave %d signatures", n, len(res.Signatures))
-					}
-					return verify(rsa, list[n-1], res.Signatures[n-1])
-				})
+				checkBatch(rsa, list))
 			if err != nil {
 				return nil, fmt.Errorf("signBatch of %d: %w", n, err)
 			}
@@ -423,7 +412,12 @@ func run(c *config) (*results, error) {
 		return nil, err
 	}
 
-	// 7. Host cold start, agent running (relay) and not (engine in-process).
+	// 7. The batch on a slow token (slowtoken.go).
+	if err := slowTokenBatch(r, c, self, module, softhsmConf, tmp); err != nil {
+		return nil, err
+	}
+
+	// 8. Host cold start, agent running (relay) and not (engine in-process).
 	noAgent := filepath.Join(tmp, "noagent")
 	if _, err := writeConfig(noAgent, module, 0); err != nil {
 		return nil, err

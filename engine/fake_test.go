@@ -105,6 +105,14 @@ func newFakeProvider(t testing.TB) *fakeProvider {
 	}}
 }
 
+// release lets the calls stuck on hang go on, and later ones not hang.
+func (p *fakeProvider) release(hang chan struct{}) {
+	p.mu.Lock()
+	p.hang = nil
+	p.mu.Unlock()
+	close(hang)
+}
+
 // gone reports (and counts down) an absent token. Callers hold p.mu.
 func (p *fakeProvider) gone() bool {
 	if p.absent > 0 {

@@ -326,24 +326,18 @@ func TestHangingToken(t *testing.T) {
 	}
 
 	// The person's Cancel in the progress window ends it too.
-	prov.mu.Lock()
-	prov.hang = nil
-	prov.mu.Unlock()
-	close(stuck)
+	prov.release(stuck)
 	waitFree(t, h, req)
-	stuck2 := make(chan struct{})
+	stuck = make(chan struct{})
 	prov.mu.Lock()
-	prov.hang = stuck2
+	prov.hang = stuck
 	prov.mu.Unlock()
 	h.pr.OnPIN(prompttest.PIN("123456"))
 	h.pr.On(prompttest.KindProgress, prompttest.Cancel())
 	if r := h.call(portal, "sign", req); code(r) != "USER_CANCELLED" {
 		t.Fatalf("cancelled in the progress window while the token hangs: %s", code(r))
 	}
-	prov.mu.Lock()
-	prov.hang = nil
-	prov.mu.Unlock()
-	close(stuck2)
+	prov.release(stuck)
 	waitFree(t, h, req)
 }
 

@@ -8,9 +8,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +60,21 @@ func tokenAgent(t *testing.T, cfg map[string]any, tweak ...func(*testenv.AgentOp
 		tw(&o)
 	}
 	return testenv.StartAgent(t, o), f, display
+}
+
+// slowBatch starts an agent whose token takes 0.13 s a signature, sends a
+// signBatch of hs on a connection of portal, and types the PIN.
+func slowBatch(t *testing.T, id string, hs [][]byte) (*testenv.Agent, *testenv.Fault, string, *websocket.Conn) {
+	t.Helper()
+	a, f, display := tokenAgent(t, nil)
+	f.SetSignDelay(130 * time.Millisecond)
+	c, _, err := a.Dial(portal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(t, c, req(id, "signBatch", batchParams(certID(t, testenv.CertRSA), hs)))
+	testenv.AnswerPIN(t, display, pinTitle, suitePIN)
+	return a, f, display, c
 }
 
 // send writes one request on c.
@@ -159,14 +177,51 @@ func opensslVerify(t *testing.T, hash, sig []byte) {
 	}
 }
 
-// screenshot saves the display to name.png among the test's artifacts
-// (go test -artifacts keeps them; docs/dialogs.md shows them), once the
-// window titled title is drawn.
+// screenshot saves the window titled title, once drawn, to name.png among
+// the test's artifacts (go test -artifacts keeps them; docs/dialogs.md
+// shows them).
 func screenshot(t *testing.T, display, title, name string) {
 	t.Helper()
-	testenv.WaitWindow(t, display, title)
-	time.Sleep(700 * time.Millisecond) // let GTK draw; nothing is asserted on the picture
-	testenv.Screenshot(t, display, filepath.Join(t.ArtifactDir(), name+".png"))
+	id := testenv.WaitWindow(t, display, title)
+	testenv.Xdotool(t, display, "mousemove", "0", "0") // the pointer out of the window
+	time.Sleep(700 * time.Millisecond)                 // let GTK draw; nothing is asserted on the picture
+	full := filepath.Join(t.TempDir(), "screen.png")
+	testenv.Screenshot(t, display, full)
+	var x, y, w, h int
+	for _, l := range strings.Fields(testenv.Xdotool(t, display, "getwindowgeometry", "--shell", id)) {
+		k, v, _ := strings.Cut(l, "=")
+		n, _ := strconv.Atoi(v)
+		switch k {
+		case "X":
+			x = n
+		case "Y":
+			y = n
+		case "WIDTH":
+			w = n
+		case "HEIGHT":
+			h = n
+		}
+	}
+	f, err := os.Open(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}).SubImage(image.Rect(x, y, x+w, y+h))
+	out, err := os.Create(filepath.Join(t.ArtifactDir(), name+".png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if err := png.Encode(out, sub); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // agentLog waits until the agent's log has a line with every one of

@@ -29,16 +29,9 @@ import (
 // done never going back, all before the answer.
 func TestLongBatch(t *testing.T) {
 	t.Parallel()
-	a, f, display := tokenAgent(t, nil)
-	f.SetSignDelay(130 * time.Millisecond)
-	c, _, err := a.Dial(portal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	hs := hashes("batch", 1000)
-	send(t, c, req("lô-1000", "signBatch", batchParams(certID(t, testenv.CertRSA), hs)))
-	testenv.AnswerPIN(t, display, pinTitle, suitePIN)
+	_, _, display, c := slowBatch(t, "lô-1000", hs)
+	defer c.Close()
 	start := time.Now()
 	screenshot(t, display, progressTitle, "progress")
 	progress, r := readUntilAnswer(t, c, 30*time.Second)
@@ -69,16 +62,9 @@ func TestLongBatch(t *testing.T) {
 // USER_CANCELLED, no signature, the window closed; the agent signs again.
 func TestCancelInProgressWindow(t *testing.T) {
 	t.Parallel()
-	a, f, display := tokenAgent(t, nil)
-	f.SetSignDelay(130 * time.Millisecond)
-	c, _, err := a.Dial(portal)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, f, display, c := slowBatch(t, "cancel-me", hashes("cancel", 300))
 	defer c.Close()
-	send(t, c, req("cancel-me", "signBatch", batchParams(certID(t, testenv.CertRSA), hashes("cancel", 300))))
-	testenv.AnswerPIN(t, display, pinTitle, suitePIN)
-	testenv.WaitWindow(t, display, progressTitle)
+	screenshot(t, display, progressTitle, "progress")
 	testenv.Cancel(t, display, progressTitle)
 	_, r := readUntilAnswer(t, c, 30*time.Second)
 	if r.Code() != "USER_CANCELLED" || r.Result != nil {
@@ -95,14 +81,7 @@ func TestCancelInProgressWindow(t *testing.T) {
 // window closes, the agent logs USER_CANCELLED, and signs again.
 func TestCancelByClosingPage(t *testing.T) {
 	t.Parallel()
-	a, f, display := tokenAgent(t, nil)
-	f.SetSignDelay(130 * time.Millisecond)
-	c, _, err := a.Dial(portal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	send(t, c, req("closed", "signBatch", batchParams(certID(t, testenv.CertRSA), hashes("closed", 300))))
-	testenv.AnswerPIN(t, display, pinTitle, suitePIN)
+	a, f, display, c := slowBatch(t, "closed", hashes("closed", 300))
 	testenv.WaitWindow(t, display, progressTitle)
 	c.SetReadDeadline(time.Now().Add(30 * time.Second))
 	if _, _, err := c.ReadMessage(); err != nil { // a progress message: the page sees it go
@@ -180,8 +159,8 @@ func TestPINPadToken(t *testing.T) {
 	// person types the right PIN.
 	f.PINPadWith(testenv.PadWrong, 2*time.Second, suitePIN)
 	sign("pad-wrong")
-	first := windowPID(t, display, testenv.WaitWindow(t, display, padTitle))
-	waitOtherWindow(t, display, padTitle, first)
+	first := testenv.WindowPID(t, display, testenv.WaitWindow(t, display, padTitle))
+	testenv.WaitOtherWindow(t, display, padTitle, first)
 	f.PINPadWith(testenv.PadOK, 2*time.Second, suitePIN)
 	if r := read(t, c); !r.OK {
 		t.Fatalf("PIN pad, wrong then right: %+v", r.Error)
@@ -271,30 +250,6 @@ func TestHangingTokenBinary(t *testing.T) {
 	if r := signWithPIN(t, a, display, other, "after"); !r.OK {
 		t.Fatalf("after the token came back: %+v", r.Error)
 	}
-}
-
-// waitOtherWindow waits for a window titled pattern of another process than
-// oldPID (a window opened again; X reuses a departed client's ids).
-func waitOtherWindow(t *testing.T, display, pattern, oldPID string) {
-	t.Helper()
-	for end := time.Now().Add(60 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
-		cmd := exec.Command("xdotool", "search", "--name", pattern)
-		cmd.Env = append(os.Environ(), "DISPLAY="+display)
-		out, _ := cmd.Output()
-		for _, id := range strings.Fields(string(out)) {
-			pc := exec.Command("xdotool", "getwindowpid", id)
-			pc.Env = cmd.Env
-			if pid, err := pc.Output(); err == nil && strings.TrimSpace(string(pid)) != oldPID {
-				return
-			}
-		}
-	}
-	t.Fatalf("no second window %q", pattern)
-}
-
-func windowPID(t *testing.T, display, id string) string {
-	t.Helper()
-	return testenv.Xdotool(t, display, "getwindowpid", id)
 }
 
 // The native-messaging path tells the page the progress too: `kyso host`

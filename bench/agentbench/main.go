@@ -84,9 +84,10 @@ func run() error {
 
 	// The only difference from `kyso serve`: a scripted prompter.
 	pr := prompttest.New().
-		Always("pin", prompttest.PIN(testPIN)).
-		Always("approve", prompttest.Approve(prompt.AllowOnce)).
-		Always("pick", prompttest.Pick(0))
+		Always(prompttest.KindPIN, prompttest.PIN(testPIN)).
+		Always(prompttest.KindConfirm, prompttest.Sign()).
+		Always(prompttest.KindApprove, prompttest.Approve(prompt.AllowOnce)).
+		Always(prompttest.KindPick, prompttest.Pick(0))
 	// Built by the code that builds `kyso serve`'s engine (internal/setup):
 	// the crash journal, the signing record, the shared dialog lock and
 	// rate limit, so that each request does the same work.

@@ -243,6 +243,28 @@ func WaitNoWindow(t testing.TB, display, titlePattern string) {
 	}
 }
 
+// WindowPID is the process that owns window id (GTK sets _NET_WM_PID).
+func WindowPID(t testing.TB, display, id string) string {
+	t.Helper()
+	return Xdotool(t, display, "getwindowpid", id)
+}
+
+// WaitOtherWindow waits until a window matching titlePattern exists that
+// belongs to another process than oldPID: a dialog opened again (window
+// ids are no help: the X server reuses a departed client's ids).
+func WaitOtherWindow(t testing.TB, display, titlePattern, oldPID string) {
+	t.Helper()
+	for deadline := time.Now().Add(waitWindow); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		out, _ := xdotool(display, stepLimit, "search", "--name", titlePattern)
+		for _, id := range strings.Fields(out) {
+			if pid, err := xdotool(display, stepLimit, "getwindowpid", id); err == nil && pid != oldPID {
+				return
+			}
+		}
+	}
+	t.Fatalf("testenv: no window %q of another process than %s", titlePattern, oldPID)
+}
+
 // HasWindow reports whether a window title matches titlePattern now.
 func HasWindow(t testing.TB, display, titlePattern string) bool {
 	t.Helper()
