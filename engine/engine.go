@@ -5,10 +5,14 @@
 //
 // By concern: engine.go takes a request and gives its answer (and its log
 // line); protocol.go parses and validates requests; decide.go is the policy
-// decision for an origin; interactive.go the flow of an operation that opens
-// dialogs (gate, rate limit, approval, timeout); ops.go the operations;
-// errors.go failures and their messages; settings.go, origin.go and
-// approvals.go the policy files.
+// decision for an origin; interactive.go an operation that opens dialogs
+// (gate, rate limit, approval, each dialog's time, how a dialog ended);
+// flow.go the signing flow every signing operation is a Job of (open the
+// key or wait for the token, consent, sign, verify, finish); runner.go the
+// calls into the token an operation can stop waiting for; progress.go the
+// progress window and messages; verify.go the check of every signature;
+// ops.go getCertificate and the sign results; errors.go failures and their
+// messages; settings.go, origin.go and approvals.go the policy files.
 package engine
 
 import (

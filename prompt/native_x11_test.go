@@ -194,3 +194,81 @@ func TestHostileDescriptionShownPlain(t *testing.T) {
 		t.Errorf("picked %d, %v", got, err)
 	}
 }
+
+// The windows (plug-in, PIN pad, progress): shown with their title; the
+// person's Cancel makes them Done with ErrCancelled; Close and ctx close
+// them without Done; a progress window takes updates.
+func TestWindows(t *testing.T) {
+	d := testenv.UseDisplay(t)
+	p := Native("vi")
+	const plugIn, progress, pad = "^Kyso — Cắm token USB$", "^Kyso — Đang ký số$", "^Kyso — Nhập mã PIN trên đầu đọc$"
+
+	w, err := p.PlugIn(context.Background(), "https://dichvucong.gov.vn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.Cancel(t, d, plugIn)
+	select {
+	case <-w.Done():
+		if !errors.Is(w.Err(), ErrCancelled) {
+			t.Fatalf("cancelled plug-in window: %v", w.Err())
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the plug-in window is not Done after Cancel")
+	}
+	testenv.WaitNoWindow(t, d, plugIn)
+
+	op := Operation{Origin: "https://dichvucong.gov.vn", Holder: "Nguyễn Văn A", Token: "VGCA", Count: 300}
+	w, err = p.Progress(context.Background(), op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitWindow(t, d, progress)
+	for i := 0; i <= 300; i += 30 {
+		w.Update(i)
+	}
+	w.Close()
+	testenv.WaitNoWindow(t, d, progress)
+	select {
+	case <-w.Done():
+		t.Fatal("a window Kyso closed is Done")
+	default:
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err = p.PINPad(ctx, PINRequest{Operation: op, Retry: true, CountLow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitWindow(t, d, pad)
+	cancel()
+	testenv.WaitNoWindow(t, d, pad)
+	w.Close()
+	if w.Err() != nil {
+		t.Fatalf("a window closed by its ctx: %v", w.Err())
+	}
+}
+
+// No display at all: no dialog, ErrNoDialog, before the program runs.
+func TestNoDisplay(t *testing.T) {
+	testenv.NeedX11(t)
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	p := Native("en")
+	if _, err := p.ApproveOrigin(context.Background(), "https://a.gov.vn"); !errors.Is(err, ErrNoDialog) {
+		t.Errorf("consent: %v", err)
+	}
+	if _, err := p.PIN(context.Background(), PINRequest{}); !errors.Is(err, ErrNoDialog) {
+		t.Errorf("PIN: %v", err)
+	}
+	if err := p.Confirm(context.Background(), Operation{}); !errors.Is(err, ErrNoDialog) {
+		t.Errorf("confirm: %v", err)
+	}
+	if _, err := p.PlugIn(context.Background(), "https://a.gov.vn"); !errors.Is(err, ErrNoDialog) {
+		t.Errorf("plug-in: %v", err)
+	}
+	t.Setenv("DISPLAY", ":31999") // a display nobody serves
+	if _, err := p.PickCertificate(context.Background(), "https://a.gov.vn", []CertChoice{{Holder: "A"}}); !errors.Is(err, ErrNoDialog) {
+		t.Errorf("picker on a display nobody serves: %v", err)
+	}
+}

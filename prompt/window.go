@@ -3,7 +3,6 @@ package prompt
 import (
 	"context"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/ncruces/zenity"
@@ -42,7 +41,11 @@ func (p *native) Progress(ctx context.Context, op Operation) (Shown, error) {
 }
 
 // window opens a zenity progress window: a bar of total steps (0: a
-// pulsating bar) under text(done), with Cancel.
+// pulsating bar) under text(done), with Cancel. The window has a context
+// of its own under ctx, so that Close can always end it (the zenity
+// package kills the program when its context ends), and its updates go
+// through a goroutine of its own, so that a program that stops reading
+// never blocks the caller.
 func (p *native) window(ctx context.Context, title string, total int, text func(done int) string) (Shown, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -50,8 +53,9 @@ func (p *native) window(ctx context.Context, title string, total int, text func(
 	if err := dialogReady(); err != nil {
 		return nil, err
 	}
+	wctx, cancel := context.WithCancel(ctx)
 	opts := []zenity.Option{
-		zenity.Context(ctx),
+		zenity.Context(wctx),
 		zenity.Title(title),
 		zenity.CancelLabel(p.t(messages.WindowCancel)),
 		zenity.OKLabel(p.t(messages.WindowDone)),
@@ -64,24 +68,29 @@ func (p *native) window(ctx context.Context, title string, total int, text func(
 	}
 	d, err := zenity.Progress(opts...)
 	if err != nil {
+		cancel()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, noDialog(err)
 	}
-	w := &window{d: d, total: total, text: text, done: make(chan struct{})}
-	d.Text(progressText(text(0)))
-	go w.watch(ctx)
+	w := &window{d: d, total: total, text: text, cancel: cancel, done: make(chan struct{}), kick: make(chan struct{}, 1)}
+	w.latest.Store(0)
+	w.kick <- struct{}{} // the first text
+	go w.watch(wctx)
+	go w.update()
 	return w, nil
 }
 
 // window is an open progress window.
 type window struct {
-	d     zenity.ProgressDialog
-	total int
-	text  func(done int) string
+	d      zenity.ProgressDialog
+	total  int
+	text   func(done int) string
+	cancel context.CancelFunc
 
-	mu      sync.Mutex // one update at a time
+	latest  atomic.Int64  // the done count to show
+	kick    chan struct{} // a new count to show
 	closing atomic.Bool
 	done    chan struct{} // closed when it went away by itself
 	err     error
@@ -99,14 +108,31 @@ func (w *window) watch(ctx context.Context) {
 	close(w.done)
 }
 
+// update shows the latest count, until the window is gone.
+func (w *window) update() {
+	for {
+		select {
+		case <-w.kick:
+		case <-w.d.Done():
+			return
+		}
+		n := int(w.latest.Load())
+		if w.total > 0 {
+			w.d.Value(min(n, w.total))
+		}
+		w.d.Text(progressText(w.text(n)))
+	}
+}
+
 func (w *window) Update(done int) {
 	if w.total <= 0 {
 		return
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.d.Value(min(done, w.total))
-	w.d.Text(progressText(w.text(done)))
+	w.latest.Store(int64(done))
+	select {
+	case w.kick <- struct{}{}:
+	default: // one is pending: it will show the latest
+	}
 }
 
 func (w *window) Done() <-chan struct{} { return w.done }
@@ -120,9 +146,12 @@ func (w *window) Err() error {
 	}
 }
 
+// Close ends the window: its context is cancelled, which kills the
+// program, and Close waits for it to be gone.
 func (w *window) Close() {
 	if w.closing.Swap(true) {
 		return
 	}
-	w.d.Close()
+	w.cancel()
+	<-w.d.Done()
 }
