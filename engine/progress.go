@@ -48,6 +48,13 @@ func (op *operation) report(ctx context.Context, desc prompt.Operation, total in
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
+		defer func() {
+			// A bug here (a prompter's) must not take the process down;
+			// the signing goes on without its window.
+			if v := recover(); v != nil {
+				op.e.o.Log.Error().Interface("panic", v).Msg("engine panic in the progress reporter")
+			}
+		}()
 		defer cancel(nil)
 		wait := time.NewTimer(progressAfter)
 		defer wait.Stop()
