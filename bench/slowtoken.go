@@ -81,7 +81,6 @@ func slowTokenBatch(r *results, c *config, self, module, softhsmConf, tmp string
 	if err != nil {
 		return err
 	}
-	defer ws.Close()
 
 	rsa := schemes[0]
 	fc := floorCase{Name: rsa.Name, Label: rsa.Label, Scheme: string(rsa.Scheme)}
@@ -90,6 +89,10 @@ func slowTokenBatch(r *results, c *config, self, module, softhsmConf, tmp string
 	if _, err := series(ws, 0, 1, func(int) []byte { return signRequest("slow-first", rsa, randomHashes(1)[0]) }, nil); err != nil {
 		return fmt.Errorf("slow token, first sign: %w", err)
 	}
+	// A connection of its own for the batch, opened just before it: one
+	// left unread through the raw loop's minutes would miss the agent's
+	// pings and be closed.
+	ws.Close()
 	if _, err := fl.do(floorCmd{Case: fc, N: 1, Count: 2}); err != nil {
 		return err
 	}
@@ -99,6 +102,10 @@ func slowTokenBatch(r *results, c *config, self, module, softhsmConf, tmp string
 	if err != nil {
 		return err
 	}
+	if ws, err = dialWS(ag.port); err != nil {
+		return err
+	}
+	defer ws.Close()
 	kyso, err := series(ws, 0, 1, func(int) []byte { return batchRequest("slow", rsa, list) }, checkBatch(rsa, list))
 	if err != nil {
 		return fmt.Errorf("signBatch on the slow token: %w", err)

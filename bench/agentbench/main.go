@@ -88,6 +88,7 @@ func run() error {
 		Always(prompttest.KindConfirm, prompttest.Sign()).
 		Always(prompttest.KindApprove, prompttest.Approve(prompt.AllowOnce)).
 		Always(prompttest.KindPick, prompttest.Pick(0))
+	pr.Forget = true // tens of thousands of confirmations in a run
 	// Built by the code that builds `kyso serve`'s engine (internal/setup):
 	// the crash journal, the signing record, the shared dialog lock and
 	// rate limit, so that each request does the same work.

@@ -72,6 +72,10 @@ type Prompter struct {
 	// Shown, when set, receives each call as it is made (before it is
 	// answered), so a test can wait for a dialog to be open.
 	Shown chan Call
+	// Forget: keep no record of the calls (Calls, Count and Updates stay
+	// empty), for a long-running user such as the bench's agent, whose
+	// every signing operation is confirmed.
+	Forget bool
 }
 
 // New returns a Prompter with no script: every dialog is cancelled.
@@ -146,7 +150,9 @@ func (p *Prompter) Updates() []int {
 // next records c and takes its answer; ok is false when there is none.
 func (p *Prompter) next(ctx context.Context, c Call) (Answer, bool) {
 	p.mu.Lock()
-	p.calls = append(p.calls, c)
+	if !p.Forget {
+		p.calls = append(p.calls, c)
+	}
 	a, ok := Answer{}, false
 	if q := p.queues[c.Kind]; len(q) > 0 {
 		a, ok = q[0], true
@@ -253,7 +259,9 @@ func (w *window) cancel() { w.once.Do(func() { close(w.done) }) }
 
 func (w *window) Update(done int) {
 	w.p.mu.Lock()
-	w.p.updates = append(w.p.updates, done)
+	if !w.p.Forget {
+		w.p.updates = append(w.p.updates, done)
+	}
 	w.p.mu.Unlock()
 	if w.cancelAt > 0 && done >= w.cancelAt {
 		w.cancel()
