@@ -67,8 +67,12 @@ func Display(t testing.TB) string {
 	defer r.Close()
 	// -fbdir keeps the screen in an XWD file, which Screenshot reads: no
 	// screenshot tool is needed.
+	// -noreset: Xvfb resets itself whenever its last client leaves, and
+	// refuses connections meanwhile; a desktop always has clients (its
+	// window manager), a test's display does not — xdotool and the dialogs
+	// come and go — so without it a step could find the display gone.
 	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1024x768x24",
-		"-nolisten", "tcp", "-fbdir", fbdir)
+		"-nolisten", "tcp", "-noreset", "-fbdir", fbdir)
 	cmd.ExtraFiles = []*os.File{w}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
