@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// target is one goal of issue 7, checked against a figure.
+// target is one goal (issues 7 and 18), checked against a figure.
 type target struct {
 	Key   string
 	Max   float64
@@ -18,12 +18,10 @@ type target struct {
 }
 
 var targets = []target{
-	{"batch_ws_1000_ratio", 1.10, "signBatch(1000) RSA-2048 vs the raw loop"},
-	{"sign_ws_rsa2048_pkcs1_ratio", 1.3, "single WebSocket sign RSA-2048, median vs raw"},
+	{"batch_ws_1000_ratio", 1.05, "signBatch(1000) RSA-2048 from the answered PIN dialog vs the raw loop"},
 	{"coldstart_host_relay_ratio", 2, "`kyso host` cold start (agent running) vs minimal Go host"},
 	{"coldstart_host_alone_ratio", 2, "`kyso host` cold start (no agent) vs minimal Go host"},
-	{"agent_rss_idle_mb", 20, "agent idle RSS after the signatures, MB"},
-	{"serve_rss_idle_mb", 20, "`kyso serve` idle RSS after start, MB"},
+	{"agent_rss_idle_mb", 30, "agent idle RSS after the signatures, MB"},
 	{"agent_idle_cpu_percent", 0.1, "agent idle CPU, % of one core"},
 	{"serve_idle_cpu_percent", 0.1, "`kyso serve` idle CPU, % of one core"},
 	{"conns_rss_added_mb", 50, "memory added by the held connections, MB"},
@@ -121,6 +119,11 @@ func (r *results) markdown(svg string) string {
 
 	r.causes(w)
 
+	w("\nThe single WebSocket sign against the raw call is no target any more (information: %s for RSA-2048 here; "+
+		"see below): on SoftHSM, which signs in %s ms, a fixed cost of a tenth of a millisecond is a large ratio, "+
+		"and on a token that takes 0.1 s per signature it is lost in the noise (\"On a slow token\").\n",
+		r.ratio("sign_ws_rsa2048_pkcs1_ratio"), r.f("sign_raw_rsa2048_pkcs1_median_ms"))
+
 	w("\n## Single signature (PIN cached, no dialog in the loop)\n\n")
 	w("Round trip of one `sign` request, %d calls after %d untimed ones, per scheme. The ratios are Kyso's median over the floor's median.\n\n", r.sz.Single, r.sz.Warmup)
 	w("| key, scheme | raw floor: session per op, median / p99 (ms) | raw, one session (ms) | WebSocket floor median / p99 (ms) | ratio | WebSocket median / p99 (ms) | ratio | native host median / p99 (ms) | ratio |\n|---|---|---|---|---|---|---|---|---|\n")
@@ -169,8 +172,11 @@ func (r *results) markdown(svg string) string {
 		}
 	}
 
-	w("\n## signBatch (RSA-2048 PKCS#1 v1.5, over WebSocket)\n\n")
-	w("| hashes | repetitions | raw loop median (ms) | signBatch median (ms) | ratio | per signature (ms) |\n|---|---|---|---|---|---|\n")
+	w("\n## signBatch (RSA-2048 PKCS#1 v1.5, over WebSocket, from the answered PIN dialog)\n\n")
+	w("Each signBatch has its PIN dialog (an agent without the PIN cache), answered through the prompter interface; " +
+		"it is timed from that answer to the response, which is what follows a person's answer: the login, the signatures, " +
+		"the response. The raw loop is timed from its C_Login to its last signature.\n\n")
+	w("| hashes | repetitions | raw loop with C_Login, median (ms) | signBatch from the answer, median (ms) | ratio | per signature (ms) |\n|---|---|---|---|---|---|\n")
 	for _, n := range batchSizes {
 		w("| %d | %d | %s | %s | %s | %s |\n", n, r.sz.BatchReps[n],
 			r.f(fmt.Sprintf("batch_raw_%d_median_ms", n)), r.f(fmt.Sprintf("batch_ws_%d_median_ms", n)),
@@ -178,16 +184,25 @@ func (r *results) markdown(svg string) string {
 	}
 	w("\n![cost of signBatch against batch size, log-log](%s)\n\n", svg)
 	w("The raw loop grows linearly with the count (slope 1 on the log-log plot).\n" +
-		"signBatch adds a fixed cost per request (the WebSocket round trip, parsing,\n" +
-		"the policy check, the slot list and the certificate check, one session, one\n" +
-		"log line) and then signs each hash like the raw loop, so its line bends onto\n" +
-		"the raw one as the count grows.\n")
+		"After the PIN dialog signBatch adds a fixed cost per request (the login's\n" +
+		"bookkeeping, the response's JSON and its way back over the WebSocket, the\n" +
+		"log lines, the logout) and then signs each hash like the raw loop, so its\n" +
+		"line bends onto the raw one as the count grows.\n")
 	if k1, ok := r.val["batch_ws_1_median_ms"]; ok && r.batchRaw[1] > 0 && r.batchKyso[1000] > 0 {
 		fixed := k1 - r.batchRaw[1]
-		w("In this run the fixed cost was about %.2f ms (a 1-hash signBatch minus one raw signature): "+
+		w("In this run the fixed cost was about %.2f ms (a 1-hash signBatch minus one raw login and signature): "+
 			"%.0f%% of a 10-hash request, %.1f%% of a 1000-hash one.\n",
 			fixed, 100*fixed/r.batchKyso[10], 100*fixed/r.batchKyso[1000])
 	}
+
+	w("\n## On a slow token (%s ms per signature)\n\n", r.f("slow_sign_delay_ms"))
+	w("A USB token takes 0.1–1 s per RSA signature; SoftHSM under a millisecond. The fault module of the tests " +
+		"(testdata/faultp11) around SoftHSM makes a token that sleeps before each C_Sign, for Kyso and the raw floor alike. " +
+		"Each operation has its PIN dialog and is timed from its answer; the raw floor from its C_Login.\n\n")
+	w("| operation | repetitions | raw with C_Login, median (ms) | Kyso from the answer, median (ms) | Kyso added (ms) | ratio |\n|---|---|---|---|---|---|\n")
+	w("| sign | %d | %s | %s | %s | %s |\n", r.sz.SlowReps, r.f("slow_sign_raw_median_ms"), r.f("slow_sign_ws_median_ms"), r.f("slow_sign_added_ms"), r.ratio("slow_sign_ratio"))
+	w("| signBatch(%d) | %d | %s | %s | %s | %s |\n", slowBatch, r.sz.SlowReps, r.f(fmt.Sprintf("slow_batch_%d_raw_median_ms", slowBatch)),
+		r.f(fmt.Sprintf("slow_batch_%d_ws_median_ms", slowBatch)), r.f(fmt.Sprintf("slow_batch_%d_added_ms", slowBatch)), r.ratio(fmt.Sprintf("slow_batch_%d_ratio", slowBatch)))
 
 	w("\n## Native-messaging host cold start\n\n")
 	w("Process start to the first reply to `version` (framed envelope on stdin), %d starts each, interleaved, after 3 untimed ones.\n\n", r.sz.ColdStarts)
@@ -279,7 +294,8 @@ const method = `
   by a session held for the whole run — and the ratios use that floor. The
   "one session" column (everything on one long-lived session) is the least
   any program can do, shown for reference. The batch floor opens one session
-  per batch, as signBatch does. The floor process runs alongside the agent
+  per batch and logs in on it (after an untimed logout), as signBatch does
+  after its PIN dialog. The floor process runs alongside the agent
   and the bench alternates them — 50 floor signatures, 50 over WebSocket, 50
   through the host, and so on; one raw batch, one signBatch, and so on — so
   that the load of a shared machine hits floor and Kyso alike.
@@ -297,10 +313,14 @@ const method = `
   the signing record (audit.log) in its cache dir, the dialog lock shared
   with other Kyso processes — and one difference: its prompter is the scripted test prompter
   (prompt/prompttest) answering the test PIN, instead of the native dialogs.
-  The config sets ` + "`pinCacheSeconds`" + ` to 86400 and allows the bench
-  origin, so the one PIN dialog is answered once, before the timed calls, and
-  no dialog is in the loop; the measured path is exactly what a person sees
-  after typing the PIN once. The shipped binary has no way to supply a PIN.
+  For the single signatures its config sets ` + "`pinCacheSeconds`" + ` to 86400
+  and allows the bench origin, so the one PIN dialog is answered once, before
+  the timed calls, and no dialog is in the loop. The signBatch figures come
+  from a second bench agent without the PIN cache: every signBatch has its
+  PIN dialog, and the prompter stamps when it answers ("pin <ns>" on the
+  agent's stdout, the wall clock of the same machine), so that the time is
+  measured from the answered dialog to the response, as it follows a
+  person's answer. The shipped binary has no way to supply a PIN.
 - **Native-messaging path**: the real ` + "`kyso host`" + ` binary, started as a
   browser starts it (argv[1] the extension's origin), fed framed envelopes
   ` + "`{\"origin\", \"request\"}`" + ` on stdin; it relays them over the local
@@ -424,23 +444,6 @@ func (r *results) missed(key string) bool {
 // profiles behind them: `make bench BENCH_FLAGS=-profile`).
 func (r *results) causes(w func(string, ...any)) {
 	var out []string
-	if b, ok := r.singleBreakdown(); ok && r.missed("sign_ws_rsa2048_pkcs1_ratio") && b.wsfloor > 0 {
-		out = append(out, fmt.Sprintf("**Single sign**: Kyso adds %.3f ms to SoftHSM's %.3f ms signature, where 1.3× leaves %.3f ms. "+
-			"The least a WebSocket signer in another process can do (the WebSocket floor: the same C_Sign behind gorilla/websocket, "+
-			"nothing else) already takes %.3f ms over the raw call, %.0f%% of that budget; Kyso's own work over the WebSocket floor "+
-			"(strict request parsing, policy, shared limits, two log lines, the token layer's checks) is %.3f ms (%.2f× the WebSocket floor). "+
-			"The budget is tight because SoftHSM signs in software in %.2f ms; on a USB token (tens to hundreds of ms per RSA "+
-			"signature) the same fixed cost is a few per cent. See \"Where a single signature's time goes\".",
-			b.added, b.raw, b.budget, b.wsfloor-b.raw, 100*(b.wsfloor-b.raw)/b.budget, b.ws-b.wsfloor, b.ws/b.wsfloor, b.raw))
-	} else if b, ok := r.singleBreakdown(); ok && r.missed("sign_ws_rsa2048_pkcs1_ratio") {
-		out = append(out, fmt.Sprintf("**Single sign**: Kyso adds %.3f ms to SoftHSM's %.3f ms signature, where 1.3× leaves %.3f ms. "+
-			"A `version` round trip alone (two processes, one WebSocket frame each way, no token) takes %.3f ms, "+
-			"the token layer's per-request checks (slot list, same token, session, certificate read back: what lets a token "+
-			"be pulled out or swapped without a restart) %.3f ms; %s "+
-			"The fixed cost is %.1f× the budget because SoftHSM signs in software; on a USB token (tens to hundreds of ms per "+
-			"RSA signature) the same cost is a few per cent. See \"Where a single signature's time goes\".",
-			b.added, b.raw, b.budget, b.version, b.token, b.restText(), b.added/b.budget))
-	}
 	if r.missed("coldstart_host_relay_ratio") || r.missed("coldstart_host_alone_ratio") {
 		out = append(out, fmt.Sprintf("**Host cold start**: a cgo binary alone starts %s slower than the static minimal host "+
 			"(dynamic loader, libc); the rest is the size of kyso (one binary for every subcommand, ~14 MB, page-faulted in) and "+
