@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -530,40 +532,53 @@ func connections(r *results, sz sizes, ag *proc) error {
 
 // coldStart starts bin args..., sends one framed `version` envelope and
 // times process start to the reply; then closes stdin and reaps it.
-func coldStart(env []string, bin string, args ...string) (time.Duration, error) {
+// startCost is what one start of a program paid in its whole life, from
+// the kernel's accounting (getrusage of the child): CPU time, page faults
+// (the binary and its libraries paged in), context switches (threads
+// handing work to each other).
+type startCost struct {
+	cpu         time.Duration
+	faults, csw int64
+}
+
+func coldStart(env []string, bin string, args ...string) (time.Duration, startCost, error) {
+	var cost startCost
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	in, err := cmd.StdinPipe()
 	if err != nil {
-		return 0, err
+		return 0, cost, err
 	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return 0, err
+		return 0, cost, err
 	}
 	msg := envelope(versionRequest("cold"))
 	t := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, err
+		return 0, cost, err
 	}
-	defer func() {
-		in.Close()
-		cmd.Wait()
-	}()
 	// The browser writes as soon as it has started the host; the pipe
 	// holds the message until the host reads it.
-	if err := frame.Write(in, msg); err != nil {
-		return 0, err
-	}
+	werr := frame.Write(in, msg)
 	raw, err := frame.Read(out, frame.Max)
 	d := time.Since(t)
+	in.Close()
+	cmd.Wait()
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		cost = startCost{cpu: time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime)),
+			faults: ru.Minflt + ru.Majflt, csw: ru.Nvcsw + ru.Nivcsw}
+	}
+	if werr != nil {
+		return 0, cost, werr
+	}
 	if err != nil {
-		return 0, fmt.Errorf("%s: no reply: %w", bin, err)
+		return 0, cost, fmt.Errorf("%s: no reply: %w", bin, err)
 	}
 	if _, err := parseResponse(raw); err != nil {
-		return 0, fmt.Errorf("%s: %w", bin, err)
+		return 0, cost, fmt.Errorf("%s: %w", bin, err)
 	}
-	return d, nil
+	return d, cost, nil
 }
 
 func coldStarts(r *results, c *config, relayEnv, aloneEnv []string) error {
@@ -581,6 +596,7 @@ func coldStarts(r *results, c *config, relayEnv, aloneEnv []string) error {
 		{"host_alone", aloneEnv, c.kyso, []string{extOrigin}},
 	}
 	samples := map[string][]int64{}
+	cpu, faults, csw := map[string][]int64{}, map[string][]int64{}, map[string][]int64{}
 	failed := map[string]error{}
 	// Interleaved, after a few untimed starts (page cache), so that drift
 	// in the machine's load hits every program alike.
@@ -589,13 +605,16 @@ func coldStarts(r *results, c *config, relayEnv, aloneEnv []string) error {
 			if failed[p.key] != nil {
 				continue
 			}
-			d, err := coldStart(p.env, p.bin, p.args...)
+			d, cost, err := coldStart(p.env, p.bin, p.args...)
 			if err != nil {
 				failed[p.key] = err
 				continue
 			}
 			if i >= 0 {
 				samples[p.key] = append(samples[p.key], int64(d))
+				cpu[p.key] = append(cpu[p.key], int64(cost.cpu))
+				faults[p.key] = append(faults[p.key], cost.faults)
+				csw[p.key] = append(csw[p.key], cost.csw)
 			}
 		}
 	}
@@ -603,6 +622,14 @@ func coldStarts(r *results, c *config, relayEnv, aloneEnv []string) error {
 		return fmt.Errorf("minhost: %w", err)
 	}
 	floor := r.addSeries("coldstart_minhost", samples["minhost"])
+	for _, k := range []string{"minhost", "minhost_cgo", "host_relay", "host_alone"} {
+		if failed[k] != nil {
+			continue
+		}
+		r.add("coldstart_"+k+"_cpu_ms", summarize(cpu[k]).Median, "ms")
+		r.add("coldstart_"+k+"_page_faults", float64(medianInt(faults[k])), "")
+		r.add("coldstart_"+k+"_context_switches", float64(medianInt(csw[k])), "")
+	}
 	for _, k := range []string{"minhost_cgo", "host_relay", "host_alone"} {
 		if err := failed[k]; err != nil {
 			r.note("cold start of %s not measured: %v", k, err)
@@ -779,4 +806,14 @@ func slowToken(r *results, c *config, self, tmp, module, softhsmConf string, s *
 		r.add(k+"_added_ms", km.Median-rm.Median, "ms")
 	}
 	return nil
+}
+
+// medianInt is the median of counts.
+func medianInt(v []int64) int64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
