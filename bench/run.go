@@ -311,7 +311,13 @@ func run(c *config) (*results, error) {
 		}
 	}
 
-	// 4. Top up to the signature count of the RSS figure, in batches.
+	// 4. Top up to the signature count of the RSS figure, in batches, on a
+	// fresh connection: the first sat idle (no pong read) long enough for
+	// the agent to close it.
+	ws.Close()
+	if ws, err = dialWS(ag.port); err != nil {
+		return nil, err
+	}
 	if signed < c.sz.Signatures {
 		logf("%d more signatures (batches) before reading RSS", c.sz.Signatures-signed)
 	}
