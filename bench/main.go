@@ -55,7 +55,7 @@ type sizes struct {
 
 var full = sizes{
 	Single: 1000, Warmup: 50,
-	BatchReps: map[int]int{1: 200, 10: 100, 100: 20, 1000: 5}, SlowReps: 5,
+	BatchReps: map[int]int{1: 200, 10: 100, 100: 20, 1000: 9}, SlowReps: 5,
 	Version: 1000, ColdStarts: 40, Idle: 60 * time.Second, Conns: 500, Signatures: 10000,
 }
 
