@@ -62,7 +62,7 @@ func (a *Agent) serveLocal(ln net.Listener) {
 }
 
 // serveLocalConn runs one local connection: frames of internal/wire in,
-// requests run concurrently (inflight.readOn), frames out whole under a
+// requests run concurrently (inflight.run), frames out whole under a
 // mutex. Ending the connection cancels its pending operations.
 func (a *Agent) serveLocalConn(c net.Conn) {
 	ctx, cancel := context.WithCancel(a.ctx)
@@ -86,8 +86,10 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 	}
 	reqs := newInflight(a.o.MaxInFlight)
 	readDone := make(chan struct{}) // closed when the reading ends
-	var read func()
-	read = func() {
+	reqs.wg.Add(1)
+	go func() {
+		defer reqs.wg.Done()
+		defer close(readDone)
 		for {
 			msg, err := frame.Read(c, wire.MaxFrame)
 			if err != nil {
@@ -96,7 +98,6 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 				}
 				// Too large: the body was not read, the stream cannot be
 				// resynced; the host tells the page itself.
-				close(readDone)
 				return
 			}
 			m, err := wire.Parse(msg)
@@ -131,13 +132,9 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 				answer(m.Tag, protocol.ErrorResponse(requestID(m.Body), protocol.Busy, a.msg(messages.AgentBusy)))
 				continue
 			}
-			if reqs.readOn(read, func() { answer(m.Tag, a.o.Engine.Handle(ctx, m.Origin, m.Body)) }) {
-				continue
-			}
-			return
+			reqs.run(func() { answer(m.Tag, a.o.Engine.Handle(ctx, m.Origin, m.Body)) })
 		}
-	}
-	reqs.spawn(read)
+	}()
 	<-readDone
 	// Closing the connection cancels what it has pending (DESIGN).
 	cancel()

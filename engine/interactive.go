@@ -102,7 +102,6 @@ func (e *Engine) approve(ctx context.Context, op *operation) error {
 			// The person said yes; go on, and say why it will ask again.
 			e.o.Log.Error().Err(err).Str("origin", origin).Msg("saving the approval failed")
 		}
-		e.policyChanged()
 	default:
 		return prompt.ErrCancelled
 	}

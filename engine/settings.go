@@ -306,9 +306,8 @@ func line(data []byte, off int64) int {
 	return 1 + bytes.Count(data[:off], []byte("\n"))
 }
 
-// fileSig is what tells that a policy file changed: cheap to stat (at most
-// every policyCheckInterval), so `kyso origins allow` and admin edits apply
-// without a restart.
+// fileSig is what tells that a policy file changed: cheap to stat on every
+// request, so `kyso origins allow` and admin edits apply without a restart.
 type fileSig struct {
 	exists bool
 	mod    time.Time

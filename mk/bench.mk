@@ -11,7 +11,7 @@ BENCH_QUICK ?=
 BENCH_FLAGS ?=
 BENCH_OUT = $(if $(BENCH_QUICK),-quick -json bin/bench/quick/results.json -doc bin/bench/quick/benchmarks.md -svg bin/bench/quick/benchmarks-batch.svg,-json bench/results.json -doc docs/benchmarks.md -svg docs/benchmarks-batch.svg)
 
-bench-bin: build
+bench-bin: build fault
 	@mkdir -p bin/bench
 	go build -o bin/bench/kyso-bench ./bench
 	go build -o bin/bench/minhost ./bench/minhost
