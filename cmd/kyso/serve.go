@@ -47,6 +47,9 @@ func runServe(args []string) error {
 	if err != nil {
 		log.Warn().Err(err).Msg("no log file; logging to stderr only")
 	}
+	if err := noCoreDumps(); err != nil {
+		log.Warn().Err(err).Msg("core dumps could not be turned off")
+	}
 
 	// The local socket first: it tells whether an agent already runs,
 	// before this one reads anything or touches the port.
