@@ -51,7 +51,7 @@ func (p *native) ApproveOrigin(ctx context.Context, origin string) (Approval, er
 	if err := ctx.Err(); err != nil {
 		return Deny, err
 	}
-	text := questionText(p.t("consent.text", oneLine(origin, maxOrigin)))
+	text := questionText(p.t("consent.text", showOrigin(origin).plain()))
 	err := zenity.Question(text,
 		zenity.Context(ctx),
 		zenity.Title(p.t("consent.title")),
@@ -83,7 +83,7 @@ func (p *native) PickCertificate(ctx context.Context, origin string, certs []Cer
 	for i, c := range certs {
 		items[i] = p.certLine(i+1, c)
 	}
-	text := fmt.Sprintf(listText(tmpl(p.lang, "picker.text")), bold(listText(oneLine(origin, maxOrigin))))
+	text := fmt.Sprintf(listText(tmpl(p.lang, "picker.text")), showOrigin(origin).listMarkup())
 	for {
 		if err := ctx.Err(); err != nil {
 			return -1, err
@@ -125,7 +125,7 @@ func (p *native) certLine(n int, c CertChoice) string {
 // only spend one of the token's tries): the dialog asks again.
 func (p *native) PIN(ctx context.Context, req PINRequest) ([]byte, error) {
 	lines := []string{
-		p.t("pin.origin", oneLine(req.Origin, maxOrigin)),
+		p.t("pin.origin", showOrigin(req.Origin).plain()),
 		p.t("pin.signOne"),
 	}
 	if req.Count > 1 {
