@@ -19,8 +19,24 @@ import (
 // another user on the same machine (a shared server, a terminal server)
 // can reach our loopback port like any page, and send any Origin header it
 // likes, so only its owner tells it apart.
+//
+// The kernel is asked for that one socket through netlink sock_diag
+// (sockdiag_linux.go); /proc/net/tcp is read only when netlink is refused
+// (a sandbox) or does not find it.
 func tcpPeerUID(ours, peer netip.AddrPort) (int, error) {
 	ours, peer = unmap(ours), unmap(peer)
+	s, err := diagLookup(peer, ours)
+	switch {
+	case err == nil:
+		return s.uid, nil
+	case errors.Is(err, errDiagRefused), errors.Is(err, errNoSocket):
+		return procTCPPeerUID(ours, peer)
+	}
+	return -1, err
+}
+
+// procTCPPeerUID is tcpPeerUID from /proc/net/tcp and tcp6.
+func procTCPPeerUID(ours, peer netip.AddrPort) (int, error) {
 	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		uid, err := findTCPOwner(f, ours, peer)
 		if err == nil {
