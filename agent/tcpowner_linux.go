@@ -12,6 +12,16 @@ import (
 	"strings"
 )
 
+// tcpPeerOwner tells whether the client end of a loopback TCP connection
+// belongs to this user, and names its owner ("uid N").
+func tcpPeerOwner(ours, peer netip.AddrPort) (bool, string, error) {
+	uid, err := tcpPeerUID(ours, peer)
+	if err != nil {
+		return false, "", err
+	}
+	return uid == os.Getuid(), "uid " + strconv.Itoa(uid), nil
+}
+
 // tcpPeerUID returns the uid that owns the client end of a loopback TCP
 // connection: the socket whose local address is the peer's address and
 // whose remote address is ours. The kernel lists every socket of the
@@ -113,9 +123,4 @@ func parseProcAddr(s string) (netip.AddrPort, error) {
 		addr = netip.AddrFrom16(b)
 	}
 	return netip.AddrPortFrom(unmap(netip.AddrPortFrom(addr, 0)).Addr(), uint16(port)), nil
-}
-
-// unmap turns ::ffff:127.0.0.1 (an IPv6 socket talking IPv4) into 127.0.0.1.
-func unmap(ap netip.AddrPort) netip.AddrPort {
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }

@@ -199,6 +199,12 @@ var messages = map[string]map[string]string{
 		"cli.doctor.agentDownFix":       "Khởi động: %s",
 		"cli.doctor.lna":                "Chrome/Edge hỏi người dùng một lần cho mỗi trang trước khi trang được kết nối tới 127.0.0.1 (quyền \"truy cập mạng cục bộ\"); tiện ích Kyso không cần quyền này",
 		"cli.doctor.lnaFix":             "Quản trị viên có thể cho phép trước bằng chính sách LocalNetworkAccessAllowedForUrls (xem docs/admin.md)",
+
+		// Issue 16 (security review), findings 3, 4, 6, 7: keys added together.
+		// cli.doctor.portHeldBy: %d = port, %s = program path, %d = process
+		// id, %s = user. portHeldByUnknown: the same without the path.
+		"cli.doctor.portHeldBy":        "Cổng %d đang bị chương trình khác Kyso chiếm: %s (tiến trình %d, người dùng %s); trang web có thể đang nói chuyện với chương trình đó thay vì Kyso",
+		"cli.doctor.portHeldByUnknown": "Cổng %d đang bị một chương trình khác Kyso chiếm (tiến trình %d, người dùng %s; không đọc được đường dẫn chương trình); trang web có thể đang nói chuyện với chương trình đó thay vì Kyso",
 	},
 	"en": {
 		"consent.title":  "Kyso — Allow this website?",
@@ -355,6 +361,9 @@ var messages = map[string]map[string]string{
 		"cli.doctor.agentDownFix":       "Start it: %s",
 		"cli.doctor.lna":                "Chrome/Edge ask once per site before a public page may reach 127.0.0.1 (\"local network access\"); the Kyso extension path does not need it",
 		"cli.doctor.lnaFix":             "Administrators can pre-allow sites with the LocalNetworkAccessAllowedForUrls policy (see docs/admin.md)",
+
+		"cli.doctor.portHeldBy":        "Port %d is held by a program that is not Kyso: %s (process %d, user %s); pages may be talking to it instead of Kyso",
+		"cli.doctor.portHeldByUnknown": "Port %d is held by a program that is not Kyso (process %d, user %s; its path cannot be read); pages may be talking to it instead of Kyso",
 	},
 }
 

@@ -73,6 +73,11 @@ func runServe(args []string) error {
 	}
 
 	ws, boundPort, err := agent.ListenWS(port)
+	if err != nil || len(ws) < 2 {
+		// A program that took 127.0.0.1 or [::1] first gets the pages'
+		// requests: say which, with its owner and path.
+		agent.LogPortHolders(log, port)
+	}
 	if err != nil {
 		if local == nil {
 			return fmt.Errorf("nothing to serve: %w", err)
