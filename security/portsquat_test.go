@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"kyso.vn/kyso/internal/testenv"
 )
@@ -44,7 +45,12 @@ sys.stdin.read()`)
 	pid := strconv.Itoa(squat.Process.Pid)
 
 	a := startAgent(t, "", map[string]any{"port": port})
+	// The socket that StartAgent waits for opens before the port is tried.
 	log := a.Log()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(log, "agent starting") && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		log = a.Log()
+	}
 	if !strings.Contains(log, "not Kyso") && !strings.Contains(log, "another user's program") ||
 		!strings.Contains(log, `"exe":"`+exe+`"`) || !strings.Contains(log, `"pid":`+pid) || !strings.Contains(log, `"user":"nobody"`) {
 		t.Errorf("the agent's log does not name the squatter (%s, pid %s, nobody):\n%s", exe, pid, log)
