@@ -1,14 +1,12 @@
 package agent
 
 import (
-	"bufio"
 	"net"
 	"os"
-	"os/exec"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
+
+	"kyso.vn/kyso/internal/testenv"
 )
 
 // Our own listener is named with our pid and program, from netlink and
@@ -43,34 +41,23 @@ func TestPortHoldersOwn(t *testing.T) {
 // Another user's program holding the port is named with its user, pid and
 // program path, and is not Kyso (needs root to run one).
 func TestPortHoldersOtherUser(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("needs root to listen as another uid")
-	}
-	cmd := exec.Command("/usr/bin/python3", "-c", `import socket,sys
+	line, pid := testenv.PythonAsNobody(t, `import socket,sys
 s=socket.socket(socket.AF_INET6)
 s.bind(("::", 0)); s.listen()
 print(s.getsockname()[1], flush=True)
 sys.stdin.read()`)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Skipf("python3 as nobody: %v", err)
-	}
-	defer func() { stdin.Close(); cmd.Wait() }()
-	line, _ := bufio.NewReader(stdout).ReadString('\n')
-	port, err := strconv.Atoi(strings.TrimSpace(line))
+	port, err := strconv.Atoi(line)
 	if err != nil {
 		t.Fatalf("python said %q", line)
 	}
-	exe, _ := os.Readlink("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/exe")
+	exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
 	hs, err := PortHolders(port)
 	if err != nil || len(hs) != 1 {
 		t.Fatalf("%+v, %v", hs, err)
 	}
 	h := hs[0]
-	if h.PID != cmd.Process.Pid || h.Exe != exe || h.Us || h.IsKyso() || h.User != userName(65534) || h.Addr != "[::]:"+strconv.Itoa(port) {
-		t.Errorf("%+v; want pid %d, %s, user %s", h, cmd.Process.Pid, exe, userName(65534))
+	if h.PID != pid || h.Exe != exe || h.Us || h.IsKyso() || h.User != userName(65534) || h.Addr != "[::]:"+strconv.Itoa(port) {
+		t.Errorf("%+v; want pid %d, %s, user %s", h, pid, exe, userName(65534))
 	}
 	// The same user running a program called kyso that is not this
 	// process would count as Kyso; another user's never does.

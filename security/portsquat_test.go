@@ -3,12 +3,10 @@
 package security
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,27 +20,16 @@ import (
 // (issue 16, finding 6a). Before, the agent said nothing and the doctor
 // only "taken by another program".
 func TestPortSquatterNamed(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("needs root to run the squatter as another uid")
-	}
-	squat := exec.Command("/usr/bin/python3", "-c", `import socket,sys
+	line, squatter := testenv.PythonAsNobody(t, `import socket,sys
 s=socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
 print(s.getsockname()[1], flush=True)
 sys.stdin.read()`)
-	squat.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	stdin, _ := squat.StdinPipe()
-	stdout, _ := squat.StdoutPipe()
-	if err := squat.Start(); err != nil {
-		t.Skipf("python3 as nobody: %v", err)
-	}
-	defer func() { stdin.Close(); squat.Wait() }()
-	line, _ := bufio.NewReader(stdout).ReadString('\n')
-	port, err := strconv.Atoi(strings.TrimSpace(line))
+	port, err := strconv.Atoi(line)
 	if err != nil {
 		t.Fatalf("squatter said %q", line)
 	}
-	exe, _ := os.Readlink("/proc/" + strconv.Itoa(squat.Process.Pid) + "/exe")
-	pid := strconv.Itoa(squat.Process.Pid)
+	exe, _ := os.Readlink("/proc/" + strconv.Itoa(squatter) + "/exe")
+	pid := strconv.Itoa(squatter)
 
 	a := startAgent(t, "", map[string]any{"port": port})
 	// The socket that StartAgent waits for opens before the port is tried.

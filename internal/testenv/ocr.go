@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"image"
-	"image/png"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -38,16 +36,7 @@ func WindowText(t testing.TB, display, titlePattern, dir, name string) string {
 			geo[k], _ = strconv.Atoi(v)
 		}
 	}
-	fbMu.Lock()
-	fb, ok := fbDirs[display]
-	fbMu.Unlock()
-	if !ok {
-		t.Fatalf("testenv: display %s was not started by testenv.Display", display)
-	}
-	screen, err := readXWD(filepath.Join(fb, "Xvfb_screen0"))
-	if err != nil {
-		t.Fatalf("testenv: screenshot: %v", err)
-	}
+	screen := screen(t, display)
 	r := image.Rect(geo["X"], geo["Y"], geo["X"]+geo["WIDTH"], geo["Y"]+geo["HEIGHT"]).Intersect(screen.Bounds())
 	if r.Empty() {
 		t.Fatalf("testenv: window %s is off the screen: %v", id, geo)
@@ -60,15 +49,7 @@ func WindowText(t testing.TB, display, titlePattern, dir, name string) string {
 		}
 	}
 	path := filepath.Join(dir, name+".png")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = png.Encode(f, big)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	writePNG(t, big, path)
 	ctx, cancel := context.WithTimeout(context.Background(), stepLimit*4)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "tesseract", path, "stdout", "-l", "eng", "--psm", "6")
