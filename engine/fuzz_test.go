@@ -815,10 +815,21 @@ func FuzzPatternMatch(f *testing.F) {
 		if p.wildcard && (!strings.Contains(p.o.host, ".") && p.o.host != "localhost" || strings.HasPrefix(p.o.host, "[")) {
 			t.Fatalf("wildcard pattern %q over %q", pat, p.o.host)
 		}
-		if oerr != nil || !p.match(o) {
+		if oerr != nil {
 			return
 		}
-		if o.scheme != p.o.scheme || o.port != p.o.port {
+		// A blocked host is blocked on every port and either scheme.
+		if blocking {
+			other := o
+			other.port, other.scheme = p.o.port, p.o.scheme
+			if p.match(o) != p.match(other) {
+				t.Fatalf("blocking %q: %s and %s differ only in scheme or port", pat, o, other)
+			}
+		}
+		if !p.match(o) {
+			return
+		}
+		if !blocking && (o.scheme != p.o.scheme || o.port != p.o.port) {
 			t.Fatalf("%q matches %s across scheme or port", pat, o)
 		}
 		sub := strings.HasSuffix(o.host, "."+p.o.host) && len(o.host) > len(p.o.host)+1

@@ -51,7 +51,19 @@ type Env struct {
 	Modules   func() []token.ModuleStatus  // the modules found and whether they loaded
 	Tokens    func() ([]token.Info, error) // tokens present
 	PortProbe func(port int) PortState     // who listens on Port
-	Agent     func() error                 // nil when the agent's local socket answers
+	// PortHolders names the programs listening on Port that are not a
+	// Kyso agent of this user (nil: not known on this OS).
+	PortHolders func(port int) []PortHolder
+	Agent       func() error // nil when the agent's local socket answers
+}
+
+// PortHolder is a program holding the agent's port, as the doctor names
+// it: its path (or "" when the OS does not tell), process id (0: not
+// known) and user.
+type PortHolder struct {
+	Exe  string
+	PID  int
+	User string
 }
 
 // Check is one doctor check.
@@ -346,8 +358,28 @@ func CheckAgent(env Env) []Finding {
 	}
 	switch {
 	case state == PortOther:
+		problem := messages.DoctorPortTaken.With(env.Port)
+		var holders []PortHolder
+		if env.PortHolders != nil {
+			holders = env.PortHolders(env.Port)
+		}
+		for i, h := range holders {
+			user := h.User
+			if user == "" {
+				user = "?"
+			}
+			t := messages.DoctorPortHeldBy.With(env.Port, h.Exe, h.PID, user)
+			if h.Exe == "" {
+				t = messages.DoctorPortHeldByUnknown.With(env.Port, h.PID, user)
+			}
+			if i == 0 {
+				problem = t
+			} else {
+				problem = messages.Text{VI: problem.VI + "; " + t.VI, EN: problem.EN + "; " + t.EN}
+			}
+		}
 		return []Finding{{Check: "port", Level: LevelFault,
-			Problem: messages.DoctorPortTaken.With(env.Port),
+			Problem: problem,
 			Fix:     messages.DoctorPortTakenFix.With(portHint(env.Port))}}
 	case running || state == PortKyso:
 		return []Finding{{Check: "agent", Level: LevelOK,

@@ -291,4 +291,8 @@ https://dichvucong.gov.vn. Changes apply at once, without restarting Kyso.
 	DoctorAgentDownFix       = Text{"Khởi động: %s", "Start it: %s"}
 	DoctorLNA                = Text{"Chrome/Edge hỏi người dùng một lần cho mỗi trang trước khi trang được kết nối tới 127.0.0.1 (quyền \"truy cập mạng cục bộ\"); tiện ích Kyso không cần quyền này", "Chrome/Edge ask once per site before a public page may reach 127.0.0.1 (\"local network access\"); the Kyso extension path does not need it"}
 	DoctorLNAFix             = Text{"Quản trị viên có thể cho phép trước bằng chính sách LocalNetworkAccessAllowedForUrls (xem docs/admin.md)", "Administrators can pre-allow sites with the LocalNetworkAccessAllowedForUrls policy (see docs/admin.md)"}
+	// DoctorPortHeldBy: %d = port, %s = program path, %d = process id,
+	// %s = user; DoctorPortHeldByUnknown: the same without the path.
+	DoctorPortHeldBy        = Text{"Cổng %d đang bị chương trình khác Kyso chiếm: %s (tiến trình %d, người dùng %s); trang web có thể đang nói chuyện với chương trình đó thay vì Kyso", "Port %d is held by a program that is not Kyso: %s (process %d, user %s); pages may be talking to it instead of Kyso"}
+	DoctorPortHeldByUnknown = Text{"Cổng %d đang bị một chương trình khác Kyso chiếm (tiến trình %d, người dùng %s; không đọc được đường dẫn chương trình); trang web có thể đang nói chuyện với chương trình đó thay vì Kyso", "Port %d is held by a program that is not Kyso (process %d, user %s; its path cannot be read); pages may be talking to it instead of Kyso"}
 )

@@ -53,7 +53,7 @@ func (p *native) ApproveOrigin(ctx context.Context, origin string) (Approval, er
 	if err := ctx.Err(); err != nil {
 		return Deny, err
 	}
-	text := questionText(p.t(messages.ConsentText, oneLine(origin, maxOrigin)))
+	text := questionText(p.t(messages.ConsentText, showOrigin(origin).plain()))
 	err := zenity.Question(text,
 		zenity.Context(ctx),
 		zenity.Title(p.t(messages.ConsentTitle)),
@@ -85,7 +85,7 @@ func (p *native) PickCertificate(ctx context.Context, origin string, certs []Cer
 	for i, c := range certs {
 		items[i] = p.certLine(i+1, c)
 	}
-	text := fmt.Sprintf(listText(p.t(messages.PickerText)), bold(listText(oneLine(origin, maxOrigin))))
+	text := fmt.Sprintf(listText(p.t(messages.PickerText)), showOrigin(origin).listMarkup())
 	for {
 		if err := ctx.Err(); err != nil {
 			return -1, err
@@ -127,7 +127,7 @@ func (p *native) certLine(n int, c CertChoice) string {
 // only spend one of the token's tries): the dialog asks again.
 func (p *native) PIN(ctx context.Context, req PINRequest) ([]byte, error) {
 	lines := []string{
-		p.t(messages.PINOrigin, oneLine(req.Origin, maxOrigin)),
+		p.t(messages.PINOrigin, showOrigin(req.Origin).plain()),
 		p.t(messages.PINSignOne),
 	}
 	if req.Count > 1 {

@@ -60,11 +60,12 @@ func doctorSetup(o installer.Options, configFile string) (installer.Env, engine.
 		Journal: doctorJournal(), Cautious: true})
 	env := installer.Env{
 		User: user, System: system, Binary: o.Binary, Port: port,
-		Settings:  func() error { return serr },
-		Modules:   p.Modules,
-		Tokens:    func() ([]token.Info, error) { return inventoryInfos(p) },
-		PortProbe: probePort,
-		Agent:     pingAgent,
+		Settings:    func() error { return serr },
+		Modules:     p.Modules,
+		Tokens:      func() ([]token.Info, error) { return inventoryInfos(p) },
+		PortProbe:   probePort,
+		PortHolders: foreignPortHolders,
+		Agent:       pingAgent,
 	}
 	return env, paths, settings, serr
 }
@@ -110,11 +111,18 @@ func pingAgent() error {
 // probePort tells who listens on the WebSocket port. A Kyso agent answers a
 // request without an Origin header with 403 "forbidden origin" (DESIGN:
 // origin missing); anything else listening there is another program.
+//
+// Where the OS names the listening processes (PortHolders), one that is
+// not a Kyso agent of this user makes the port another program's whatever
+// it answers: any program can answer like Kyso.
 func probePort(port int) installer.PortState {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	if ln, err := net.Listen("tcp", addr); err == nil {
 		ln.Close()
 		return installer.PortFree
+	}
+	if len(foreignPortHolders(port)) > 0 {
+		return installer.PortOther
 	}
 	cl := &http.Client{Timeout: 3 * time.Second}
 	resp, err := cl.Get("http://" + addr + "/v1")
@@ -127,6 +135,19 @@ func probePort(port int) installer.PortState {
 		return installer.PortKyso
 	}
 	return installer.PortOther
+}
+
+// foreignPortHolders are the listeners on port that the OS names and that
+// are not a Kyso agent of this user (issue 16, finding 6).
+func foreignPortHolders(port int) []installer.PortHolder {
+	hs, _ := agent.PortHolders(port)
+	var out []installer.PortHolder
+	for _, h := range hs {
+		if !h.IsKyso() {
+			out = append(out, installer.PortHolder{Exe: h.Exe, PID: h.PID, User: h.User})
+		}
+	}
+	return out
 }
 
 func runDoctor(args []string) error {

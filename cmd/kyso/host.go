@@ -50,6 +50,9 @@ func runHost(args []string) error {
 		log.Warn().Err(err).Msg("no log file; logging to stderr only")
 	}
 	log = log.With().Str("caller", caller.String()).Int("pid", os.Getpid()).Logger()
+	if err := noCoreDumps(); err != nil {
+		log.Warn().Err(err).Msg("core dumps could not be turned off")
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), shutdownSignals...)
 	defer stop()

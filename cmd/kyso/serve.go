@@ -48,6 +48,9 @@ func runServe(args []string) error {
 	if err != nil {
 		log.Warn().Err(err).Msg("no log file; logging to stderr only")
 	}
+	if err := noCoreDumps(); err != nil {
+		log.Warn().Err(err).Msg("core dumps could not be turned off")
+	}
 
 	// The local socket first: it tells whether an agent already runs,
 	// before this one reads anything or touches the port.
@@ -71,6 +74,11 @@ func runServe(args []string) error {
 	}
 
 	ws, boundPort, err := agent.ListenWS(port)
+	if err != nil || len(ws) < 2 {
+		// A program that took 127.0.0.1 or [::1] first gets the pages'
+		// requests: say which, with its owner and path.
+		agent.LogPortHolders(log, port)
+	}
 	if err != nil {
 		if local == nil {
 			return fmt.Errorf("nothing to serve: %w", err)

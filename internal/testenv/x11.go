@@ -254,6 +254,12 @@ func HasWindow(t testing.TB, display, titlePattern string) bool {
 // (for people to look at; tests must not compare pixels).
 func Screenshot(t testing.TB, display, path string) {
 	t.Helper()
+	writePNG(t, screen(t, display), path)
+}
+
+// screen is the current picture of a display started by Display.
+func screen(t testing.TB, display string) image.Image {
+	t.Helper()
 	fbMu.Lock()
 	dir, ok := fbDirs[display]
 	fbMu.Unlock()
@@ -264,6 +270,11 @@ func Screenshot(t testing.TB, display, path string) {
 	if err != nil {
 		t.Fatalf("testenv: screenshot: %v", err)
 	}
+	return img
+}
+
+func writePNG(t testing.TB, img image.Image, path string) {
+	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatalf("testenv: screenshot: %v", err)
