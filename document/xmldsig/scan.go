@@ -89,6 +89,9 @@ type scanner struct {
 	xmlAttr []attr              // xml:* attributes in scope, innermost last
 	stack   []frame
 
+	attrBuf []attr   // reused for each element's attributes
+	valBuf  []string // reused for their values
+
 	capDepth  int  // depth of the captured subtree's apex; 0: not capturing
 	captured  bool // the captured subtree has been written
 	rootSeen  bool
@@ -262,13 +265,15 @@ func (s *scanner) start(t xml.StartElement, off, end int) error {
 	if t.Name.Space == "xmlns" {
 		return bad("element <%s> uses the reserved prefix xmlns", qname(t.Name.Space, t.Name.Local))
 	}
-	values, err := attrValues(t, s.data[off:end])
+	values, err := attrValues(t, s.data[off:end], s.valBuf[:0])
 	if err != nil {
 		return err
 	}
+	s.valBuf = values
 	f := frame{prefix: t.Name.Space, local: t.Name.Local}
 	var decls []nsBinding
-	attrs := make([]attr, 0, len(t.Attr))
+	attrs := s.attrBuf[:0]
+	defer func() { s.attrBuf = attrs[:0] }()
 	for i, a := range t.Attr {
 		if err := checkName(a.Name); err != nil {
 			return err
@@ -584,14 +589,14 @@ func isXMLChar(r rune) bool {
 // pair counting once) becomes a space, while characters written as
 // references stay. encoding/xml keeps literal whitespace, so when the raw
 // tag has any, the values are read again from the raw bytes.
-func attrValues(t xml.StartElement, raw []byte) ([]string, error) {
-	vals := make([]string, len(t.Attr))
+func attrValues(t xml.StartElement, raw []byte, vals []string) ([]string, error) {
 	if bytes.IndexAny(raw, "\t\r\n") < 0 {
-		for i, a := range t.Attr {
-			vals[i] = a.Value
+		for _, a := range t.Attr {
+			vals = append(vals, a.Value)
 		}
 		return vals, nil
 	}
+	vals = append(vals, make([]string, len(t.Attr))...)
 	i := 1
 	skipName := func() {
 		for i < len(raw) && !isSpace(raw[i]) && raw[i] != '=' && raw[i] != '>' && raw[i] != '/' {

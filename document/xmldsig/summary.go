@@ -50,6 +50,23 @@ var summaryFields = []struct{ key, suffix string }{
 
 const maxField = 1024 // bytes of text kept per field
 
+// fieldsByLocal indexes summaryFields by the suffix's last name, each
+// suffix split into names, so an element costs one map lookup.
+var fieldsByLocal = func() map[string][]fieldSuffix {
+	m := map[string][]fieldSuffix{}
+	for _, f := range summaryFields {
+		steps := strings.Split(f.suffix, "/")
+		last := steps[len(steps)-1]
+		m[last] = append(m[last], fieldSuffix{f.key, steps})
+	}
+	return m
+}()
+
+type fieldSuffix struct {
+	key   string
+	steps []string
+}
+
 type summaryReader struct {
 	values   map[string]string
 	invoices int
@@ -69,8 +86,8 @@ func (r *summaryReader) start(s *scanner, f *frame) {
 	if r.cur != "" {
 		return
 	}
-	for _, fd := range summaryFields {
-		if _, done := r.values[fd.key]; done || !strings.HasSuffix(fd.suffix, f.local) || !pathEndsWith(s, fd.suffix) {
+	for _, fd := range fieldsByLocal[f.local] {
+		if _, done := r.values[fd.key]; done || !pathEndsWith(s, fd.steps) {
 			continue
 		}
 		r.cur, r.curDepth, r.buf = fd.key, s.depth(), r.buf[:0]
@@ -78,8 +95,7 @@ func (r *summaryReader) start(s *scanner, f *frame) {
 	}
 }
 
-func pathEndsWith(s *scanner, suffix string) bool {
-	steps := strings.Split(suffix, "/")
+func pathEndsWith(s *scanner, steps []string) bool {
 	if len(steps) > len(s.stack) {
 		return false
 	}

@@ -204,6 +204,7 @@ func Prepare(xmlDoc []byte, signer document.Signer, opts Options) (document.Prep
 	var (
 		par       = parentInfo{path: opts.Parent}
 		refFound  int
+		refByID   bool // the element found has the value in ID only
 		refs      []existingRef
 		sum       = newSummaryReader()
 		sigDepth  int // depth of the ds:Signature being read; 0: none
@@ -237,11 +238,18 @@ func Prepare(xmlDoc []byte, signer document.Signer, opts Options) (document.Prep
 			}
 		}
 		if refID != "" {
+			// Receivers resolve Id, id and (.NET's SignedXml) ID, and refuse
+			// a reference two elements answer: so does Kyso.
+			match, byIDOnly := false, true
 			for _, a := range attrs {
-				if a.prefix == "" && (a.local == "Id" || a.local == "id") && a.value == refID {
-					refFound++
-					break
+				if a.prefix == "" && (a.local == "Id" || a.local == "id" || a.local == "ID") && a.value == refID {
+					match = true
+					byIDOnly = byIDOnly && a.local == "ID"
 				}
+			}
+			if match {
+				refFound++
+				refByID = byIDOnly
 			}
 			if refFound > 1 {
 				return document.Bad("more than one element has the Id %q", refID)
@@ -299,8 +307,8 @@ func Prepare(xmlDoc []byte, signer document.Signer, opts Options) (document.Prep
 		return nil, err
 	}
 	switch {
-	case refID != "" && refFound == 0:
-		return nil, document.Bad("no element has the Id %q", refID)
+	case refID != "" && (refFound == 0 || refByID):
+		return nil, document.Bad("no element has the Id %q (an Id or id attribute)", refID)
 	case par.found == 0:
 		return nil, document.Bad("no element %s", opts.Parent)
 	case par.found > 1:
@@ -315,6 +323,9 @@ func Prepare(xmlDoc []byte, signer document.Signer, opts Options) (document.Prep
 	par.endOff += base
 	refDigest := h.Sum(nil)
 
+	if signer.Time.IsZero() {
+		signer.Time = time.Now()
+	}
 	p := &prepared{
 		xml:       xmlDoc,
 		signer:    signer,
