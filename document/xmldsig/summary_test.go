@@ -55,6 +55,18 @@ func TestSummary(t *testing.T) {
 	}
 }
 
+// The dialog shows only what is signed: signing MCCQT shows no invoice
+// details even though the file has them.
+func TestSummaryOnlyOfSignedPart(t *testing.T) {
+	p, err := Prepare(readFixture(t, "invoice-ns.xml"), signerFor(t, "rsa"), Options{Reference: mccqtID, Parent: "/HDon/DSCKS/CQT"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Summary().Details; len(d) != 0 {
+		t.Fatalf("details of unsigned content: %+v", d)
+	}
+}
+
 // A file of several invoices is summarised by their count: the first
 // one's number would misname what is signed.
 func TestSummaryInvoiceList(t *testing.T) {

@@ -237,10 +237,11 @@ func Prepare(xmlDoc []byte, signer document.Signer, opts Options) (document.Prep
 				par.ancestorID = append(par.ancestorID, s.stack[i].ids...)
 			}
 		}
+		match := false
 		if refID != "" {
 			// Receivers resolve Id, id and (.NET's SignedXml) ID, and refuse
 			// a reference two elements answer: so does Kyso.
-			match, byIDOnly := false, true
+			byIDOnly := true
 			for _, a := range attrs {
 				if a.prefix == "" && (a.local == "Id" || a.local == "id" || a.local == "ID") && a.value == refID {
 					match = true
@@ -277,7 +278,11 @@ func Prepare(xmlDoc []byte, signer document.Signer, opts Options) (document.Prep
 				}
 			}
 		}
-		sum.start(s, f)
+		// The dialog shows only what is signed: the summary is read inside
+		// the signed element (its subtree is captured from here on).
+		if refID == "" || s.capDepth > 0 || (match && refFound == 1) {
+			sum.start(s, f)
+		}
 		return nil
 	}
 	s.startCapture = func(s *scanner, f *frame, attrs []attr) bool {
