@@ -13,6 +13,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"os/exec"
@@ -227,3 +229,62 @@ func readFixture(t testing.TB, name string) []byte {
 }
 
 func sha(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
+
+// javaVerifier runs testdata/Verify.java (Java's own XML Signature
+// implementation) over many signed documents in one JVM.
+type javaVerifier struct {
+	docs []string // SIGNATURE_ID=FILE
+	dir  string
+}
+
+var (
+	javaOnce sync.Once
+	javaDir  string
+	javaErr  error
+)
+
+func newJavaVerifier(t testing.TB) *javaVerifier {
+	t.Helper()
+	javaOnce.Do(func() {
+		if _, err := exec.LookPath("javac"); err != nil {
+			javaErr = errors.New("javac is needed (Debian package default-jdk-headless, scripts/deps.sh)")
+			return
+		}
+		javaDir, javaErr = os.MkdirTemp("", "kyso-xmldsig-java-")
+		if javaErr == nil {
+			var out []byte
+			out, javaErr = exec.Command("javac", "-d", javaDir, filepath.Join("testdata", "Verify.java")).CombinedOutput()
+			if javaErr != nil {
+				javaErr = fmt.Errorf("javac: %v\n%s", javaErr, out)
+			}
+		}
+	})
+	if javaErr != nil {
+		t.Fatal(javaErr)
+	}
+	return &javaVerifier{dir: t.TempDir()}
+}
+
+// add queues doc for verification of the signature with Id sigID.
+func (j *javaVerifier) add(doc []byte, sigID string) {
+	f := filepath.Join(j.dir, fmt.Sprintf("%d.xml", len(j.docs)))
+	if err := os.WriteFile(f, doc, 0o600); err != nil {
+		panic(err)
+	}
+	j.docs = append(j.docs, sigID+"="+f)
+}
+
+// verify runs Java over every queued document; each must verify.
+func (j *javaVerifier) verify(t testing.TB) {
+	t.Helper()
+	if len(j.docs) == 0 {
+		return
+	}
+	out, err := exec.Command("java", append([]string{"-cp", javaDir, "Verify", getPKI(t).caPEM}, j.docs...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("Java's XML Signature rejected some documents: %v\n%s", err, out)
+	}
+	if n := strings.Count(string(out), "ok "); n != len(j.docs) {
+		t.Fatalf("Java verified %d of %d documents:\n%s", n, len(j.docs), out)
+	}
+}

@@ -140,6 +140,20 @@ func TestOptionsAgainstDocument(t *testing.T) {
 		{Options{Parent: "/HDon/NBan[1]"}, "absolute path"},
 		{Options{Parent: "/HDon/:NBan"}, "bad step"},
 	}
+	// Java's XML Signature copies the outermost xml:* value into the
+	// apex, C14N 1.0 (xmlsec1, Kyso) the nearest: such documents are
+	// refused, not signed for half the receivers.
+	for _, c := range []struct {
+		doc    string
+		opts   Options
+		reason string
+	}{
+		{`<r xml:lang="vi"><m xml:lang="en"><e Id="x"/></m><S/></r>`, Options{Reference: "#x", Parent: "/r/S"}, "xml:lang is set to different values around /r/m/e"},
+		{`<r xml:base="http://a/"><m xml:base="b/"><S/></m></r>`, Options{Parent: "/r/m/S"}, "xml:base is set to different values around /r/m/S"},
+	} {
+		_, err := Prepare([]byte(c.doc), signerFor(t, "rsa"), c.opts)
+		wantBad(t, err, c.reason)
+	}
 	for _, c := range cases {
 		_, err := Prepare([]byte(doc), signerFor(t, "rsa"), c.opts)
 		wantBad(t, err, c.reason)

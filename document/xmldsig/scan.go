@@ -495,6 +495,27 @@ func (s *scanner) writeStart(f *frame, ns []nsBinding, attrs []attr, inherit []a
 	w.WriteByte('>')
 }
 
+// conflictingXMLAttr names an xml:* attribute that the apex of a
+// canonicalisation would inherit and that its ancestors set to different
+// values ("" if none). C14N 1.0 copies in the nearest ancestor's value
+// (xmlsec1, Kyso); Java's XML Signature copies the outermost one, so the
+// two disagree on such a document. own is how many of the innermost
+// entries of the xml:* stack are the apex's own attributes.
+func (s *scanner) conflictingXMLAttr(own int) string {
+	anc := s.xmlAttr[:len(s.xmlAttr)-own]
+	for i, a := range anc {
+		if slices.ContainsFunc(s.xmlAttr[len(anc):], func(b attr) bool { return b.local == a.local }) {
+			continue // the apex has its own
+		}
+		for _, b := range anc[i+1:] {
+			if b.local == a.local && b.value != a.value {
+				return "xml:" + a.local
+			}
+		}
+	}
+	return ""
+}
+
 // scope is the namespace and xml:* context of an element, to place a
 // fragment into.
 type scope struct {

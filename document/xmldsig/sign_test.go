@@ -47,12 +47,14 @@ func TestSignVerifies(t *testing.T) {
 		{"tax filing, HSoKhaiThue, signing time", "tokhai.xml", Options{Reference: "#ID_1", Parent: "/HSoThueDTu/CKyDTu", SigningTime: true}, tokhaiIDAttr, [2]string{"<kyKKhai>1/2026<", "<kyKKhai>2/2026<"}},
 		{"tax filing, whole document", "tokhai.xml", Options{Parent: "/HSoThueDTu/CKyDTu"}, "", [2]string{"xsi:nil=\"true\"", "xsi:nil=\"false\""}},
 	}
+	java := newJavaVerifier(t)
 	for _, c := range cases {
 		for _, k := range keyNames {
 			t.Run(c.name+"/"+k, func(t *testing.T) {
 				in := readFixture(t, c.fixture)
 				s := signDoc(t, k, in, c.opts)
 				checkOutside(t, s)
+				java.add(s.out, s.sigID)
 				var ids []string
 				if c.idAttr != "" {
 					ids = append(ids, c.idAttr)
@@ -74,6 +76,7 @@ func TestSignVerifies(t *testing.T) {
 			})
 		}
 	}
+	java.verify(t)
 }
 
 // The shape real receivers expect (docs/xml-signing.md): one Signature in
@@ -117,10 +120,13 @@ func TestLaterSignaturesKeepEarlierValid(t *testing.T) {
 	seller := signDoc(t, "rsa", in, Options{Reference: invoiceNSID, Parent: "/HDon/DSCKS/NBan", SigningTime: true})
 	cqt := signDoc(t, "p256", seller.out, Options{Reference: mccqtID, Parent: "/HDon/DSCKS/CQT", SigningTime: true})
 	buyer := signDoc(t, "p384", cqt.out, Options{Reference: invoiceNSID, Parent: "/HDon/DSCKS/NMua", SigningTime: true})
+	java := newJavaVerifier(t)
 	for _, s := range []signed{seller, cqt, buyer} {
 		checkOutside(t, s)
 		mustVerify(t, buyer.out, s.sigID, "Id DLHDon", "Id MCCQT")
+		java.add(buyer.out, s.sigID)
 	}
+	java.verify(t)
 	// The other order: the buyer's first (as some portals do), then the seller's.
 	b := signDoc(t, "rsa", in, Options{Reference: invoiceNSID, Parent: "/HDon/DSCKS/NMua"})
 	s := signDoc(t, "rsa", b.out, Options{Reference: invoiceNSID, Parent: "/HDon/DSCKS/NBan", SigningTime: true})

@@ -227,6 +227,9 @@ func Prepare(xmlDoc []byte, signer document.Signer, opts Options) (document.Prep
 		}
 		f.onPath = f.onPath && d <= len(steps) && steps[d-1].matches(f)
 		if isParent(f, d) {
+			if a := s.conflictingXMLAttr(0); a != "" {
+				return document.Bad("%s is set to different values around %s: verifiers disagree on its canonical form (C14N 1.0), so the signature could not be checked everywhere", a, pathOf(s))
+			}
 			par.found++
 			par.prefix, par.local = f.prefix, f.local
 			par.tagEnd = end
@@ -251,6 +254,9 @@ func Prepare(xmlDoc []byte, signer document.Signer, opts Options) (document.Prep
 			if match {
 				refFound++
 				refByID = byIDOnly
+				if a := s.conflictingXMLAttr(f.xmlPushed); a != "" && refFound == 1 {
+					return document.Bad("%s is set to different values around %s: verifiers disagree on its canonical form (C14N 1.0), so the signature could not be checked everywhere", a, pathOf(s))
+				}
 			}
 			if refFound > 1 {
 				return document.Bad("more than one element has the Id %q", refID)
