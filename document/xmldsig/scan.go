@@ -717,26 +717,21 @@ func resolveRef(name string) (rune, bool) {
 	return rune(n), err == nil && isXMLChar(rune(n))
 }
 
+// Escapes of canonical XML, by byte: in text, and in attribute values.
+var (
+	textEsc = [256]string{'&': "&amp;", '<': "&lt;", '>': "&gt;", '\r': "&#xD;"}
+	attrEsc = [256]string{'&': "&amp;", '<': "&lt;", '"': "&quot;", '\t': "&#x9;", '\n': "&#xA;", '\r': "&#xD;"}
+)
+
 // escapeText writes character data as canonical XML does.
 func escapeText(w *bufio.Writer, t []byte) {
 	last := 0
 	for i, c := range t {
-		var esc string
-		switch c {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '\r':
-			esc = "&#xD;"
-		default:
-			continue
+		if e := textEsc[c]; e != "" {
+			w.Write(t[last:i])
+			w.WriteString(e)
+			last = i + 1
 		}
-		w.Write(t[last:i])
-		w.WriteString(esc)
-		last = i + 1
 	}
 	w.Write(t[last:])
 }
@@ -745,26 +740,11 @@ func escapeText(w *bufio.Writer, t []byte) {
 func escapeAttr(w *bufio.Writer, v string) {
 	last := 0
 	for i := 0; i < len(v); i++ {
-		var esc string
-		switch v[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '"':
-			esc = "&quot;"
-		case '\t':
-			esc = "&#x9;"
-		case '\n':
-			esc = "&#xA;"
-		case '\r':
-			esc = "&#xD;"
-		default:
-			continue
+		if e := attrEsc[v[i]]; e != "" {
+			w.WriteString(v[last:i])
+			w.WriteString(e)
+			last = i + 1
 		}
-		w.WriteString(v[last:i])
-		w.WriteString(esc)
-		last = i + 1
 	}
 	w.WriteString(v[last:])
 }
