@@ -214,6 +214,10 @@ func (s *scanner) run(ctx *scope) error {
 			return bad("a tag is longer than %d bytes", MaxTagBytes)
 		}
 		if err != nil {
+			if strings.Contains(err.Error(), "CharsetReader") {
+				// encoding/xml: `encoding "X" declared but Decoder.CharsetReader is nil`
+				return bad("only UTF-8 XML is accepted: %s", strings.TrimSuffix(err.Error(), " but Decoder.CharsetReader is nil"))
+			}
 			return bad("not well-formed XML: %v", err)
 		}
 		end := int(d.InputOffset())

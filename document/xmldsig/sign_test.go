@@ -153,6 +153,19 @@ func TestRefusesBreakingEarlierSignature(t *testing.T) {
 	}
 }
 
+// The Signature's Id is ASCII whatever the parent's name (it is used in
+// URI fragments).
+func TestSignatureIDIsASCII(t *testing.T) {
+	for parent, prefix := range map[string]string{"/Hóa_đơn/Chữ_ký": "Ch_k-", "/Hóa_đơn/ký": "k-", "/Hóa_đơn/Ư": "Sig-", "/Hóa_đơn/_1": "_1-"} {
+		doc := `<Hóa_đơn><Chữ_ký/><ký/><Ư/><_1/></Hóa_đơn>`
+		s := signDoc(t, "rsa", []byte(doc), Options{Parent: parent, SigningTime: true})
+		if !strings.HasPrefix(s.sigID, prefix) {
+			t.Errorf("%s: Id %q", parent, s.sigID)
+		}
+		mustVerify(t, s.out, s.sigID)
+	}
+}
+
 // <NBan/> and <NBan attr="…" /> are opened to receive the Signature.
 func TestSelfClosingParent(t *testing.T) {
 	for _, in := range []string{

@@ -202,16 +202,16 @@ func Prepare(xmlDoc []byte, signer document.Signer, opts Options) (document.Prep
 	h := sha256.New()
 	out := bufio.NewWriterSize(h, 64<<10)
 	var (
-		par       = parentInfo{path: opts.Parent}
-		refFound  int
-		refByID   bool // the element found has the value in ID only
-		refs      []existingRef
-		sum       = newSummaryReader()
-		sigDepth  int // depth of the ds:Signature being read; 0: none
-		sigPath   string
-		inRef     *existingRef
-		refDepth  int
-		rootFrame *frame
+		par      = parentInfo{path: opts.Parent}
+		refFound int
+		refByID  bool // the element found has the value in ID only
+		refs     []existingRef
+		sum      = newSummaryReader()
+		sigDepth int // depth of the ds:Signature being read; 0: none
+		sigPath  string
+		inRef    = -1 // index in refs of the Reference being read
+		refDepth int
+		root     frame // the root element's name
 	)
 	isParent := func(f *frame, depth int) bool {
 		if len(steps) == 0 {
@@ -223,7 +223,7 @@ func Prepare(xmlDoc []byte, signer document.Signer, opts Options) (document.Prep
 	s.onStart = func(s *scanner, f *frame, attrs []attr, off, end int) error {
 		d := s.depth()
 		if d == 1 {
-			rootFrame = f
+			root = frame{prefix: f.prefix, local: f.local}
 		}
 		f.onPath = f.onPath && d <= len(steps) && steps[d-1].matches(f)
 		if isParent(f, d) {
@@ -275,11 +275,11 @@ func Prepare(xmlDoc []byte, signer document.Signer, opts Options) (document.Prep
 					}
 				}
 				refs = append(refs, existingRef{uri: uri, where: sigPath})
-				inRef, refDepth = &refs[len(refs)-1], d
-			case inRef != nil && f.local == "Transform":
+				inRef, refDepth = len(refs)-1, d
+			case inRef >= 0 && f.local == "Transform":
 				for _, a := range attrs {
 					if a.prefix == "" && a.local == "Algorithm" && isFilter(a.value) {
-						inRef.filtered = true
+						refs[inRef].filtered = true
 					}
 				}
 			}
@@ -304,7 +304,7 @@ func Prepare(xmlDoc []byte, signer document.Signer, opts Options) (document.Prep
 			par.endOff = off
 		}
 		if d == refDepth {
-			inRef, refDepth = nil, 0
+			inRef, refDepth = -1, 0
 		}
 		if d == sigDepth {
 			sigDepth = 0
@@ -327,7 +327,7 @@ func Prepare(xmlDoc []byte, signer document.Signer, opts Options) (document.Prep
 	}
 	for _, r := range refs {
 		if covers(r, par.ancestorID) {
-			return nil, document.Bad("the signature at %s covers %s: a new signature there would invalidate it", r.where, parentName(opts.Parent, rootFrame))
+			return nil, document.Bad("the signature at %s covers %s: a new signature there would invalidate it", r.where, parentName(opts.Parent, &root))
 		}
 	}
 	par.tagEnd += base
@@ -342,7 +342,7 @@ func Prepare(xmlDoc []byte, signer document.Signer, opts Options) (document.Prep
 		signer:    signer,
 		parent:    par,
 		ecdsaSize: ecdsaSize,
-		summary:   sum.summary(xmlDoc, opts.FileName, rootFrame),
+		summary:   sum.summary(xmlDoc, opts.FileName, &root),
 	}
 	sigID, err := newID(xmlDoc, par.local)
 	if err != nil {
@@ -403,9 +403,20 @@ func covers(r existingRef, ancestorIDs []string) bool {
 	return false
 }
 
-// newID makes the Signature's Id: the parent's name and 64 random bits,
-// checked not to occur in the document (so the Object's Id is unique too).
+// newID makes the Signature's Id: the parent's name (its ASCII letters,
+// digits, '_', '-' and '.': the Id ends up in URI fragments) and 64 random
+// bits, checked not to occur in the document (so the Object's Id is unique
+// too).
 func newID(doc []byte, parent string) (string, error) {
+	parent = strings.Map(func(r rune) rune {
+		if r < 0x80 && (r == '_' || r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return r
+		}
+		return -1
+	}, parent)
+	if parent == "" || !(parent[0] == '_' || parent[0] >= 'a' && parent[0] <= 'z' || parent[0] >= 'A' && parent[0] <= 'Z') {
+		parent = "Sig" + parent
+	}
 	for range 8 {
 		var b [8]byte
 		if _, err := rand.Read(b[:]); err != nil {
