@@ -60,6 +60,8 @@ var c14nCases = []struct {
 		`<r><e Id="x"><a>1</a></e></r>`, "/r/e", "Id e"},
 	{"superfluous declarations are dropped",
 		`<r xmlns:a="urn:a"><e Id="x" xmlns:a="urn:a"><f xmlns:a="urn:a" xmlns:b="urn:b"><g xmlns:b="urn:b"/></f></e><S/></r>`, "/r/S", "Id e"},
+	{"the xml prefix declared explicitly",
+		`<r xmlns:xml="http://www.w3.org/XML/1998/namespace"><e Id="x" xmlns:xml="http://www.w3.org/XML/1998/namespace" xml:lang="vi"/><S xmlns:xml="http://www.w3.org/XML/1998/namespace"/></r>`, "/r/S", "Id e"},
 	{"lowercase id of a tax filing",
 		`<T xmlns="http://kekhaithue.gdt.gov.vn/TKhaiThue"><e id="x">a</e><S/></T>`, "/T/S", "id http://kekhaithue.gdt.gov.vn/TKhaiThue:e"},
 	{"whitespace-only text and an empty parent with attributes",

@@ -128,7 +128,7 @@ func TestOptionsAgainstDocument(t *testing.T) {
 		{Options{Reference: "#a", Parent: "/HDon/Q"}, `no element /HDon/Q`},
 		{Options{Reference: "#d"}, `more than one element has the Id "d"`}, // …but collides
 		{Options{Reference: "#a", Parent: "/HDon/DSCKS/NMua"}, "no element /HDon/DSCKS/NMua"},
-		{Options{Reference: "#a", Parent: "/HDon/DSCKS/NBan"}, "2 elements match /HDon/DSCKS/NBan"},
+		{Options{Reference: "#a", Parent: "/HDon/DSCKS/NBan"}, "more than one element matches /HDon/DSCKS/NBan"},
 		{Options{Reference: "#a", Parent: "/Other"}, "no element /Other"},
 		{Options{Reference: "a"}, "neither"},
 		{Options{Reference: "#"}, "neither"},
@@ -166,6 +166,37 @@ func TestOptionsAgainstDocument(t *testing.T) {
 	if _, err := Prepare(bytes.Repeat([]byte(" "), MaxSize+1), signerFor(t, "rsa"), Options{}); err == nil {
 		t.Fatal("a document over MaxSize was accepted")
 	}
+}
+
+// Work stays linear in the input: xml:* attributes at every level (which
+// the apex inherits), many attributes per element, many elements on the
+// parent's path. Quadratic code here would take minutes, not milliseconds.
+func TestNoQuadraticWork(t *testing.T) {
+	var b strings.Builder
+	for d := 0; d < MaxDepth-1; d++ {
+		b.WriteString("<a")
+		for i := 0; i < MaxAttrs-1; i++ {
+			b.WriteString(" xml:a" + itoa3(i) + `="v"`)
+		}
+		b.WriteString(">")
+	}
+	b.WriteString(`<e Id="x"/>`)
+	b.WriteString(strings.Repeat("</a>", MaxDepth-1))
+	s := signDoc(t, "rsa", []byte(b.String()), Options{Reference: "#x", Parent: strings.Repeat("/a", MaxDepth-1), SigningTime: true})
+	checkOutside(t, s)
+
+	b.Reset()
+	b.WriteString("<r>")
+	for i := 0; i < 2000; i++ {
+		b.WriteString("<p")
+		for j := 0; j < MaxAttrs; j++ {
+			b.WriteString(" a" + itoa3(j) + `=""`)
+		}
+		b.WriteString("/>")
+	}
+	b.WriteString("</r>")
+	_, err := Prepare([]byte(b.String()), signerFor(t, "rsa"), Options{Parent: "/r/p"})
+	wantBad(t, err, "more than one element matches /r/p")
 }
 
 // A hostile tag is stopped after MaxTagBytes, before encoding/xml has

@@ -61,6 +61,12 @@ type frame struct {
 	onPath        bool     // it and its ancestors match the parent path's steps
 }
 
+// attrName is an attribute's name as written (prefix) or expanded (uri).
+type attrName struct {
+	space, local string
+	expanded     bool
+}
+
 // nsBinding is one in-scope namespace, prefix "" being the default one.
 type nsBinding struct{ prefix, uri string }
 
@@ -179,9 +185,10 @@ func (s *scanner) inScope() []nsBinding {
 // xmlInScope is the innermost value of each xml:* attribute in scope.
 func (s *scanner) xmlInScope() []attr {
 	var out []attr
+	seen := map[string]bool{}
 	for i := len(s.xmlAttr) - 1; i >= 0; i-- {
-		a := s.xmlAttr[i]
-		if !slices.ContainsFunc(out, func(b attr) bool { return b.local == a.local }) {
+		if a := s.xmlAttr[i]; !seen[a.local] {
+			seen[a.local] = true
 			out = append(out, a)
 		}
 	}
@@ -320,6 +327,10 @@ func (s *scanner) start(t xml.StartElement, off, end int) error {
 	if fp.uri, ok = s.lookup(fp.prefix); !ok {
 		return bad("prefix %q of <%s> is not declared", fp.prefix, qname(fp.prefix, fp.local))
 	}
+	var names map[attrName]bool // for many attributes; a few are compared pairwise
+	if len(attrs) > 8 {
+		names = make(map[attrName]bool, 2*len(attrs))
+	}
 	for i := range attrs {
 		a := &attrs[i]
 		if a.prefix != "" {
@@ -327,10 +338,22 @@ func (s *scanner) start(t xml.StartElement, off, end int) error {
 				return bad("prefix %q of attribute %s is not declared", a.prefix, a.qname())
 			}
 		}
-		for _, b := range attrs[:i] {
-			if b.local == a.local && (b.prefix == a.prefix || (b.prefix != "" && a.prefix != "" && b.uri == a.uri)) {
-				return bad("attribute %s given twice on <%s>", a.qname(), qname(fp.prefix, fp.local))
+		// The same name twice, or two prefixes of one namespace with one local name.
+		dup := false
+		if names != nil {
+			q, e := attrName{a.prefix, a.local, false}, attrName{a.uri, a.local, true}
+			dup = names[q] || (a.prefix != "" && names[e])
+			names[q] = true
+			if a.prefix != "" {
+				names[e] = true
 			}
+		} else {
+			for _, b := range attrs[:i] {
+				dup = dup || b.local == a.local && (b.prefix == a.prefix || (b.prefix != "" && a.prefix != "" && b.uri == a.uri))
+			}
+		}
+		if dup {
+			return bad("attribute %s given twice on <%s>", a.qname(), qname(fp.prefix, fp.local))
 		}
 		if a.prefix == "xml" {
 			s.xmlAttr = append(s.xmlAttr, *a)
@@ -507,14 +530,20 @@ func (s *scanner) writeStart(f *frame, ns []nsBinding, attrs []attr, inherit []a
 // entries of the xml:* stack are the apex's own attributes.
 func (s *scanner) conflictingXMLAttr(own int) string {
 	anc := s.xmlAttr[:len(s.xmlAttr)-own]
-	for i, a := range anc {
-		if slices.ContainsFunc(s.xmlAttr[len(anc):], func(b attr) bool { return b.local == a.local }) {
-			continue // the apex has its own
+	first := map[string]string{}
+	for _, a := range s.xmlAttr[len(anc):] {
+		first[a.local] = a.value // the apex's own hide the ancestors'
+	}
+	nearest := map[string]string{}
+	for i := len(anc) - 1; i >= 0; i-- {
+		a := anc[i]
+		if _, hidden := first[a.local]; hidden {
+			continue
 		}
-		for _, b := range anc[i+1:] {
-			if b.local == a.local && b.value != a.value {
-				return "xml:" + a.local
-			}
+		if v, ok := nearest[a.local]; !ok {
+			nearest[a.local] = a.value
+		} else if v != a.value {
+			return "xml:" + a.local
 		}
 	}
 	return ""

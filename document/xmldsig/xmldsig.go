@@ -230,7 +230,9 @@ func Prepare(xmlDoc []byte, signer document.Signer, opts Options) (document.Prep
 			if a := s.conflictingXMLAttr(0); a != "" {
 				return document.Bad("%s is set to different values around %s: verifiers disagree on its canonical form (C14N 1.0), so the signature could not be checked everywhere", a, pathOf(s))
 			}
-			par.found++
+			if par.found++; par.found > 1 {
+				return document.Bad("more than one element matches %s: the parent must be one element", opts.Parent)
+			}
 			par.prefix, par.local = f.prefix, f.local
 			par.tagEnd = end
 			par.selfClose = bytes.HasSuffix(s.data[off:end], []byte("/>"))
@@ -322,8 +324,6 @@ func Prepare(xmlDoc []byte, signer document.Signer, opts Options) (document.Prep
 		return nil, document.Bad("no element has the Id %q (an Id or id attribute)", refID)
 	case par.found == 0:
 		return nil, document.Bad("no element %s", opts.Parent)
-	case par.found > 1:
-		return nil, document.Bad("%d elements match %s: the parent must be one element", par.found, opts.Parent)
 	}
 	for _, r := range refs {
 		if covers(r, par.ancestorID) {
