@@ -1,6 +1,7 @@
 package installer
 
 import (
+	"kyso.vn/kyso/messages"
 	"strings"
 	"testing"
 )
@@ -29,7 +30,7 @@ func TestCheckAgentNamesPortHolder(t *testing.T) {
 	}
 	// Not known on this OS: the general text.
 	env.PortHolders = nil
-	if fs := CheckAgent(env); fs[0].Problem != text("portTaken", 28418) {
+	if fs := CheckAgent(env); fs[0].Problem != messages.DoctorPortTaken.With(28418) {
 		t.Errorf("no holders: %+v", fs[0].Problem)
 	}
 }

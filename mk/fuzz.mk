@@ -12,7 +12,8 @@ FUZZTIME ?= 10m
 FUZZPAR ?= 1
 FUZZ ?=
 FUZZ_TARGETS := engine:FuzzHandle engine:FuzzParseOrigin engine:FuzzPatternMatch engine:FuzzSettings \
-  internal/frame:FuzzRead internal/frame:FuzzWriteRead host:FuzzParseEnvelope internal/wire:FuzzParse
+  internal/frame:FuzzRead internal/frame:FuzzWriteRead host:FuzzParseEnvelope internal/wire:FuzzParse \
+  document/xmldsig:FuzzPrepare
 
 .PHONY: fuzz
 fuzz:
