@@ -62,7 +62,7 @@ type site struct {
 
 func newSite(t *testing.T, root string) *site {
 	t.Helper()
-	kysoJS, err := os.ReadFile(filepath.Join(root, "extension", "kyso.js"))
+	kysoJS, err := os.ReadFile(kysoJSPath(t, root))
 	if err != nil {
 		t.Fatal(err)
 	}
