@@ -31,8 +31,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"kyso.vn/kyso/internal/testenv"
 )
 
 const firefoxPage = `<!doctype html><meta charset="utf-8"><title>Kyso Firefox</title><p>Firefox</p>
@@ -69,20 +67,10 @@ type firefoxResult struct {
 // and returns the page's first report.
 func runFirefox(t *testing.T, ff string, gated bool, prefs map[string]any) firefoxResult {
 	t.Helper()
-	js, err := os.ReadFile(kysoJSPath(t, testenv.RepoRoot(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	got := make(chan []byte, 4)
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /kyso.js", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-		w.Write(js)
-	})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, firefoxPage)
-	})
+	serveKysoJS(t, mux)
+	servePage(mux, "GET /{$}", firefoxPage)
 	mux.HandleFunc("POST /done", func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		got <- b

@@ -216,6 +216,27 @@ func kysoJSPath(t *testing.T, root string) string {
 	return p
 }
 
+// serveKysoJS serves the built page library as /kyso.js on a test site.
+func serveKysoJS(t *testing.T, mux *http.ServeMux) {
+	t.Helper()
+	js, err := os.ReadFile(kysoJSPath(t, testenv.RepoRoot(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.HandleFunc("GET /kyso.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Write(js)
+	})
+}
+
+// servePage serves an HTML page at pattern on a test site.
+func servePage(mux *http.ServeMux, pattern, html string) {
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, html)
+	})
+}
+
 // publicFlags make Chromium reach srv as https://dichvucong.test:PORT with
 // its certificate trusted (by its public key: the page is a secure context
 // with no warning, as a real portal is) and treat those 127.0.0.1 ports as

@@ -262,18 +262,9 @@ func (w *world) shot(name string) {
 // portal's Content-Security-Policy does not allow frames.)
 func frameSite(t *testing.T) int {
 	t.Helper()
-	js, err := os.ReadFile(kysoJSPath(t, testenv.RepoRoot(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /kyso.js", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-		w.Write(js)
-	})
-	mux.HandleFunc("GET /parent", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><title>cổng</title><p>cổng</p>
+	serveKysoJS(t, mux)
+	servePage(mux, "GET /parent", `<!doctype html><meta charset="utf-8"><title>cổng</title><p>cổng</p>
 <script type="module">
 import * as K from "/kyso.js";
 window.kysoStates = [];
@@ -282,10 +273,7 @@ addEventListener("message", (e) => e.data && e.data.kysoFrame && window.kysoFram
 window.C = K.createClient({ port: Number(new URLSearchParams(location.search).get("port")), onStateChange: (s) => window.kysoStates.push(s) });
 window.ready = true;
 </script>`)
-	})
-	mux.HandleFunc("GET /frame", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><title>khung</title><p>khung ký</p>
+	servePage(mux, "GET /frame", `<!doctype html><meta charset="utf-8"><title>khung</title><p>khung ký</p>
 <script type="module">
 import * as K from "/kyso.js";
 const q = new URLSearchParams(location.search);
@@ -295,7 +283,6 @@ try { r.code = "OK"; r.version = (await c.version()).version; } catch (e) { r.co
 r.frameAllowed = (await c.detect()).frameAllowed;
 parent.postMessage({ kysoFrame: r }, "*");
 </script>`)
-	})
 	srv := httptest.NewUnstartedServer(mux)
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
