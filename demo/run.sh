@@ -84,14 +84,15 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-say "Building the demo portal"
+say "Building the demo portal and the page library (kyso.js)"
 go build -o "$ROOT/bin/kyso-demo" ./demo
+node "$ROOT/extension/kyso-js/build.mjs"
 
 say "Starting the Kyso agent: kyso serve --config $CFG (log: $DEMO/serve.log)"
 "$KYSO" serve --config "$CFG" >"$DEMO/serve.log" 2>&1 &
 PIDS+=($!)
 say "Starting the portal on http://localhost:$PORT/ (log: $DEMO/portal.log)"
-"$ROOT/bin/kyso-demo" --port "$PORT" --kyso-js "$ROOT/extension/kyso.js" >"$DEMO/portal.log" 2>&1 &
+"$ROOT/bin/kyso-demo" --port "$PORT" --kyso-js "$ROOT/extension/kyso-js/dist/kyso.mjs" >"$DEMO/portal.log" 2>&1 &
 PIDS+=($!)
 
 for _ in $(seq 100); do

@@ -9,11 +9,14 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,6 +70,7 @@ type world struct {
 	logMu   sync.Mutex
 	pin     string // the tokens' PIN, typed into the PIN dialog
 	udd     string // Chromium's profile (user data) dir
+	headed  bool   // Chromium shows its window (and its permission prompts)
 	// teardown runs once the browser and the agent have stopped, before
 	// the test's dir is removed (e.g. to look through what they left).
 	teardown []func()
@@ -76,6 +80,13 @@ type setup struct {
 	extension bool // load extension/build/chromium
 	agent     bool // run `kyso serve`
 	native    bool // register the native-messaging host
+	// public serves the portal over https as https://dichvucong.test:PORT
+	// from an address Chromium treats as public, so Local Network Access
+	// gates its WebSocket to the agent (lna_test.go); publicPorts are more
+	// 127.0.0.1 ports (other test sites) to treat as public.
+	public      bool
+	publicPorts []int
+	headed      bool // a visible browser window (on the test's Xvfb display), which shows permission prompts
 	// Optional (hostile_test.go):
 	config map[string]any                 // keys set in Kyso's user config (allowedOrigins: added to the portal)
 	flags  []chromedp.ExecAllocatorOption // more Chromium options
@@ -88,9 +99,7 @@ func newWorld(t *testing.T, s setup) *world {
 		t.Skipf("chromium not installed: %v", err)
 	}
 	w := &world{t: t, root: testenv.RepoRoot(t), pin: testenv.PIN}
-	if _, err := os.Stat(filepath.Join(w.root, "extension", "kyso.js")); err != nil {
-		t.Fatalf("extension/kyso.js missing: %v", err)
-	}
+	kysoJS := kysoJSPath(t, w.root)
 	w.display = testenv.Display(t)
 	if s.agent || s.native {
 		w.kyso = testenv.KysoBinary(t)
@@ -131,15 +140,25 @@ func newWorld(t *testing.T, s setup) *world {
 	conf := demoTokens(t, tk, filepath.Join(dir, "softhsm"))
 
 	// The portal, in-process, on a free loopback port.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	handler := portal.New(portal.Options{KysoJS: kysoJS, Log: zerolog.Nop()})
+	var flags []chromedp.ExecAllocatorOption
+	if s.public {
+		srv := httptest.NewUnstartedServer(handler)
+		srv.StartTLS()
+		t.Cleanup(srv.Close)
+		port := srv.Listener.Addr().(*net.TCPAddr).Port
+		w.portal = "https://dichvucong.test:" + strconv.Itoa(port)
+		flags = publicFlags(srv, append([]int{port}, s.publicPorts...))
+	} else {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: handler}
+		go srv.Serve(ln)
+		t.Cleanup(func() { srv.Close() })
+		w.portal = "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	}
-	srv := &http.Server{Handler: portal.New(portal.Options{
-		KysoJS: filepath.Join(w.root, "extension", "kyso.js"), Log: zerolog.Nop()})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	w.portal = "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 
 	// Kyso's user config: the portal's origin allowed up front (so no consent
 	// dialog), localhost allowed, the SoftHSM module.
@@ -180,8 +199,62 @@ func newWorld(t *testing.T, s setup) *world {
 	if s.native {
 		w.registerHost(udd)
 	}
-	w.startChromium(udd, s.extension, s.flags...)
+	w.headed = s.headed
+	w.startChromium(udd, s.extension, append(flags, s.flags...)...)
 	return w
+}
+
+// kysoJSPath is the built page library (make kyso-js), which the portal
+// and the test sites serve as /kyso.js, as a portal would serve the npm
+// package's dist/kyso.mjs.
+func kysoJSPath(t *testing.T, root string) string {
+	t.Helper()
+	p := filepath.Join(root, "extension", "kyso-js", "dist", "kyso.mjs")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("the page library is not built (%v): run make kyso-js", err)
+	}
+	return p
+}
+
+// serveKysoJS serves the built page library as /kyso.js on a test site.
+func serveKysoJS(t *testing.T, mux *http.ServeMux) {
+	t.Helper()
+	js, err := os.ReadFile(kysoJSPath(t, testenv.RepoRoot(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.HandleFunc("GET /kyso.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Write(js)
+	})
+}
+
+// servePage serves an HTML page at pattern on a test site.
+func servePage(mux *http.ServeMux, pattern, html string) {
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, html)
+	})
+}
+
+// publicFlags make Chromium reach srv as https://dichvucong.test:PORT with
+// its certificate trusted (by its public key: the page is a secure context
+// with no warning, as a real portal is) and treat those 127.0.0.1 ports as
+// public addresses, so the page reaching the agent on loopback is what
+// Local Network Access gates. --test-type hides the bar that warns about
+// such flags (it would shift the permission prompt in screenshots).
+func publicFlags(srv *httptest.Server, ports []int) []chromedp.ExecAllocatorOption {
+	sum := sha256.Sum256(srv.Certificate().RawSubjectPublicKeyInfo)
+	var spaces []string
+	for _, p := range ports {
+		spaces = append(spaces, "127.0.0.1:"+strconv.Itoa(p)+"=public")
+	}
+	return []chromedp.ExecAllocatorOption{
+		chromedp.Flag("host-resolver-rules", "MAP *.test 127.0.0.1"),
+		chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(sum[:])),
+		chromedp.Flag("ip-address-space-overrides", strings.Join(spaces, ",")),
+		chromedp.Flag("test-type", true),
+	}
 }
 
 func writeJSON(t *testing.T, path string, v any) {
@@ -359,7 +432,6 @@ func (w *world) startChromium(udd string, extension bool, more ...chromedp.ExecA
 	w.log = new(bytes.Buffer)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", "new"),
 		chromedp.NoSandbox,
 		chromedp.Flag("disable-gpu", true),
 		chromedp.NoFirstRun,
@@ -374,15 +446,31 @@ func (w *world) startChromium(udd string, extension bool, more ...chromedp.ExecA
 		chromedp.Env(w.env...),
 		chromedp.CombinedOutput(logWriter{w}),
 	}
+	var disable []string // Chromium features turned off
+	if w.headed {
+		// Xvfb has no window manager: the window stays where it is put.
+		opts = append(opts, chromedp.WindowSize(1000, 700), chromedp.Flag("window-position", "0,0"))
+		// A Vietnamese reader: no offer to translate covers the pages
+		// (this Chromium has only its English UI).
+		writeJSON(t, filepath.Join(udd, "Default", "Preferences"), map[string]any{
+			"translate": map[string]any{"enabled": false},
+			"intl":      map[string]any{"accept_languages": "vi-VN,vi,en-US,en"},
+		})
+	} else {
+		opts = append(opts, chromedp.Flag("headless", "new"))
+	}
 	if extension {
 		ext := w.extensionDir()
 		opts = append(opts,
 			chromedp.Flag("load-extension", ext),
-			chromedp.Flag("disable-extensions-except", ext),
-			// Chromium 137+ ignores --load-extension unless this is off.
-			chromedp.Flag("disable-features", "DisableLoadExtensionCommandLineSwitch"))
+			chromedp.Flag("disable-extensions-except", ext))
+		// Chromium 137+ ignores --load-extension unless this is off.
+		disable = append(disable, "DisableLoadExtensionCommandLineSwitch")
 	} else {
 		opts = append(opts, chromedp.Flag("disable-extensions", true))
+	}
+	if len(disable) > 0 {
+		opts = append(opts, chromedp.Flag("disable-features", strings.Join(disable, ",")))
 	}
 	opts = append(opts, more...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)

@@ -67,12 +67,12 @@ var errorTexts = map[protocol.Code]Text{
 	protocol.TokenRemoved:         {"Token đã bị rút ra trong khi đang thực hiện.", "The token was removed during the operation."},
 	protocol.TokenError:           {"Token báo lỗi.", "The token reported an error."},
 	protocol.BadDocument:          {"Không ký được tài liệu: tài liệu không đọc được, đã bị mã hóa, không cho phép thay đổi, hoặc thiếu phần tử cần ký.", "The document cannot be signed: it cannot be read, is encrypted, forbids changes, or lacks the element named."},
-	protocol.TimestampFailed:      {"Máy chủ cấp dấu thời gian không trả lời bằng một dấu thời gian hợp lệ.", "The timestamp authority did not answer with a valid timestamp."},
+	protocol.TimestampFailed:      {"Máy chủ cấp dấu thời gian không trả lời hợp lệ; tài liệu chưa được ký.", "The timestamp server did not give a valid answer; nothing was signed."},
 	protocol.NoDialog:             {"Kyso không hiển thị được hộp thoại (không có phiên làm việc trên màn hình?); không có gì được cho phép hay được ký.", "Kyso could not show its dialog (no desktop session?); nothing was allowed or signed."},
 	protocol.Internal:             {"Lỗi nội bộ của Kyso; chi tiết có trong nhật ký.", "Kyso internal error; details are in the log."},
 	// Added by kyso.js on the page's side; the agent never answers them.
-	protocol.NotInstalled:        {"Chưa cài Kyso hoặc Kyso không chạy. Hãy cài Kyso (hoặc tiện ích Kyso cho trình duyệt) rồi thử lại.", "Kyso is not installed or not running. Install Kyso (or the Kyso browser extension) and try again."},
-	protocol.LocalNetworkBlocked: {"Trình duyệt chặn trang này kết nối tới Kyso trên máy (quyền truy cập mạng cục bộ). Hãy cho phép quyền đó cho trang này, hoặc cài tiện ích Kyso.", "The browser keeps this page from reaching Kyso on this computer (local network access). Allow it for this page, or install the Kyso extension."},
+	protocol.NotInstalled:        {"Chưa tìm thấy Kyso trên máy này. Hãy cài Kyso và tiện ích mở rộng Kyso cho trình duyệt, rồi tải lại trang.", "Kyso was not found on this computer. Install Kyso and the Kyso browser extension, then reload the page."},
+	protocol.LocalNetworkBlocked: {"Trình duyệt đã chặn trang này kết nối tới Kyso trên máy của bạn. Hãy cho phép trang truy cập \"ứng dụng và dịch vụ khác trên thiết bị này\" (trong phần cài đặt trang, bên trái thanh địa chỉ) hoặc cài tiện ích mở rộng Kyso, rồi thử lại.", "The browser blocked this page from reaching Kyso on your computer. Allow the site to access other apps and services on this device (site settings, left of the address bar) or install the Kyso browser extension, then try again."},
 }
 
 // PolicyBroken is the engine's ORIGIN_DENIED message when the system policy

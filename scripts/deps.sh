@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(softhsm2 opensc p11-kit gnutls-bin openssl gcc make libc6-dev
       xvfb zenity xdotool x11-utils xauth dbus-x11 fonts-dejavu-core
-      chromium file gcc-mingw-w64-x86-64 msitools wixl
+      chromium firefox-esr file gcc-mingw-w64-x86-64 msitools wixl
       tesseract-ocr tesseract-ocr-eng xmlsec1 default-jdk-headless)
 missing=()
 # npm (extension lint, zig for the macOS build): a machine's own Node.js

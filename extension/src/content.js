@@ -21,8 +21,10 @@
     if (port) return port;
     port = api.runtime.connect({ name: "kyso" });
     port.onMessage.addListener((msg) => {
-      if (!msg || typeof msg !== "object" || msg.kyso !== "response") return;
-      pending.delete(msg.id);
+      if (!msg || typeof msg !== "object" || (msg.kyso !== "response" && msg.kyso !== "progress")) return;
+      // Progress messages come before the answer: the request is still
+      // pending (and answered INTERNAL if the background goes away).
+      if (msg.ok !== undefined) pending.delete(msg.id);
       reply(msg);
     });
     port.onDisconnect.addListener(() => {
