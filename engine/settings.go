@@ -23,6 +23,15 @@ type Settings struct {
 	Modules         []string
 	Port            int
 	PinCacheSeconds int
+	// ExtensionIDs are more Chromium-family extension ids (a self-hosted
+	// build packed with the admin's key): kyso install writes them into the
+	// host manifests and kyso host accepts them as callers. System policy
+	// only.
+	ExtensionIDs []string
+	// Warnings are problems that change nothing but that the person or the
+	// admin should hear of (a system-only key in the user's config); the
+	// log and kyso doctor show them.
+	Warnings []string
 }
 
 // Defaults of the keys nobody set.
@@ -61,6 +70,7 @@ type fileSettings struct {
 	Modules         []string `json:"modules"`
 	Port            *int     `json:"port"`
 	PinCacheSeconds *int     `json:"pinCacheSeconds"`
+	ExtensionIDs    []string `json:"extensionIds"`
 }
 
 // approvalsFile is approvals.json: the origins the user chose "Always allow"
@@ -156,6 +166,9 @@ func loadPolicy(p Paths) (*policy, error) {
 		}
 	}
 	pol.userLocked = sys.UserApproval != nil && !*sys.UserApproval
+	if err := systemExtensionIDs(pol, p, sys.ExtensionIDs, usr.ExtensionIDs); err != nil {
+		return nil, err
+	}
 
 	add := func(list *[]entry, strs *[]string, raws []string, blocking bool, from source, path string) error {
 		for _, r := range raws {

@@ -26,6 +26,7 @@ import (
 	"kyso.vn/kyso/manifests"
 
 	"kyso.vn/kyso/internal/atomicfile"
+	"kyso.vn/kyso/internal/extid"
 )
 
 // Item kinds.
@@ -93,6 +94,26 @@ type Options struct {
 	Package bool   // Linux: a distribution package's layout (unit in /usr/lib/systemd/user)
 	Runner  Runner // nil: do not call systemctl/launchctl
 	Version string // recorded in the install record
+	// ExtensionIDs are the system policy's extensionIds: Chromium-family
+	// ids the host manifests allow beside Kyso's own (engine.SystemExtensionIDs).
+	ExtensionIDs []string
+	// IDs replaces Kyso's extension identity (internal/extid) when set: the
+	// package builders' tests stage packages as if store ids were published.
+	IDs *extid.IDs
+}
+
+// Identity is the extension identity the install writes: IDs, or Kyso's.
+func (o Options) Identity() extid.IDs {
+	if o.IDs != nil {
+		return *o.IDs
+	}
+	return extid.Kyso
+}
+
+// ChromiumIDs are the ids the Chromium-family host manifests allow: Kyso's
+// own (development and published store ids), then the policy's.
+func (o Options) ChromiumIDs() []string {
+	return extid.Merge(o.Identity().Chromium(), o.ExtensionIDs)
 }
 
 func (o Options) home() (string, error) {
@@ -146,12 +167,12 @@ func Plan(o Options) ([]Item, error) {
 
 // manifestItems renders the manifests into the given per-browser dirs. Two
 // browsers sharing a directory get one file.
-func manifestItems(dirs map[string][]string, bin string) ([]Item, error) {
-	chromium, err := manifests.Chromium(bin)
+func manifestItems(o Options, dirs map[string][]string) ([]Item, error) {
+	chromium, err := manifests.Chromium(o.Binary, o.ChromiumIDs())
 	if err != nil {
 		return nil, err
 	}
-	firefox, err := manifests.Firefox(bin)
+	firefox, err := manifests.Firefox(o.Binary, o.Identity().Firefox.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"kyso.vn/kyso/agent"
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/host"
+	"kyso.vn/kyso/internal/extid"
 	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/prompt"
 )
@@ -29,11 +30,15 @@ const dialWait = 2 * time.Second
 // itself when no agent runs, until the browser closes the port.
 func runHost(args []string) error {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		os.Stderr.WriteString("Usage: kyso chrome-extension://<id>/ | kyso <manifest.json> " + host.FirefoxID +
+		os.Stderr.WriteString("Usage: kyso chrome-extension://<id>/ | kyso <manifest.json> " + extid.Kyso.Firefox.ID +
 			"\n\nThe browser starts this for the Kyso extension; it speaks native messaging on stdin/stdout.\n")
 		return nil
 	}
-	caller, err := host.CheckCaller(args)
+	// The system policy's extensionIds may start the host too (a
+	// self-hosted build packed with the admin's key). A broken policy adds
+	// none; the engine then denies every origin and says why.
+	policyIDs, _ := engine.SystemExtensionIDs(engine.SystemPolicyPath())
+	caller, err := host.CheckCaller(args, policyIDs)
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}

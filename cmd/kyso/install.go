@@ -71,6 +71,14 @@ func installFlags(name string, args []string) (installer.Options, string, error)
 	if o.Root == "" {
 		o.Runner = execRunner{}
 	}
+	// The system policy's extensionIds go into the host manifests (and
+	// doctor checks that they are there). A broken policy adds none: the
+	// install goes on with Kyso's own ids and doctor names the fault.
+	ids, err := engine.SystemExtensionIDs(o.Real(engine.SystemPolicyPath()))
+	if err != nil && name == "install" {
+		fmt.Fprintln(os.Stderr, say("install.warning", err.Error()))
+	}
+	o.ExtensionIDs = ids
 	return o, *config, nil
 }
 

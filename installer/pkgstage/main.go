@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"kyso.vn/kyso/installer"
+	"kyso.vn/kyso/internal/extid"
 )
 
 func main() {
@@ -23,8 +24,9 @@ func main() {
 	arch := flag.String("arch", "amd64", "the package architecture (Go's name)")
 	stage := flag.String("stage", "build/pkg", "staging directory for the generated files")
 	out := flag.String("out", "build/pkg/nfpm.yaml", "the nfpm configuration to write")
+	ids := flag.String("ids", "", "an ids.json to use instead of the embedded one (the pre-registration test)")
 	flag.Parse()
-	if err := run(*kyso, *version, *arch, *stage, *out); err != nil {
+	if err := run(*kyso, *version, *arch, *stage, *out, *ids); err != nil {
 		fmt.Fprintln(os.Stderr, "pkgstage:", err)
 		os.Exit(1)
 	}
@@ -46,8 +48,16 @@ func PackageVersion(v string) string {
 	return "0.0.0+git." + strings.Trim(clean, ".")
 }
 
-func run(kyso, version, arch, stage, out string) error {
-	items, err := installer.Plan(installer.Options{System: true, Package: true, Binary: "/usr/bin/kyso"})
+func run(kyso, version, arch, stage, out, idsFile string) error {
+	o := installer.Options{System: true, Package: true, Binary: "/usr/bin/kyso"}
+	if idsFile != "" {
+		x, err := extid.Load(idsFile)
+		if err != nil {
+			return err
+		}
+		o.IDs = &x
+	}
+	items, err := installer.Plan(o)
 	if err != nil {
 		return err
 	}
