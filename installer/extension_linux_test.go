@@ -71,6 +71,32 @@ func TestCommandInstallPolicyExtensionIDs(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.out, "chrome-extension://"+more+"/") || !strings.Contains(r.out, "kyso install") {
 		t.Fatalf("doctor with a new policy id:\n%s", r.out)
 	}
+	// kyso install --manifests-only (what the packages run after
+	// installing) rewrites the installed manifests, and nothing else.
+	before := tree(t, root)
+	for _, scope := range [][]string{nil, {"--system"}} {
+		args := append([]string{kyso, "install", "--manifests-only", "--root", root, "--bin", "/usr/bin/kyso"}, scope...)
+		if r := runKyso(t, env, args...); r.code != 0 || !strings.Contains(r.out, "vn.kyso.signer.json") {
+			t.Fatalf("%v: exit %d\n%s", args, r.code, r.out)
+		}
+	}
+	if after := tree(t, root); !slices.Equal(before, after) {
+		t.Fatalf("--manifests-only changed the tree:\n%v\n%v", before, after)
+	}
+	r = runKyso(t, env, kyso, "doctor", "--root", root, "--bin", "/usr/bin/kyso")
+	if strings.Contains(r.out, "does not allow") || strings.Contains(r.out, more+"/ ") {
+		t.Fatalf("doctor after --manifests-only:\n%s", r.out)
+	}
+	b, _ = os.ReadFile(filepath.Join(root, "home/tester/.config/chromium/NativeMessagingHosts/vn.kyso.signer.json"))
+	if !strings.Contains(string(b), more) {
+		t.Fatalf("the user's manifest lacks %s:\n%s", more, b)
+	}
+	// Where nothing is installed, it writes nothing.
+	empty := t.TempDir()
+	if r := runKyso(t, env, kyso, "install", "--manifests-only", "--system", "--root", empty, "--bin", "/usr/bin/kyso"); r.code != 0 || len(tree(t, empty)) != 1 {
+		t.Fatalf("--manifests-only on an empty root: exit %d %v\n%s", r.code, tree(t, empty), r.out)
+	}
+
 	// A malformed id: install goes on with the other ids and says why.
 	os.WriteFile(pol, []byte(`{"extensionIds": ["not-an-id"]}`), 0o644)
 	r = runKyso(t, env, kyso, "install", "--root", root, "--bin", "/usr/bin/kyso", "--system")

@@ -97,6 +97,8 @@ type Options struct {
 	// ExtensionIDs are the system policy's extensionIds: Chromium-family
 	// ids the host manifests allow beside Kyso's own (engine.SystemExtensionIDs).
 	ExtensionIDs []string
+	// ManifestsOnly: kyso install --manifests-only (RefreshManifests).
+	ManifestsOnly bool
 	// IDs replaces Kyso's extension identity (internal/extid) when set: the
 	// package builders' tests stage packages as if store ids were published.
 	IDs *extid.IDs
@@ -252,6 +254,34 @@ func Install(o Options) (Record, []error, error) {
 		warns = afterInstall(o, o.Runner)
 	}
 	return rec, warns, nil
+}
+
+// RefreshManifests rewrites the native-messaging manifests of o's scope
+// that exist already — written by kyso install or by a package — with the
+// ids of now (Kyso's and the system policy's extensionIds), and touches
+// nothing else: no autostart, no install record, no file that was not
+// there. The packages run it after installing (kyso install --system
+// --manifests-only), and an admin after changing extensionIds. It returns
+// the manifests it rewrote.
+func RefreshManifests(o Options) ([]Item, error) {
+	items, err := Plan(o)
+	if err != nil {
+		return nil, err
+	}
+	var done []Item
+	for _, it := range items {
+		if it.Kind != KindFile || it.Purpose != PurposeManifest {
+			continue
+		}
+		if _, err := os.Stat(o.Real(it.Path)); err != nil {
+			continue
+		}
+		if err := writeFileAtomic(o.Real(it.Path), it.Content, it.Mode); err != nil {
+			return done, err
+		}
+		done = append(done, it)
+	}
+	return done, nil
 }
 
 // Uninstall stops the agent (through the Runner), removes exactly what the

@@ -33,6 +33,10 @@ func installFlags(name string, args []string) (installer.Options, string, error)
 	system := fs.Bool("system", false, "for all users of this computer (needs root / administrator)")
 	root := fs.String("root", "", "")
 	bin := fs.String("bin", "", "the kyso program browsers and the login start run (default: this program)")
+	manifestsOnly := new(bool)
+	if name == "install" {
+		manifestsOnly = fs.Bool("manifests-only", false, "only rewrite the installed browser manifests with the extension ids of now (after changing the system policy's extensionIds)")
+	}
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: kyso %s [flags]\n", name)
 		fs.VisitAll(func(f *flag.Flag) {
@@ -47,7 +51,7 @@ func installFlags(name string, args []string) (installer.Options, string, error)
 	if fs.NArg() > 0 {
 		return installer.Options{}, "", &exitError{code: 2, msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
-	o := installer.Options{System: *system, Root: *root, Binary: *bin, Version: engine.Version}
+	o := installer.Options{System: *system, Root: *root, Binary: *bin, Version: engine.Version, ManifestsOnly: *manifestsOnly}
 	if *root != "" {
 		abs, err := filepath.Abs(*root)
 		if err != nil {
@@ -85,6 +89,15 @@ func installFlags(name string, args []string) (installer.Options, string, error)
 func runInstall(name string, args []string) error {
 	o, _, err := installFlags(name, args)
 	if err != nil {
+		return err
+	}
+	if o.ManifestsOnly {
+		// The packages' post-install step, and an admin's after changing
+		// extensionIds: the installed manifests get the ids of now.
+		done, err := installer.RefreshManifests(o)
+		for _, it := range done {
+			fmt.Println("  " + describeItem(it))
+		}
 		return err
 	}
 	var rec installer.Record
