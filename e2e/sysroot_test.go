@@ -98,7 +98,7 @@ mount --move %[4]s %[1]s
 	t.Logf("no mount namespace here (%s): writing the system files in place for this test", strings.TrimSpace(stderr.String()))
 	for _, p := range paths {
 		if _, err := os.Lstat(p); err == nil {
-			t.Fatalf("%s exists already; not overwriting the machine's own file", p)
+			t.Skipf("%s exists already and there is no mount namespace: not overwriting the machine's own file", p)
 		}
 		var made []string
 		for d := filepath.Dir(p); ; d = filepath.Dir(d) {
