@@ -111,7 +111,8 @@ PROFILE=$DEMO/chromium-profile
 write_manifest() { # dir
   mkdir -p "$1"
   local id
-  id=$(sed -n 's/.*"allowedChromium": *\[ *"\([a-p]\{32\}\)".*/\1/p' "$ROOT/extension/ids.json")
+  # The pinned development id, from the one id source.
+  id=$(sed -n 's/.*"chromiumId": *"\([a-p]\{32\}\)".*/\1/p' "$ROOT/internal/extid/ids.json")
   cat >"$1/vn.kyso.signer.json" <<JSON
 {
   "name": "vn.kyso.signer",

@@ -33,6 +33,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/demo/portal"
+	"kyso.vn/kyso/internal/extid"
 	"kyso.vn/kyso/internal/testenv"
 )
 
@@ -46,12 +47,6 @@ const (
 	kysoTitle = "^Kyso"
 	pinTitle  = "Kyso.*PIN"
 )
-
-// ids is extension/ids.json.
-type ids struct {
-	AllowedChromium []string `json:"allowedChromium"`
-	HostName        string   `json:"hostName"`
-}
 
 // world is one test's desktop: a display, a home with Kyso's config, a copy
 // of the demo token, the portal, and (when asked) the agent and the browser.
@@ -71,6 +66,10 @@ type world struct {
 	pin     string // the tokens' PIN, typed into the PIN dialog
 	udd     string // Chromium's profile (user data) dir
 	headed  bool   // Chromium shows its window (and its permission prompts)
+	// extensionID is the Kyso extension's id in this browser: the pinned
+	// one of the unpacked build, or a self-hosted build's (setup.managed).
+	extensionID string
+	sys         *sysOverlay // system files of this test (nil: the machine's)
 	// teardown runs once the browser and the agent have stopped, before
 	// the test's dir is removed (e.g. to look through what they left).
 	teardown []func()
@@ -91,6 +90,13 @@ type setup struct {
 	config map[string]any                 // keys set in Kyso's user config (allowedOrigins: added to the portal)
 	flags  []chromedp.ExecAllocatorOption // more Chromium options
 	tokens *testenv.Tokens                // token set to copy (nil: the shared one, PIN testenv.PIN)
+	// sys gives kyso install, Chromium and the hosts it starts system
+	// files of the test's own (selfhosted_test.go).
+	sys *sysOverlay
+	// managed is the id of an extension Chromium installs by itself from
+	// the system's files (a managed policy or an external-extension file)
+	// instead of the unpacked build; the world waits for it.
+	managed string
 }
 
 func newWorld(t *testing.T, s setup) *world {
@@ -98,7 +104,10 @@ func newWorld(t *testing.T, s setup) *world {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("chromium not installed: %v", err)
 	}
-	w := &world{t: t, root: testenv.RepoRoot(t), pin: testenv.PIN}
+	w := &world{t: t, root: testenv.RepoRoot(t), pin: testenv.PIN, sys: s.sys, extensionID: extid.Kyso.Development.ChromiumID}
+	if s.managed != "" {
+		w.extensionID = s.managed
+	}
 	kysoJS := kysoJSPath(t, w.root)
 	w.display = testenv.Display(t)
 	if s.agent || s.native {
@@ -200,7 +209,7 @@ func newWorld(t *testing.T, s setup) *world {
 		w.registerHost(udd)
 	}
 	w.headed = s.headed
-	w.startChromium(udd, s.extension, append(flags, s.flags...)...)
+	w.startChromium(udd, s.extension, s.managed != "", append(flags, s.flags...)...)
 	return w
 }
 
@@ -360,33 +369,25 @@ func (w *world) startAgent() {
 // has no session bus (XDG_RUNTIME_DIR is the test's own dir).
 func (w *world) registerHost(udd string) {
 	t := w.t
-	cmd := exec.Command(w.kyso, "install", "--bin", w.kyso)
+	cmd := w.sys.command(w.kyso, "install", "--bin", w.kyso)
 	cmd.Env = w.env
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("kyso install: %v\n%s", err, out)
 	}
-	var x ids
-	b, err := os.ReadFile(filepath.Join(w.root, "extension", "ids.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &x); err != nil {
-		t.Fatalf("extension/ids.json: %v", err)
-	}
-	manifest := filepath.Join(udd, "NativeMessagingHosts", x.HostName+".json")
+	manifest := filepath.Join(udd, "NativeMessagingHosts", extid.Kyso.HostName+".json")
 	var m struct {
 		Path           string   `json:"path"`
 		AllowedOrigins []string `json:"allowed_origins"`
 	}
-	b, err = os.ReadFile(manifest)
+	b, err := os.ReadFile(manifest)
 	if err != nil {
 		t.Fatalf("kyso install wrote no Chromium manifest (%v):\n%s", err, out)
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatalf("%s: %v", manifest, err)
 	}
-	want := "chrome-extension://" + x.AllowedChromium[0] + "/"
+	want := "chrome-extension://" + w.extensionID + "/"
 	if m.Path != w.kyso || !slices.Contains(m.AllowedOrigins, want) {
 		t.Fatalf("%s: path %q origins %v; want %q and %q", manifest, m.Path, m.AllowedOrigins, w.kyso, want)
 	}
@@ -426,17 +427,20 @@ func (l logWriter) Write(p []byte) (int, error) {
 }
 
 // startChromium starts Debian's Chromium with our own flags: chromedp's
-// defaults disable extensions, so they are not used.
-func (w *world) startChromium(udd string, extension bool, more ...chromedp.ExecAllocatorOption) {
+// defaults disable extensions, so they are not used. extension loads the
+// unpacked build; managed leaves extensions on for one the system installs.
+func (w *world) startChromium(udd string, extension, managed bool, more ...chromedp.ExecAllocatorOption) {
 	t := w.t
 	w.log = new(bytes.Buffer)
 	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
+		chromedp.ExecPath(w.sys.chromium(t)),
 		chromedp.NoSandbox,
 		chromedp.Flag("disable-gpu", true),
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
+		// Background networking includes the extension updater, which
+		// installs a managed (policy or external) extension.
+		chromedp.Flag("disable-background-networking", !managed),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
@@ -466,7 +470,7 @@ func (w *world) startChromium(udd string, extension bool, more ...chromedp.ExecA
 			chromedp.Flag("disable-extensions-except", ext))
 		// Chromium 137+ ignores --load-extension unless this is off.
 		disable = append(disable, "DisableLoadExtensionCommandLineSwitch")
-	} else {
+	} else if !managed {
 		opts = append(opts, chromedp.Flag("disable-extensions", true))
 	}
 	if len(disable) > 0 {
@@ -498,16 +502,16 @@ func (w *world) startChromium(udd string, extension bool, more ...chromedp.ExecA
 			fmt.Fprintf(logWriter{w}, "console: %s\n", m)
 		}
 	}()
-	if extension {
+	if extension || managed {
 		w.waitExtension()
 	}
 }
 
-// waitExtension waits for the extension's service worker, so a test fails
-// with a clear message when Chromium did not load it.
+// waitExtension waits for the Kyso extension's service worker, so a test
+// fails with a clear message when Chromium did not load (or install) it.
 func (w *world) waitExtension() {
 	t := w.t
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		res, err := chromedp.CallBrowser(w.ctx, target.GetTargets, target.GetTargetsParams{})
 		if err != nil {
@@ -515,7 +519,7 @@ func (w *world) waitExtension() {
 		}
 		var seen []string
 		for _, ti := range res.TargetInfos {
-			if strings.HasPrefix(ti.URL, "chrome-extension://") {
+			if strings.HasPrefix(ti.URL, "chrome-extension://"+w.extensionID+"/") {
 				return
 			}
 			seen = append(seen, string(ti.Type)+" "+ti.URL)

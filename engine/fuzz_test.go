@@ -870,6 +870,8 @@ var settingsSeeds = [][3]string{
 	{``, `{"modules": ["\u002fopt\u002fx.so", "rel\u002fx.so"]}`, ``},
 	{``, ``, `{"format":1,"approved":[{"origin":"https://a.example","at":"yesterday"}]}`},
 	{``, "{\n \"pinCacheSeconds\": -1}", `{"approved":[{"origin":"https://ok.example","at":5}]}`},
+	{`{"extensionIds": ["abcdefghijklmnopabcdefghijklmnop", "abcdefghijklmnopabcdefghijklmnop"]}`, `{"extensionIds": ["x"]}`, ``},
+	{"{\"extensionIds\": [\n\"\\u0061bc\"]}", ``, ``},
 }
 
 func FuzzSettings(f *testing.F) {
@@ -904,7 +906,7 @@ func FuzzSettings(f *testing.F) {
 		s := pol.Settings
 		out, err := json.MarshalIndent(map[string]any{"allowedOrigins": s.AllowedOrigins, "blockedOrigins": s.BlockedOrigins,
 			"userApproval": s.UserApproval, "allowLocalhost": s.AllowLocalhost, "modules": s.Modules, "port": s.Port,
-			"pinCacheSeconds": s.PinCacheSeconds}, "", "  ")
+			"pinCacheSeconds": s.PinCacheSeconds, "extensionIds": s.ExtensionIDs}, "", "  ")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -915,6 +917,7 @@ func FuzzSettings(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-marshalled policy %s: %v", out, err)
 		}
+		s.Warnings = nil // about the user's config, which the round trip leaves out
 		if !reflect.DeepEqual(pol2.Settings, s) {
 			t.Fatalf("re-parsed %+v, want %+v", pol2.Settings, s)
 		}

@@ -26,6 +26,15 @@ type Settings struct {
 	Modules         []string
 	Port            int
 	PinCacheSeconds int
+	// ExtensionIDs are more Chromium-family extension ids (a self-hosted
+	// build packed with the admin's key): kyso install writes them into the
+	// host manifests and kyso host accepts them as callers. System policy
+	// only.
+	ExtensionIDs []string
+	// Warnings are problems that change nothing but that the person or the
+	// admin should hear of (a system-only key in the user's config); the
+	// log and kyso doctor show them.
+	Warnings []string
 }
 
 // approvalsFileFormat is the format approvals.json is written in.
@@ -62,6 +71,7 @@ type fileSettings struct {
 	Modules         []modulePath   `json:"modules"`
 	Port            *port          `json:"port"`
 	PinCacheSeconds *pinSeconds    `json:"pinCacheSeconds"`
+	ExtensionIDs    []extensionID  `json:"extensionIds"`
 }
 
 // approvalsFile is approvals.json: the origins the user chose "Always allow"
@@ -125,7 +135,8 @@ func loadPolicy(p Paths) (*policy, error) {
 	if err := readJSONFile(p.System, &sys); err != nil {
 		return nil, err
 	}
-	if err := readJSONFile(p.User, &usr); err != nil {
+	usrData, err := readJSON(p.User, &usr)
+	if err != nil {
 		return nil, err
 	}
 	var appr approvalsFile
@@ -155,6 +166,10 @@ func loadPolicy(p Paths) (*policy, error) {
 		}
 	}
 	pol.userLocked = sys.UserApproval != nil && !*sys.UserApproval
+	pol.ExtensionIDs = systemExtensionIDs(sys.ExtensionIDs)
+	if usr.ExtensionIDs != nil {
+		pol.systemOnly(p.User, usrData, "extensionIds")
+	}
 
 	for _, b := range sys.BlockedOrigins {
 		pol.block(b.pattern, fromSystem)
@@ -200,23 +215,57 @@ func (p *policy) block(pt pattern, from source) {
 // missing or empty file leaves v empty. Errors name the file and the line,
 // from the reader's byte offset.
 func readJSONFile(path string, v any) error {
+	_, err := readJSON(path, v)
+	return err
+}
+
+// readJSON is readJSONFile that also returns the file's bytes (nil when
+// there is no file), for a warning that names a line (keyLine).
+func readJSON(path string, v any) ([]byte, error) {
 	if path == "" {
-		return nil
+		return nil, nil
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil // an empty file is an empty policy
+		return data, nil // an empty file is an empty policy
 	}
-	err = unmarshalStrict(data, v)
-	if err == nil {
-		return nil
+	if err := unmarshalStrict(data, v); err != nil {
+		return data, explain(path, data, err)
 	}
+	return data, nil
+}
+
+// keyLine is the line where data's top-level object names key, or 0. The
+// data was read as a valid object already.
+func keyLine(data []byte, key string) int {
+	dec := jsontext.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return 0
+	}
+	for dec.PeekKind() == '"' {
+		at := dec.InputOffset()
+		name, err := dec.ReadToken()
+		if err != nil {
+			return 0
+		}
+		if name.String() == key {
+			return line(data, at)
+		}
+		if dec.SkipValue() != nil {
+			return 0
+		}
+	}
+	return 0
+}
+
+// explain turns a decoding error into a message naming the file and line.
+func explain(path string, data []byte, err error) error {
 	p := whatWentWrong(data, err)
 	at := fmt.Sprintf("%s:%d", path, line(data, p.offset))
 	switch p.kind {

@@ -204,11 +204,11 @@ func checkManifest(o Options, browser, path, bin string) (Finding, bool) {
 		return fault(messages.DoctorManifestWrongName)
 	}
 	if browser == Firefox {
-		if !slices.Contains(m.AllowedExtensions, manifests.FirefoxID()) {
-			return fault(messages.DoctorManifestNotAllowed, manifests.FirefoxID())
+		if ff := o.Identity().Firefox.ID; !slices.Contains(m.AllowedExtensions, ff) {
+			return fault(messages.DoctorManifestNotAllowed, ff)
 		}
 	} else {
-		for _, want := range manifests.ChromiumOrigins() {
+		for _, want := range manifests.Origins(o.ChromiumIDs()) {
 			if !slices.Contains(m.AllowedOrigins, want) {
 				return fault(messages.DoctorManifestNotAllowed, want)
 			}

@@ -134,7 +134,7 @@ func plan(o Options) ([]Item, error) {
 		Item{Kind: KindSymlink, Purpose: PurposeAutostart, Path: filepath.Join(ed, Unit), Target: unit},
 		Item{Kind: KindFile, Purpose: PurposeAutostart, Path: filepath.Join(ad, "kyso.desktop"), Content: DesktopFile(o.Binary), Mode: 0o644},
 	)
-	return items, nil
+	return append(items, preregItems(o)...), nil
 }
 
 func recordPath(o Options) (string, error) {

@@ -59,12 +59,12 @@ func plan(o Options) ([]Item, error) {
 	}
 	chromium := filepath.Join(d, "vn.kyso.signer.chromium.json")
 	firefox := filepath.Join(d, "vn.kyso.signer.firefox.json")
-	items, err := manifestItems(map[string][]string{Chrome: {d}}, o.Binary)
+	items, err := manifestItems(o, map[string][]string{Chrome: {d}})
 	if err != nil {
 		return nil, err
 	}
 	items[0].Path, items[0].Browsers = chromium, []string{Chrome, Chromium, Edge, Brave}
-	ff, err := manifestItems(map[string][]string{Firefox: {d}}, o.Binary)
+	ff, err := manifestItems(o, map[string][]string{Firefox: {d}})
 	if err != nil {
 		return nil, err
 	}

@@ -144,28 +144,29 @@ var (
 	// the Firefox add-on id. InstallUsage: %s = install, uninstall, status
 	// or doctor. OriginsAllowed: %s = origin, %s = file; OriginsRevoked:
 	// %s = origin.
-	HelpIntro     = Text{"Kyso — ký số: cho phép trang web nhờ token USB của bạn ký số, khi bạn đồng ý.", "Kyso — ký số: lets web pages ask your USB token to sign, with your consent."}
-	HelpUsage     = Text{"Cách dùng: kyso <lệnh> [tùy chọn]\n\nCác lệnh:", "Usage: kyso <command> [flags]\n\nCommands:"}
-	HelpMore      = Text{"Chạy 'kyso <lệnh> --help' để xem các tùy chọn của một lệnh.", "Run 'kyso <command> --help' for a command's flags."}
-	HelpServe     = Text{"chạy tác tử (WebSocket trên loopback và socket cục bộ)", "run the agent (WebSocket on loopback and the local socket)"}
-	HelpHost      = Text{"máy chủ native messaging của tiện ích trình duyệt (trình duyệt tự khởi động)", "the browser extension's native-messaging host (started by the browser)"}
-	HelpTokens    = Text{"liệt kê mô-đun PKCS#11, token và chứng thư ký số", "list PKCS#11 modules, tokens and signing certificates"}
-	HelpOrigins   = Text{"liệt kê, cho phép hoặc thu hồi các trang web được nhờ ký", "list, allow or revoke the web sites that may ask to sign"}
-	HelpInstall   = Text{"đăng ký Kyso với trình duyệt và tự khởi động khi đăng nhập (--system: mọi người dùng)", "register Kyso with the browsers and start it at login (--system: all users)"}
-	HelpUninstall = Text{"gỡ những gì kyso install đã ghi (cấu hình và các trang đã cho phép vẫn giữ)", "remove what kyso install wrote (your config and approvals stay)"}
-	HelpStatus    = Text{"tác tử có chạy không; cổng, socket, mô-đun và token", "is the agent running; port, socket, modules and tokens"}
-	HelpModules   = Text{"mô-đun PKCS#11 đã làm Kyso dừng đột ngột; 'modules enable ĐƯỜNG_DẪN' cho dùng lại", "PKCS#11 modules that crashed Kyso; 'modules enable PATH' tries one again"}
-	HelpDoctor    = Text{"kiểm tra mọi thứ có thể hỏng, và chỉ cách sửa", "check everything that can go wrong, and say how to fix it"}
-	HelpVersion   = Text{"in phiên bản", "print the version"}
-	FlagConfig    = Text{"tệp cấu hình của người dùng (mặc định: kyso/config.json trong thư mục cấu hình của người dùng)", "the user's config file (default: kyso/config.json in the user's config dir)"}
-	FlagSystem    = Text{"cho mọi người dùng của máy này (cần quyền root / quản trị viên)", "for all users of this computer (needs root / administrator)"}
-	FlagBin       = Text{"chương trình kyso mà trình duyệt và lần khởi động khi đăng nhập chạy (mặc định: chương trình này)", "the kyso program browsers and the login start run (default: this program)"}
-	FlagModule    = Text{"một mô-đun PKCS#11 thử trước tiên (lặp lại được)", "a PKCS#11 module to try first (repeatable)"}
-	ServeUsage    = Text{"Cách dùng: kyso serve [--config TỆP]\n\nChạy tác tử Kyso cho tới khi bị dừng (Ctrl+C hoặc tín hiệu dừng).", "Usage: kyso serve [--config FILE]\n\nRuns the Kyso agent until stopped (Ctrl+C or a stop signal)."}
-	HostUsage     = Text{"Cách dùng: kyso chrome-extension://<id>/ | kyso <manifest.json> %s\n\nTrình duyệt khởi động lệnh này cho tiện ích Kyso; nó nói native messaging trên stdin/stdout.", "Usage: kyso chrome-extension://<id>/ | kyso <manifest.json> %s\n\nThe browser starts this for the Kyso extension; it speaks native messaging on stdin/stdout."}
-	InstallUsage  = Text{"Cách dùng: kyso %s [tùy chọn]", "Usage: kyso %s [flags]"}
-	TokensUsage   = Text{"Cách dùng: kyso tokens [--config TỆP] [--module ĐƯỜNG_DẪN]...", "Usage: kyso tokens [--config FILE] [--module PATH]..."}
-	OriginsUsage  = Text{`Cách dùng:
+	HelpIntro         = Text{"Kyso — ký số: cho phép trang web nhờ token USB của bạn ký số, khi bạn đồng ý.", "Kyso — ký số: lets web pages ask your USB token to sign, with your consent."}
+	HelpUsage         = Text{"Cách dùng: kyso <lệnh> [tùy chọn]\n\nCác lệnh:", "Usage: kyso <command> [flags]\n\nCommands:"}
+	HelpMore          = Text{"Chạy 'kyso <lệnh> --help' để xem các tùy chọn của một lệnh.", "Run 'kyso <command> --help' for a command's flags."}
+	HelpServe         = Text{"chạy tác tử (WebSocket trên loopback và socket cục bộ)", "run the agent (WebSocket on loopback and the local socket)"}
+	HelpHost          = Text{"máy chủ native messaging của tiện ích trình duyệt (trình duyệt tự khởi động)", "the browser extension's native-messaging host (started by the browser)"}
+	HelpTokens        = Text{"liệt kê mô-đun PKCS#11, token và chứng thư ký số", "list PKCS#11 modules, tokens and signing certificates"}
+	HelpOrigins       = Text{"liệt kê, cho phép hoặc thu hồi các trang web được nhờ ký", "list, allow or revoke the web sites that may ask to sign"}
+	HelpInstall       = Text{"đăng ký Kyso với trình duyệt và tự khởi động khi đăng nhập (--system: mọi người dùng)", "register Kyso with the browsers and start it at login (--system: all users)"}
+	HelpUninstall     = Text{"gỡ những gì kyso install đã ghi (cấu hình và các trang đã cho phép vẫn giữ)", "remove what kyso install wrote (your config and approvals stay)"}
+	HelpStatus        = Text{"tác tử có chạy không; cổng, socket, mô-đun và token", "is the agent running; port, socket, modules and tokens"}
+	HelpModules       = Text{"mô-đun PKCS#11 đã làm Kyso dừng đột ngột; 'modules enable ĐƯỜNG_DẪN' cho dùng lại", "PKCS#11 modules that crashed Kyso; 'modules enable PATH' tries one again"}
+	HelpDoctor        = Text{"kiểm tra mọi thứ có thể hỏng, và chỉ cách sửa", "check everything that can go wrong, and say how to fix it"}
+	HelpVersion       = Text{"in phiên bản", "print the version"}
+	FlagConfig        = Text{"tệp cấu hình của người dùng (mặc định: kyso/config.json trong thư mục cấu hình của người dùng)", "the user's config file (default: kyso/config.json in the user's config dir)"}
+	FlagSystem        = Text{"cho mọi người dùng của máy này (cần quyền root / quản trị viên)", "for all users of this computer (needs root / administrator)"}
+	FlagBin           = Text{"chương trình kyso mà trình duyệt và lần khởi động khi đăng nhập chạy (mặc định: chương trình này)", "the kyso program browsers and the login start run (default: this program)"}
+	FlagManifestsOnly = Text{"chỉ ghi lại các tệp khai báo (manifest) đã cài cho trình duyệt với mã tiện ích hiện tại (sau khi đổi extensionIds trong chính sách hệ thống)", "only rewrite the installed browser manifests with the extension ids of now (after changing the system policy's extensionIds)"}
+	FlagModule        = Text{"một mô-đun PKCS#11 thử trước tiên (lặp lại được)", "a PKCS#11 module to try first (repeatable)"}
+	ServeUsage        = Text{"Cách dùng: kyso serve [--config TỆP]\n\nChạy tác tử Kyso cho tới khi bị dừng (Ctrl+C hoặc tín hiệu dừng).", "Usage: kyso serve [--config FILE]\n\nRuns the Kyso agent until stopped (Ctrl+C or a stop signal)."}
+	HostUsage         = Text{"Cách dùng: kyso chrome-extension://<id>/ | kyso <manifest.json> %s\n\nTrình duyệt khởi động lệnh này cho tiện ích Kyso; nó nói native messaging trên stdin/stdout.", "Usage: kyso chrome-extension://<id>/ | kyso <manifest.json> %s\n\nThe browser starts this for the Kyso extension; it speaks native messaging on stdin/stdout."}
+	InstallUsage      = Text{"Cách dùng: kyso %s [tùy chọn]", "Usage: kyso %s [flags]"}
+	TokensUsage       = Text{"Cách dùng: kyso tokens [--config TỆP] [--module ĐƯỜNG_DẪN]...", "Usage: kyso tokens [--config FILE] [--module PATH]..."}
+	OriginsUsage      = Text{`Cách dùng:
   kyso origins list [--config TỆP]
   kyso origins allow NGUỒN [--config TỆP]    luôn cho phép NGUỒN (như "Luôn cho phép" trong hộp thoại)
   kyso origins revoke NGUỒN [--config TỆP]   bỏ một "luôn cho phép"

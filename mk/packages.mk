@@ -42,8 +42,8 @@ dist/windows/kyso.exe: FORCE package-deps
 
 msi: dist/windows/kyso.exe
 	rm -rf dist/.msi && mkdir -p dist/.msi
-	go run ./installer/manifestgen -path kyso.exe -dir dist/.msi
-	wixl -a x64 -D Version=$(MSIVER) -D ExeSource=dist/windows/kyso.exe -D ExeWSource=dist/windows/kysow.exe -D ManifestDir=dist/.msi \
+	go run ./installer/manifestgen -path kyso.exe -dir dist/.msi -wxi
+	wixl -a x64 -D Version=$(MSIVER) -D ExeSource=dist/windows/kyso.exe -D ExeWSource=dist/windows/kysow.exe -D ManifestDir=dist/.msi -I dist/.msi \
 	  -o dist/kyso-$(MSIVER)-x64.msi installer/windows/kyso.wxs
 	@echo "built dist/kyso-$(MSIVER)-x64.msi"
 

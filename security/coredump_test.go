@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"kyso.vn/kyso/host"
+	"kyso.vn/kyso/internal/extid"
 	"kyso.vn/kyso/internal/testenv"
 )
 
@@ -94,7 +94,7 @@ func TestCoreDumpsOffAndMemoryClosed(t *testing.T) {
 			t.Fatal("kyso serve (as nobody) never opened its socket")
 		}
 	}
-	hostCmd, _ := start("chrome-extension://" + host.ChromiumIDs[0] + "/")
+	hostCmd, _ := start("chrome-extension://" + extid.Kyso.Development.ChromiumID + "/")
 	// The host turns dumps off right after its log opens; the agent is
 	// up already. Wait until the host has relayed to it (its log says so).
 	waitLog(t, filepath.Join(home, "cache", "kyso", "kyso.log"), "relaying to the agent")

@@ -22,6 +22,9 @@ func loadSettings(config string, log zerolog.Logger) (engine.Paths, engine.Setti
 		log.Error().Err(err).Msg("policy or config file broken: every origin is denied until it is fixed")
 		settings = engine.Settings{}
 	}
+	for _, w := range settings.Warnings {
+		log.Warn().Msg(w)
+	}
 	return paths, settings, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"kyso.vn/kyso/agent"
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/host"
+	"kyso.vn/kyso/internal/extid"
 	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/messages"
 )
@@ -30,10 +31,14 @@ const dialWait = 2 * time.Second
 // itself when no agent runs, until the browser closes the port.
 func runHost(args []string) error {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprintln(os.Stderr, say(messages.HostUsage, host.FirefoxID))
+		fmt.Fprintln(os.Stderr, say(messages.HostUsage, extid.Kyso.Firefox.ID))
 		return nil
 	}
-	caller, err := host.CheckCaller(args)
+	// The system policy's extensionIds may start the host too (a
+	// self-hosted build packed with the admin's key). A broken policy adds
+	// none; the engine then denies every origin and says why.
+	policyIDs, _ := engine.SystemExtensionIDs(engine.SystemPolicyPath())
+	caller, err := host.CheckCaller(args, policyIDs)
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}

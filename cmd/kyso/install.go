@@ -34,6 +34,10 @@ func installFlags(name string, args []string) (installer.Options, string, error)
 	system := fs.Bool("system", false, say(messages.FlagSystem))
 	root := fs.String("root", "", "")
 	bin := fs.String("bin", "", say(messages.FlagBin))
+	manifestsOnly := new(bool)
+	if name == "install" {
+		manifestsOnly = fs.Bool("manifests-only", false, say(messages.FlagManifestsOnly))
+	}
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), say(messages.InstallUsage, name))
 		fs.VisitAll(func(f *flag.Flag) {
@@ -48,7 +52,7 @@ func installFlags(name string, args []string) (installer.Options, string, error)
 	if fs.NArg() > 0 {
 		return installer.Options{}, "", &exitError{code: 2, msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
-	o := installer.Options{System: *system, Root: *root, Binary: *bin, Version: engine.Version}
+	o := installer.Options{System: *system, Root: *root, Binary: *bin, Version: engine.Version, ManifestsOnly: *manifestsOnly}
 	if *root != "" {
 		abs, err := filepath.Abs(*root)
 		if err != nil {
@@ -72,12 +76,29 @@ func installFlags(name string, args []string) (installer.Options, string, error)
 	if o.Root == "" {
 		o.Runner = execRunner{}
 	}
+	// The system policy's extensionIds go into the host manifests (and
+	// doctor checks that they are there). A broken policy adds none: the
+	// install goes on with Kyso's own ids and doctor names the fault.
+	ids, err := engine.SystemExtensionIDs(o.Real(engine.SystemPolicyPath()))
+	if err != nil && name == "install" {
+		fmt.Fprintln(os.Stderr, say(messages.InstallWarning, err.Error()))
+	}
+	o.ExtensionIDs = ids
 	return o, *config, nil
 }
 
 func runInstall(name string, args []string) error {
 	o, _, err := installFlags(name, args)
 	if err != nil {
+		return err
+	}
+	if o.ManifestsOnly {
+		// The packages' post-install step, and an admin's after changing
+		// extensionIds: the installed manifests get the ids of now.
+		done, err := installer.RefreshManifests(o)
+		for _, it := range done {
+			fmt.Println("  " + describeItem(it))
+		}
 		return err
 	}
 	var rec installer.Record

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"kyso.vn/kyso/installer"
+	"kyso.vn/kyso/internal/extid"
 )
 
 func main() {
@@ -23,8 +24,9 @@ func main() {
 	arch := flag.String("arch", "amd64", "the package architecture (Go's name)")
 	stage := flag.String("stage", "build/pkg", "staging directory for the generated files")
 	out := flag.String("out", "build/pkg/nfpm.yaml", "the nfpm configuration to write")
+	ids := flag.String("ids", "", "an ids.json to use instead of the embedded one (the pre-registration test)")
 	flag.Parse()
-	if err := run(*kyso, *version, *arch, *stage, *out); err != nil {
+	if err := run(*kyso, *version, *arch, *stage, *out, *ids); err != nil {
 		fmt.Fprintln(os.Stderr, "pkgstage:", err)
 		os.Exit(1)
 	}
@@ -46,8 +48,25 @@ func PackageVersion(v string) string {
 	return "0.0.0+git." + strings.Trim(clean, ".")
 }
 
-func run(kyso, version, arch, stage, out string) error {
-	items, err := installer.Plan(installer.Options{System: true, Package: true, Binary: "/usr/bin/kyso"})
+// postInstall adds the system policy's extensionIds to the installed host
+// manifests (docs/admin.md); a failure must not fail the package install.
+const postInstall = `#!/bin/sh
+# Kyso: the browser host manifests also allow the extension ids listed in
+# /etc/kyso/policy.json (extensionIds), for a self-hosted build.
+/usr/bin/kyso install --system --manifests-only >/dev/null || echo "kyso: could not add the policy's extensionIds to the browser manifests; run: kyso install --system --manifests-only" >&2
+exit 0
+`
+
+func run(kyso, version, arch, stage, out, idsFile string) error {
+	o := installer.Options{System: true, Package: true, Binary: "/usr/bin/kyso"}
+	if idsFile != "" {
+		x, err := extid.Load(idsFile)
+		if err != nil {
+			return err
+		}
+		o.IDs = &x
+	}
+	items, err := installer.Plan(o)
 	if err != nil {
 		return err
 	}
@@ -109,6 +128,17 @@ contents:
 			return fmt.Errorf("unexpected %s item in a Linux plan", it.Kind)
 		}
 	}
+	// After installing or upgrading, the manifests the package ships get
+	// the system policy's extensionIds too (they list Kyso's own ids).
+	post := filepath.Join(stage, "postinstall.sh")
+	if err := os.MkdirAll(stage, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(post, []byte(postInstall), 0o755); err != nil {
+		return err
+	}
+	absPost, _ := filepath.Abs(post)
+	fmt.Fprintf(&b, "scripts:\n  postinstall: %q\n", absPost)
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
