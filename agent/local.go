@@ -105,7 +105,9 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 			case errors.Is(err, wire.ErrOtherVersion):
 				// A host of another version: answered in the frames it
 				// reads (a JSON frame is a response to its only request).
-				a.o.Log.Warn().Msg("local socket: a kyso host of another version connected")
+				if ok, _ := a.logs.allow("local other version"); ok {
+					a.o.Log.Warn().Msg("local socket: a kyso host of another version connected")
+				}
 				if m.Kind == wire.Hello {
 					write(wire.Append(nil, wire.Message{Kind: wire.Hello}))
 				} else {
@@ -113,7 +115,9 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 				}
 				continue
 			case err != nil || m.Kind == wire.Answer:
-				a.o.Log.Warn().Err(err).Msg("local socket: a broken message")
+				if ok, dropped := a.logs.allow("local broken"); ok {
+					a.o.Log.Warn().Err(err).Int("alsoRefusedSinceLastLine", dropped).Msg("local socket: a broken message")
+				}
 				answer(m.Tag, protocol.ErrorResponse("", protocol.BadRequest, a.msg(messages.AgentEnvelope)))
 				continue
 			}
