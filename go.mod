@@ -3,15 +3,16 @@ module kyso.vn/kyso
 go 1.26.0
 
 require (
-	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875
 	github.com/Microsoft/go-winio v0.6.4
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875
 	github.com/gorilla/websocket v1.5.3
 	github.com/mattn/go-isatty v0.0.20
 	github.com/miekg/pkcs11 v1.1.2
 	github.com/ncruces/zenity v0.10.14
 	github.com/rs/zerolog v1.35.1
+	golang.org/x/crypto v0.54.0
 	golang.org/x/sys v0.49.0
 )
 
