@@ -13,7 +13,9 @@ require (
 	github.com/ncruces/zenity v0.10.14
 	github.com/rs/zerolog v1.35.1
 	golang.org/x/crypto v0.54.0
+	golang.org/x/image v0.20.0
 	golang.org/x/sys v0.49.0
+	golang.org/x/text v0.40.0
 )
 
 require (
@@ -22,5 +24,4 @@ require (
 	github.com/josephspurrier/goversioninfo v1.4.1 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/randall77/makefat v0.0.0-20210315173500-7ddd0e42c844 // indirect
-	golang.org/x/image v0.20.0 // indirect
 )
