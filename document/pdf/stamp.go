@@ -40,6 +40,7 @@ const (
 	Margin        = 36
 	MaxFontSize   = 9
 	MinFontSize   = 4
+	noWrapMin     = 6.5 // smallest size at which lines are shrunk rather than wrapped
 	padding       = 4
 	lineHeight    = 1.22 // of the font size
 )
@@ -80,7 +81,7 @@ func (u *update) stamp(st *Stamp, pg *page, signer document.Signer) (Array, Ref,
 	}
 	x, y, w, h := st.Rect[0], st.Rect[1], st.Rect[2], st.Rect[3]
 	if st.Rect == [4]float64{} {
-		m := min(Margin, vw/20, vh/20)
+		m := min(Margin, vw/10, vh/10)
 		w, h = min(DefaultWidth, vw-2*m), min(DefaultHeight, vh-2*m)
 		x, y = vw-m-w, m
 	} else {
@@ -235,14 +236,27 @@ func (u *update) drawStamp(w, h float64, text string, img *stampImage) ([]byte, 
 	if tw < 4 {
 		return c.Bytes(), res, nil // no room for text
 	}
-	// The largest size at which the wrapped text fits, else the smallest
-	// with the lines that fit and an ellipsis.
+	// Each line on one line if that keeps the type readable (at least
+	// noWrapMin); else the largest size at which the wrapped text fits;
+	// else the smallest, with the lines that fit and an ellipsis.
 	fs := float64(MaxFontSize)
+	unwrapped := layout(f, text, 1e9, 1)
+	for _, l := range unwrapped {
+		if l.width > 0 {
+			fs = min(fs, tw/l.width)
+		}
+	}
+	fs = min(fs, th/(float64(len(unwrapped))*lineHeight))
+	fs = float64(int(fs*4)) / 4 // quarter points
 	var lines []line
-	for ; ; fs -= 0.25 {
+	if fs >= noWrapMin {
 		lines = layout(f, text, tw, fs)
-		if float64(len(lines))*fs*lineHeight <= th || fs <= MinFontSize {
-			break
+	} else {
+		for fs = MaxFontSize; ; fs -= 0.25 {
+			lines = layout(f, text, tw, fs)
+			if float64(len(lines))*fs*lineHeight <= th || fs <= MinFontSize {
+				break
+			}
 		}
 	}
 	maxLines := int(th / (fs * lineHeight))
