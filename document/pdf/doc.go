@@ -140,20 +140,183 @@ func rect(o Object) ([4]float64, bool) {
 	return r, r[2]-r[0] > 0 && r[3]-r[1] > 0
 }
 
-// readPages walks the page tree in order: counts the pages, keeps the
-// first one and the one asked for. A tree that refers to a missing page,
-// loops, or has no page is refused.
+// readPages finds the page signing needs (the stamp's, or the first for
+// an invisible signature's widget) and the page count. The fast way
+// trusts the tree's /Count, as viewers do, and reads only the nodes on the
+// way down to that page; when the counts do not add up it walks the whole
+// tree (walkPages), which also refuses a tree with a missing page, a loop,
+// or no page.
 func (p *parsed) readPages(want int) error {
 	rootRef, ok := p.catalog["Pages"].(Ref)
 	if !ok {
 		return bad("the PDF has no page tree")
 	}
+	if p.findPage(rootRef, want) {
+		return nil
+	}
+	p.pages, p.first, p.chosen = 0, nil, nil
+	return p.walkPages(rootRef, want)
+}
+
+// pageAttrs are the inheritable attributes signing uses.
+type pageAttrs struct{ media, crop, rotate Object }
+
+func (a *pageAttrs) inherit(node Dict) {
+	if v, ok := node["MediaBox"]; ok {
+		a.media = v
+	}
+	if v, ok := node["CropBox"]; ok {
+		a.crop = v
+	}
+	if v, ok := node["Rotate"]; ok {
+		a.rotate = v
+	}
+}
+
+func isPagesNode(node Dict) bool {
+	_, kids := node["Kids"]
+	return kids && node["Type"] != Name("Page")
+}
+
+// findPage is readPages's fast way; false when the tree's counts cannot be
+// trusted (or the page is not where they say).
+func (p *parsed) findPage(rootRef Ref, want int) bool {
+	o, err := p.resolve(rootRef)
+	root, ok := o.(Dict)
+	if err != nil || !ok || !isPagesNode(root) {
+		return false
+	}
+	count, ok := root["Count"].(int64)
+	if !ok || count < 1 || count > 1<<24 {
+		return false
+	}
+	k := int64(0)
+	switch {
+	case want > 0:
+		if int64(want) > count {
+			return false // the full walk says so with certainty
+		}
+		k = int64(want - 1)
+	case want == -1:
+		k = count - 1
+	case want < -1:
+		return false
+	}
+	var attrs pageAttrs
+	attrs.inherit(root)
+	node := root
+	visited := map[Ref]bool{rootRef: true}
+	for depth := 0; depth < 64; depth++ {
+		kids, err := p.resolve(node["Kids"])
+		ka, ok := kids.(Array)
+		if err != nil || !ok {
+			return false
+		}
+		// Kids are read from the nearer end: the first and the last page,
+		// what signing asks for, cost a few objects even in a flat tree of
+		// thousands of pages. Backwards, k counts pages from the end.
+		nodeCount, ok := node["Count"].(int64)
+		if !ok || k >= nodeCount {
+			return false
+		}
+		back := k >= nodeCount/2
+		if back {
+			k = nodeCount - 1 - k
+		}
+		var next Dict
+		for i := range ka {
+			kid := ka[i]
+			if back {
+				kid = ka[len(ka)-1-i]
+			}
+			r, ok := kid.(Ref)
+			if !ok || visited[r] {
+				return false
+			}
+			o, err := p.resolve(r)
+			kd, ok := o.(Dict)
+			if err != nil || !ok {
+				return false
+			}
+			if isPagesNode(kd) {
+				c, ok := kd["Count"].(int64)
+				if !ok || c < 0 {
+					return false
+				}
+				if k < c {
+					visited[r] = true
+					next = kd
+					if back {
+						k = c - 1 - k // from the start of that node again
+					}
+					break
+				}
+				k -= c
+				continue
+			}
+			if k == 0 {
+				attrs.inherit(kd)
+				pg := p.makePage(pageIndex(want, count), r, kd, attrs)
+				p.pages = int(count)
+				if want == 0 {
+					p.first = pg
+				} else {
+					p.chosen = pg
+				}
+				return true
+			}
+			k--
+		}
+		if next == nil {
+			return false
+		}
+		attrs.inherit(next)
+		node = next
+	}
+	return false
+}
+
+// pageIndex is the 0-based index of the page want asks for (0: the first).
+func pageIndex(want int, count int64) int {
+	switch {
+	case want > 0:
+		return want - 1
+	case want == -1:
+		return int(count - 1)
+	}
+	return 0
+}
+
+// makePage reads a page's boxes and rotation.
+func (p *parsed) makePage(index int, ref Ref, node Dict, a pageAttrs) *page {
+	pg := &page{index: index, ref: ref, dict: node}
+	media, ok := p.box(a.media)
+	if !ok {
+		media = [4]float64{0, 0, 612, 792} // what readers assume (US Letter)
+	}
+	pg.media, pg.crop = media, media
+	if c, ok := p.box(a.crop); ok {
+		// The visible area is the crop box clipped to the media box.
+		c = [4]float64{max(c[0], media[0]), max(c[1], media[1]), min(c[2], media[2]), min(c[3], media[3])}
+		if c[2] > c[0] && c[3] > c[1] {
+			pg.crop = c
+		}
+	}
+	if r, err := p.resolve(a.rotate); err == nil {
+		if n, ok := r.(int64); ok {
+			pg.rotate = int(((n%360)+360)%360) / 90 * 90
+		}
+	}
+	return pg
+}
+
+// walkPages walks the whole page tree in order: counts the pages, keeps
+// the first one and the one asked for. A tree that refers to a missing
+// page, loops, or has no page is refused.
+func (p *parsed) walkPages(rootRef Ref, want int) error {
 	type frame struct {
-		ref    Ref
-		media  Object
-		crop   Object
-		rotate Object
-		depth  int
+		ref   Ref
+		attrs pageAttrs
 	}
 	stack := []frame{{ref: rootRef}}
 	visited := map[Ref]bool{}
@@ -173,17 +336,9 @@ func (p *parsed) readPages(want int) error {
 		if !ok {
 			return bad("page %d is missing (object %d is not a page)", p.pages+1, f.ref.Num)
 		}
-		if v, ok := node["MediaBox"]; ok {
-			f.media = v
-		}
-		if v, ok := node["CropBox"]; ok {
-			f.crop = v
-		}
-		if v, ok := node["Rotate"]; ok {
-			f.rotate = v
-		}
-		if kids, isNode := node["Kids"]; isNode && node["Type"] != Name("Page") {
-			kidsO, err := p.resolve(kids)
+		f.attrs.inherit(node)
+		if isPagesNode(node) {
+			kidsO, err := p.resolve(node["Kids"])
 			if err != nil {
 				return damaged(fmt.Errorf("the page tree: %w", err))
 			}
@@ -196,36 +351,21 @@ func (p *parsed) readPages(want int) error {
 				if !ok {
 					return damaged(fmt.Errorf("the page tree node %d has a kid that is not a reference", f.ref.Num))
 				}
-				stack = append(stack, frame{ref: r, media: f.media, crop: f.crop, rotate: f.rotate, depth: f.depth + 1})
+				stack = append(stack, frame{ref: r, attrs: f.attrs})
 			}
 			continue
 		}
-		pg := &page{index: p.pages, ref: f.ref, dict: node}
-		media, ok := p.box(f.media)
-		if !ok {
-			media = [4]float64{0, 0, 612, 792} // what readers assume (US Letter)
-		}
-		pg.media, pg.crop = media, media
-		if c, ok := p.box(f.crop); ok {
-			// The visible area is the crop box clipped to the media box.
-			c = [4]float64{max(c[0], media[0]), max(c[1], media[1]), min(c[2], media[2]), min(c[3], media[3])}
-			if c[2] > c[0] && c[3] > c[1] {
-				pg.crop = c
-			}
-		}
-		if r, err := p.resolve(f.rotate); err == nil {
-			if n, ok := r.(int64); ok {
-				pg.rotate = int(((n%360)+360)%360) / 90 * 90
-			}
-		}
 		p.pages++
-		if p.first == nil {
-			p.first = pg
+		if p.first == nil || (want > 0 && p.pages == want) || want == -1 {
+			pg := p.makePage(p.pages-1, f.ref, node, f.attrs)
+			if p.first == nil {
+				p.first = pg
+			}
+			if want > 0 && p.pages == want {
+				p.chosen = pg
+			}
+			last = pg
 		}
-		if want > 0 && p.pages == want {
-			p.chosen = pg
-		}
-		last = pg
 	}
 	if p.pages == 0 {
 		return bad("the PDF has no pages")

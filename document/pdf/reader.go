@@ -18,8 +18,10 @@ type doc struct {
 	elements int  // lexer budget, see maxElements
 	decoded  int  // bytes of decoded streams held, see maxDecoded
 	objStms  map[int64]*objStm
-	resolves int // resolve calls, see maxResolves
-	nesting  int // objects being read inside the reading of another (a stream's /Length)
+	lookups  map[int64]entry
+	resolves int           // resolve calls, see maxResolves
+	nesting  int           // objects being read inside the reading of another (a stream's /Length)
+	zr, fr   io.ReadCloser // reused decompressors
 }
 
 const (
@@ -275,7 +277,7 @@ func (d *doc) decode(st *Stream) ([]byte, error) {
 			return nil, fmt.Errorf("stream filter %s not supported here", filters[0])
 		}
 		var err error
-		out, err = inflate(st.Raw, limit)
+		out, err = d.inflate(st.Raw, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -312,16 +314,32 @@ func filterList(d Dict) ([]Name, []Object) {
 
 // inflate decompresses zlib data (or raw deflate, which some writers
 // produce), reading at most limit+1 bytes. A bad checksum or a missing end
-// after complete data is tolerated as every PDF reader does.
-func inflate(raw []byte, limit int64) ([]byte, error) {
+// after complete data is tolerated as every PDF reader does. The
+// decompressor is reused: a document may have thousands of object streams.
+func (d *doc) inflate(raw []byte, limit int64) ([]byte, error) {
 	var r io.Reader
-	if zr, err := zlib.NewReader(bytes.NewReader(raw)); err == nil {
-		r = zr
+	src := bytes.NewReader(raw)
+	var err error
+	if d.zr == nil {
+		d.zr, err = zlib.NewReader(src)
 	} else {
-		r = flate.NewReader(bytes.NewReader(raw))
+		err = d.zr.(zlib.Resetter).Reset(src, nil)
+	}
+	if err == nil {
+		r = d.zr
+	} else {
+		d.zr = nil
+		src.Reset(raw)
+		if d.fr == nil {
+			d.fr = flate.NewReader(src)
+		} else {
+			d.fr.(flate.Resetter).Reset(src, nil)
+		}
+		r = d.fr
 	}
 	var buf bytes.Buffer
-	_, err := io.Copy(&buf, io.LimitReader(r, limit+1))
+	buf.Grow(int(min(limit, int64(len(raw))*4+512)))
+	_, err = io.Copy(&buf, io.LimitReader(r, limit+1))
 	if err != nil && buf.Len() == 0 {
 		return nil, fmt.Errorf("FlateDecode: %v", err)
 	}

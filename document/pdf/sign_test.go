@@ -370,3 +370,33 @@ func TestDefaultText(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestPageLookup: the fast page lookup (down the tree by /Count, from the
+// nearer end) finds the same page as a walk of the whole tree, for every
+// page of every corpus file (pdfTeX's balanced trees, qpdf's and
+// ghostscript's flat ones).
+func TestPageLookup(t *testing.T) {
+	for name, path := range getCorpus(t) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := pdf.ComparePageLookup(data, -1)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, want := range append([]int{0}, seq(1, n)...) {
+			if _, err := pdf.ComparePageLookup(data, want); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+	}
+}
+
+func seq(from, to int) []int {
+	var s []int
+	for i := from; i <= to; i++ {
+		s = append(s, i)
+	}
+	return s
+}

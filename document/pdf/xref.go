@@ -2,8 +2,10 @@ package pdf
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Cross-reference reading. Sections are kept as they are in the file and
@@ -43,6 +45,7 @@ type section struct {
 	rowLen  int // classic: 20 (or 19 for some writers); stream: sum of W
 	w       [3]int
 	data    []byte // classic: the file; stream: the decoded rows
+	sorted  bool   // subsections ascending and disjoint: binary search
 	trailer Dict
 	xrefStm *section // hybrid files: the /XRefStm section of a classic trailer
 }
@@ -61,7 +64,16 @@ func (s *section) lookup(num int64) entry {
 }
 
 func (s *section) lookupOwn(num int64) entry {
-	for _, sub := range s.subs {
+	subs := s.subs
+	if s.sorted {
+		// Binary search for the last subsection starting at or before num.
+		i, _ := slices.BinarySearchFunc(subs, num+1, func(sub subsection, n int64) int { return cmp.Compare(sub.first, n) })
+		if i == 0 {
+			return entry{}
+		}
+		subs = subs[i-1 : i]
+	}
+	for _, sub := range subs {
 		if num < sub.first || num >= sub.first+sub.count {
 			continue
 		}
@@ -72,6 +84,23 @@ func (s *section) lookupOwn(num int64) entry {
 		return s.classicRow(sub.at + int(i)*s.rowLen)
 	}
 	return entry{}
+}
+
+// index prepares lookups: subsections in order and not overlapping (as
+// writers make them) are binary-searched; others, rare and small, are
+// scanned, and refused when many.
+func (s *section) index() error {
+	s.sorted = true
+	for i := 1; i < len(s.subs); i++ {
+		if s.subs[i].first < s.subs[i-1].first+s.subs[i-1].count {
+			s.sorted = false
+			break
+		}
+	}
+	if !s.sorted && len(s.subs) > 1000 {
+		return fmt.Errorf("cross-reference section at byte %d: %d subsections out of order", s.offset, len(s.subs))
+	}
+	return nil
 }
 
 // classicRow reads "oooooooooo ggggg n" at p (checked when the table was
@@ -164,6 +193,7 @@ func (d *doc) readXrefChain(start int64) error {
 		}
 		off = p
 	}
+	d.lookups = map[int64]entry{}
 	return nil
 }
 
@@ -247,7 +277,7 @@ func (d *doc) readTable(l *lexer, off int64) (*section, error) {
 		return nil, fmt.Errorf("trailer of the cross-reference table at byte %d is not a dictionary", off)
 	}
 	s.trailer = td
-	return s, nil
+	return s, s.index()
 }
 
 // validRow checks "oooooooooo ggggg n" (digits, spaces, the type letter).
@@ -329,17 +359,25 @@ func (d *doc) readStreamSection(off int64) (*section, error) {
 		s.subs = append(s.subs, subsection{first: first, count: count, at: row})
 		row += int(count)
 	}
-	return s, nil
+	return s, s.index()
 }
 
-// lookup finds the newest definition of object num.
+// lookup finds the newest definition of object num (remembered: a
+// document may have thousands of sections).
 func (d *doc) lookup(num int64) entry {
+	if e, ok := d.lookups[num]; ok {
+		return e
+	}
+	var e entry
 	for _, s := range d.sections {
-		if e := s.lookup(num); e.typ != entryAbsent {
-			return e
+		if e = s.lookup(num); e.typ != entryAbsent {
+			break
 		}
 	}
-	return entry{}
+	if d.lookups != nil { // once every section is read
+		d.lookups[num] = e
+	}
+	return e
 }
 
 // maxNum is one more than the largest object number any section defines.
