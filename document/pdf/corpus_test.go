@@ -96,21 +96,27 @@ func makeCorpus() error {
 	p := func(name string) string { return filepath.Join(dir, name+".pdf") }
 
 	// Debian's PDFs (pdfTeX and DocBook: cross-reference streams, object
-	// streams) and their classic rewrites.
-	add("libtasn1", libtasn1)
-	add("shared-mime-info", sharedMime)
-	if err := qpdf("--object-streams=disable", libtasn1, p("libtasn1-classic")); err != nil {
-		return err
+	// streams) and their classic and linearized rewrites. A machine whose
+	// dpkg excludes /usr/share/doc (minimal containers) lacks them: the
+	// tests that need them skip.
+	if _, err := os.Stat(libtasn1); err == nil {
+		add("libtasn1", libtasn1)
+		if err := qpdf("--object-streams=disable", libtasn1, p("libtasn1-classic")); err != nil {
+			return err
+		}
+		add("libtasn1-classic", p("libtasn1-classic"))
 	}
-	add("libtasn1-classic", p("libtasn1-classic"))
-	if err := qpdf("--object-streams=disable", sharedMime, p("shared-mime-info-classic")); err != nil {
-		return err
+	if _, err := os.Stat(sharedMime); err == nil {
+		add("shared-mime-info", sharedMime)
+		if err := qpdf("--object-streams=disable", sharedMime, p("shared-mime-info-classic")); err != nil {
+			return err
+		}
+		add("shared-mime-info-classic", p("shared-mime-info-classic"))
+		if err := qpdf("--linearize", sharedMime, p("shared-mime-info-linearized")); err != nil {
+			return err
+		}
+		add("shared-mime-info-linearized", p("shared-mime-info-linearized"))
 	}
-	add("shared-mime-info-classic", p("shared-mime-info-classic"))
-	if err := qpdf("--linearize", sharedMime, p("shared-mime-info-linearized")); err != nil {
-		return err
-	}
-	add("shared-mime-info-linearized", p("shared-mime-info-linearized"))
 
 	// groff's own PDF output, and ghostscript's from groff's PostScript.
 	roff := filepath.Join(dir, "doc.ms")

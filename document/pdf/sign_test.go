@@ -172,7 +172,7 @@ func TestTimestampBT(t *testing.T) {
 	ts := p.NewTSA(t)
 	for _, kind := range []string{doctest.RSA4096, doctest.P256} {
 		t.Run(kind, func(t *testing.T) {
-			data := readCorpus(t, "libtasn1")
+			data := readCorpus(t, "ghostscript-1.7")
 			out := signWith(t, data, kind, pdf.Options{Timestamper: tsa.New(ts.URL), Stamp: &pdf.Stamp{Page: -1}})
 			v := verifyPDF(t, out, 1, 0)[0]
 			tok := v.signed.TimestampToken
@@ -232,7 +232,7 @@ func TestBadDocuments(t *testing.T) {
 	p := doctest.Get(t)
 	id := p.Signer(t, doctest.P256)
 	s := p.DocSigner(id)
-	good := readCorpus(t, "libtasn1")
+	good := readCorpus(t, "ghostscript-1.5")
 	classic := readCorpus(t, "groff")
 	cases := map[string][]byte{
 		"empty":        {},
