@@ -34,15 +34,7 @@ func render(t *testing.T, pdfBytes []byte, page, res int) image.Image {
 	if _, err := run("pdftoppm", "-r", fmt.Sprint(res), "-png", "-singlefile", "-f", fmt.Sprint(page), "-l", fmt.Sprint(page), f, filepath.Join(dir, "out")); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "out.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
+	return readPNG(t, filepath.Join(dir, "out.png"))
 }
 
 // crop cuts the rect [x y w h] (points from the bottom-left of the

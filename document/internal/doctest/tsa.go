@@ -2,6 +2,8 @@ package doctest
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -124,4 +126,21 @@ func (ts *TSA) reply(query []byte) ([]byte, error) {
 		return nil, fmt.Errorf("openssl ts -reply: %v: %s", err, stderr.String())
 	}
 	return out, nil
+}
+
+// VerifyToken checks a signature timestamp token with `openssl ts
+// -verify`: over SHA-256 of the signature value, signed by this TSA,
+// chaining to the test root.
+func (ts *TSA) VerifyToken(t testing.TB, token, signature []byte) {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "token.der")
+	if err := os.WriteFile(f, token, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := sha256.Sum256(signature)
+	out, err := exec.Command("openssl", "ts", "-verify", "-token_in", "-in", f, "-digest", hex.EncodeToString(d[:]),
+		"-sha256", "-CAfile", filepath.Join(ts.Dir, "root.pem"), "-untrusted", filepath.Join(ts.Dir, "chain.pem")).CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("Verification: OK")) {
+		t.Fatalf("openssl ts -verify: %v\n%s", err, out)
+	}
 }
