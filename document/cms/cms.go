@@ -57,10 +57,10 @@ var (
 	oidSHA512WithRSA      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 13}
 )
 
-// ErrUnsupportedKey is returned by Prepare for a certificate whose key is
+// ErrUnsupported is returned by Prepare for a certificate whose key is
 // neither RSA nor ECDSA, or a hash other than SHA-256/384/512: the engine
 // answers UNSUPPORTED_ALGORITHM.
-var ErrUnsupportedKey = errors.New("cms: only RSA and ECDSA keys with SHA-256, SHA-384 or SHA-512")
+var ErrUnsupported = errors.New("cms: only RSA and ECDSA keys with SHA-256, SHA-384 or SHA-512")
 
 // TimestampAllowance is the room MaxSize keeps for a signature timestamp
 // token (a TSA's token with its certificate chain is typically 3–7 KiB).
@@ -105,7 +105,7 @@ func sigAlg(pub crypto.PublicKey, h crypto.Hash) (oid asn1.ObjectIdentifier, nul
 			return oidECDSAWithSHA512, false, nil
 		}
 	}
-	return nil, false, ErrUnsupportedKey
+	return nil, false, ErrUnsupported
 }
 
 // maxSignatureLen is the longest signature the key can produce (ECDSA's
@@ -155,7 +155,7 @@ func prepare(digest []byte, h crypto.Hash, signer document.Signer, o Options) (*
 		return nil, errors.New("cms: no signer certificate")
 	}
 	if _, ok := hashOID(h); !ok {
-		return nil, ErrUnsupportedKey
+		return nil, ErrUnsupported
 	}
 	if _, _, err := sigAlg(signer.Cert.PublicKey, h); err != nil {
 		return nil, err
@@ -224,7 +224,7 @@ func checkSignature(pub crypto.PublicKey, h crypto.Hash, digest, sig []byte) err
 		}
 		return nil
 	}
-	return ErrUnsupportedKey
+	return ErrUnsupported
 }
 
 // MaxSize is an upper bound of the DER length Finish returns for this
@@ -236,7 +236,7 @@ func MaxSize(signer document.Signer, h crypto.Hash, o Options) (int, error) {
 		return 0, errors.New("cms: no signer certificate")
 	}
 	if _, ok := hashOID(h); !ok {
-		return 0, ErrUnsupportedKey
+		return 0, ErrUnsupported
 	}
 	p, err := prepare(make([]byte, h.Size()), h, signer, o)
 	if err != nil {
