@@ -25,13 +25,14 @@ var updateStamp = os.Getenv("KYSO_UPDATE_STAMP") == "1"
 
 const dpi = 100
 
-// render draws page of pdfBytes with pdftoppm at dpi and returns it.
+// render draws page of pdfBytes (its crop box, as viewers show it) with
+// pdftoppm at res dpi and returns it.
 func render(t *testing.T, pdfBytes []byte, page, res int) image.Image {
 	t.Helper()
 	dir := t.TempDir()
 	f := filepath.Join(dir, "in.pdf")
 	os.WriteFile(f, pdfBytes, 0o600)
-	if _, err := run("pdftoppm", "-r", fmt.Sprint(res), "-png", "-singlefile", "-f", fmt.Sprint(page), "-l", fmt.Sprint(page), f, filepath.Join(dir, "out")); err != nil {
+	if _, err := run("pdftoppm", "-cropbox", "-r", fmt.Sprint(res), "-png", "-singlefile", "-f", fmt.Sprint(page), "-l", fmt.Sprint(page), f, filepath.Join(dir, "out")); err != nil {
 		t.Fatal(err)
 	}
 	return readPNG(t, filepath.Join(dir, "out.png"))
@@ -375,6 +376,54 @@ func TestStampImages(t *testing.T) {
 			h := img.Bounds().Dy()
 			if meanInk(img, image.Rect(10, h/3, 40, 2*h/3)) < 0.05 {
 				t.Error("the image left no ink")
+			}
+		})
+	}
+}
+
+// onePagePDF is a blank one-page PDF whose page dictionary has attrs.
+func onePagePDF(attrs string) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.7\n")
+	var off [4]int
+	for i, body := range []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /Resources << >> " + attrs + " >>",
+	} {
+		off[i+1] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, body)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 4\n0000000000 65535 f\r\n%010d 00000 n\r\n%010d 00000 n\r\n%010d 00000 n\r\n", off[1], off[2], off[3])
+	fmt.Fprintf(&b, "trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", xref)
+	return b.Bytes()
+}
+
+// TestStampOddBoxes: boxes that do not start at 0, a crop box inside the
+// media box, a turned page: the default stamp is still at the bottom right
+// of what is displayed (pdftoppm shows the crop box), upright, inside.
+func TestStampOddBoxes(t *testing.T) {
+	st := pdf.Stamp{Page: 1, Image: sealPNG(t)}
+	pw, _ := pageSize(t, "groff")
+	ref := crop(render(t, signWith(t, readCorpus(t, "groff"), doctest.P256, pdf.Options{Stamp: &st}), 1, dpi), defaultRect(pw), dpi)
+	for name, c := range map[string]struct {
+		attrs string
+		w     float64 // the displayed width
+	}{
+		"offset crop box":          {"/MediaBox [100 50 800 1000] /CropBox [150 100 750 950]", 600},
+		"offset crop box, turned":  {"/MediaBox [100 50 800 1000] /CropBox [150 100 750 950] /Rotate 90", 850},
+		"negative origin, turned": {"/MediaBox [-300 -400 300 400] /Rotate 270", 800},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := signWith(t, onePagePDF(c.attrs), doctest.P256, pdf.Options{Stamp: &st})
+			verifyPDF(t, out, 1, 0)
+			got := crop(render(t, out, 1, dpi), defaultRect(c.w), dpi)
+			mean, worst := compareBy(got, ref, 4, chroma)
+			t.Logf("mean %.4f, worst %.3f", mean, worst)
+			if mean > 0.02 || worst > 0.3 {
+				writePNG(t, filepath.Join(os.TempDir(), "kyso-stamp-odd.png"), got)
+				t.Errorf("the stamp is not where it should be, or not upright")
 			}
 		})
 	}
