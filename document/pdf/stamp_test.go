@@ -411,8 +411,8 @@ func TestStampOddBoxes(t *testing.T) {
 		attrs string
 		w     float64 // the displayed width
 	}{
-		"offset crop box":          {"/MediaBox [100 50 800 1000] /CropBox [150 100 750 950]", 600},
-		"offset crop box, turned":  {"/MediaBox [100 50 800 1000] /CropBox [150 100 750 950] /Rotate 90", 850},
+		"offset crop box":         {"/MediaBox [100 50 800 1000] /CropBox [150 100 750 950]", 600},
+		"offset crop box, turned": {"/MediaBox [100 50 800 1000] /CropBox [150 100 750 950] /Rotate 90", 850},
 		"negative origin, turned": {"/MediaBox [-300 -400 300 400] /Rotate 270", 800},
 	} {
 		t.Run(name, func(t *testing.T) {
