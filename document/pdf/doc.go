@@ -418,7 +418,19 @@ func (p *parsed) readTitle() string {
 	if !ok {
 		return ""
 	}
-	return decodeText(s)
+	return clipText(decodeText(s), maxTitle)
+}
+
+// maxTitle bounds the title a dialog shows (in characters).
+const maxTitle = 300
+
+// clipText cuts s to n characters, marking the cut with "…".
+func clipText(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // readForm reads the interactive form: where /AcroForm and /Fields are,

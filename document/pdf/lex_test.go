@@ -127,3 +127,27 @@ func FuzzLexer(f *testing.F) {
 		}
 	})
 }
+
+func TestText(t *testing.T) {
+	for _, c := range []struct {
+		in   String
+		want string
+	}{
+		{String("Plain \x84 dash\x8d"), "Plain — dash“"},
+		{String("\xfe\xff\x00K\x00\xfd\x00 \x01\xa1\x1e\xdd\xd8\x3d\xde\x00"), "Ký ơờ😀"},
+		{String("\xef\xbb\xbfQuy\xe1\xba\xbft \xc4\x91\xe1\xbb\x8bnh"), "Quyết định"},
+		{String("  line\none\x00 "), "line one"},
+	} {
+		if got := decodeText(c.in); got != c.want {
+			t.Errorf("decodeText(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	for _, s := range []string{"ASCII only", "Phê duyệt 😀", ""} {
+		if got := decodeText(encodeText(s)); got != s {
+			t.Errorf("round trip of %q: %q", s, got)
+		}
+	}
+	if got := clipText(strings.Repeat("ạ", 10), 5); got != "ạạạạ…" {
+		t.Errorf("clipText: %q", got)
+	}
+}

@@ -39,7 +39,7 @@ import (
 // signature with SHA-256.
 type Options struct {
 	FileName    string // shown in the Summary (as the page named it)
-	Reason      string // /Reason
+	Reason      string // /Reason (at most maxInfoText characters are kept)
 	Location    string // /Location
 	ContactInfo string // /ContactInfo
 	// Stamp is the visible signature; nil makes it invisible.
@@ -184,6 +184,9 @@ func Prepare(data []byte, signer document.Signer, opts Options) (document.Prepar
 	}, nil
 }
 
+// maxInfoText bounds /Reason, /Location and /ContactInfo (characters).
+const maxInfoText = 500
+
 // byteRangeWidth is the fixed width of the ByteRange array as written:
 // room for four 10-digit numbers.
 const byteRangeWidth = 48
@@ -213,7 +216,7 @@ func sigDict(signer document.Signer, opts Options, size int) (body []byte, brAt,
 			b = append(b, ' ')
 			b = appendName(b, kv.k)
 			b = append(b, ' ')
-			b = appendString(b, encodeText(kv.v))
+			b = appendString(b, encodeText(clipText(kv.v, maxInfoText)))
 		}
 	}
 	if opts.certify > 0 {

@@ -45,6 +45,10 @@ const (
 	lineHeight    = 1.22 // of the font size
 )
 
+// maxStampText bounds the stamp's text (characters): far more than a box
+// shows, little enough to lay out fast.
+const maxStampText = 1000
+
 // Limits of a stamp image.
 const (
 	MaxImageBytes  = 8 << 20
@@ -210,10 +214,7 @@ func (u *update) drawStamp(w, h float64, text string, img *stampImage) ([]byte, 
 	if err != nil {
 		return nil, nil, err
 	}
-	text = norm.NFC.String(text)
-	if len(text) > 2000 {
-		text = text[:2000]
-	}
+	text = clipText(norm.NFC.String(text), maxStampText)
 	var c bytes.Buffer
 	res := Dict{"ProcSet": Array{Name("PDF"), Name("Text"), Name("ImageC"), Name("ImageB")}}
 	fmt.Fprintf(&c, "q\n%s RG 0.6 w\n0.3 0.3 %s %s re S\n", stampColor, fnum(w-0.6), fnum(h-0.6))
