@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -367,7 +368,7 @@ func (l *lexer) number() (Object, error) {
 		if err != nil {
 			// Too long for int64: a real then (only sizes and IDs are ints).
 			f, _ := strconv.ParseFloat(tok, 64)
-			return Real(f), nil
+			return realOf(f), nil
 		}
 		if signs == 0 && n <= 1<<31 {
 			// Maybe "n g R".
@@ -385,8 +386,15 @@ func (l *lexer) number() (Object, error) {
 		return n, nil
 	}
 	f, err := strconv.ParseFloat(tok, 64)
-	if err != nil {
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return nil, l.errorf("bad number %q", clip(tok))
 	}
-	return Real(f), nil
+	return realOf(f), nil
+}
+
+// realOf keeps a number within what PDF can write (no exponent, no
+// infinity): ISO 32000-1 Annex C's largest real, ±3.403 × 10^38. Found by
+// FuzzLexer: a 300-digit integer read as +Inf was written back as "+Inf".
+func realOf(f float64) Real {
+	return Real(max(-math.MaxFloat32, min(f, math.MaxFloat32)))
 }

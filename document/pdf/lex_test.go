@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -41,6 +42,8 @@ func TestLexer(t *testing.T) {
 		{"<< /A 1 /B << /C (x) >> /N null /A 2 >>", Dict{"A": int64(1), "B": Dict{"C": String("x")}}},
 		{"% comment\n 7", int64(7)},
 		{"99999999999999999999", Real(1e20)},
+		{strings.Repeat("9", 400), Real(math.MaxFloat32)},
+		{"-" + strings.Repeat("9", 400) + ".5", Real(-math.MaxFloat32)},
 	}
 	for _, c := range cases {
 		got, err := parse(c.in)

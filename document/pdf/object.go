@@ -104,7 +104,7 @@ func appendObject(b []byte, o Object) []byte {
 // decimals (enough for points; PDF readers keep about 5 significant
 // digits of fraction).
 func appendReal(b []byte, f float64) []byte {
-	if f == float64(int64(f)) && f > -1e15 && f < 1e15 {
+	if f > -1e15 && f < 1e15 && f == float64(int64(f)) {
 		return strconv.AppendInt(b, int64(f), 10)
 	}
 	s := strconv.FormatFloat(f, 'f', 4, 64)
