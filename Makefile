@@ -2,7 +2,7 @@
 # `make test` runs every test (installing system packages when missing).
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
+VERSION ?= $(shell bash scripts/version.sh)
 LDFLAGS := -X kyso.vn/kyso/engine.Version=$(VERSION)
 GO_TEST_FLAGS ?= -count=1 -timeout 30m
 

@@ -106,7 +106,7 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 			}
 			var env struct {
 				Envelope
-				Op string `json:"op"` // only agentStats: the agent's own question
+				Op string `json:"op"` // only agentStats and agentQuit: the agent's own questions
 			}
 			err = json.Unmarshal(msg, &env)
 			if err == nil && env.Op == statsOp && env.Origin == "" && env.Request == nil {
@@ -114,6 +114,12 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 				// connection has at most one running.
 				b, _ := json.Marshal(a.stats())
 				write(b)
+				continue
+			}
+			if err == nil && env.Op == quitOp && env.Origin == "" && env.Request == nil {
+				write([]byte(quitAck))
+				a.o.Log.Info().Msg("asked to quit on the local socket (kyso uninstall)")
+				a.cancel()
 				continue
 			}
 			// The request must at least be an object; the engine checks the rest.

@@ -69,13 +69,14 @@ type Env struct {
 	Tokens    func() ([]token.Info, error) // tokens present
 	PortProbe func(port int) PortState     // who listens on Port
 	Agent     func() error                 // nil when the agent's local socket answers
+	Dialog    func() error                 // nil when a dialog can be shown (DialogAvailable)
 }
 
 // Check is one doctor check.
 type Check func(Env) []Finding
 
 // Checks lists every check, in the order they are shown.
-var Checks = []Check{CheckManifests, CheckAutostart, CheckSettings, CheckModules, CheckAgent, CheckLocalNetworkAccess}
+var Checks = []Check{CheckManifests, CheckAutostart, CheckSettings, CheckModules, CheckAgent, CheckDialog, CheckLocalNetworkAccess}
 
 // Diagnose runs every check. ok is false when any finding is a fault.
 func Diagnose(env Env) (findings []Finding, ok bool) {
@@ -373,6 +374,43 @@ func CheckAgent(env Env) []Finding {
 	return []Finding{{Check: "agent", Level: LevelFault,
 		Problem: text("agentDown"),
 		Fix:     text("agentDownFix", startHint())}}
+}
+
+// DialogError says why no dialog can be shown here: Key names the message
+// (cli.doctor.dialog<Key> and its Fix), Arg fills it.
+type DialogError struct{ Key, Arg string }
+
+// dialogKey begins the keys of DialogError's messages.
+const dialogKey = "dialog"
+
+func (e *DialogError) Error() string { return e.text().EN }
+
+func (e *DialogError) text() Text {
+	if e.Arg == "" {
+		return text(dialogKey + e.Key)
+	}
+	return text(dialogKey+e.Key, e.Arg)
+}
+
+// CheckDialog: the consent and PIN dialogs can be shown from here (Linux:
+// zenity and a display; Windows: an interactive session; macOS: the Aqua
+// session). Without them every request that needs the person fails, so it
+// is a fault. It looks at doctor's own session, which is the agent's when
+// both run in the desktop session.
+func CheckDialog(env Env) []Finding {
+	if env.Dialog == nil {
+		return nil
+	}
+	err := env.Dialog()
+	if err == nil {
+		return []Finding{{Check: "dialog", Level: LevelOK, Problem: text("dialogOK")}}
+	}
+	var de *DialogError
+	if errors.As(err, &de) {
+		return []Finding{{Check: "dialog", Level: LevelFault,
+			Problem: de.text(), Fix: text(dialogKey + de.Key + "Fix")}}
+	}
+	return []Finding{{Check: "dialog", Level: LevelFault, Problem: text("dialogOther", err.Error())}}
 }
 
 // CheckLocalNetworkAccess is a note, never a fault: Chrome and Edge ask the

@@ -116,6 +116,14 @@ func TestCLIKeys(t *testing.T) {
 	// status.go names some keys in a table or through yesNo.
 	scan("../cmd/kyso/*.go", "cli.", regexp.MustCompile(`"(status\.[A-Za-z]+)"`))
 	scan("../installer/*.go", "cli.doctor.", regexp.MustCompile(`\b(?:text|fault)\("([A-Za-z]+)"`))
+	// Keys composed from a name (cmd/kyso/flags.go, installer.DialogError):
+	// a command's line and help, a flag's text, a dialog finding and its fix.
+	scan("../cmd/kyso/*.go", "cli.cmd.", regexp.MustCompile(`\bname: "([a-z]+)"`))
+	scan("../cmd/kyso/*.go", "cli.flag.", regexp.MustCompile(`\.(?:String|Bool|Var)\((?:&\w+, )?"([a-z]+)"`))
+	scan("../installer/*.go", "cli.doctor.dialog", regexp.MustCompile(`\bKey: "([A-Za-z]+)"`))
+	for key := range used {
+		used[key+".more"], used[key+"Fix"] = true, true
+	}
 	for key := range messages["vi"] {
 		if strings.HasPrefix(key, "cli.") && !used[key] {
 			t.Errorf("%s is in the table but no command uses it", key)

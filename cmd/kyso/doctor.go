@@ -24,7 +24,7 @@ import (
 )
 
 func init() {
-	register(command{name: "doctor", usage: "check everything that can go wrong, and say how to fix it", run: runDoctor})
+	register(command{name: "doctor", run: runDoctor})
 }
 
 // doctorSetup gathers what status and doctor look at. Under --root the
@@ -62,6 +62,7 @@ func doctorSetup(o installer.Options, configFile string) (installer.Env, engine.
 		Tokens:    func() ([]token.Info, error) { return inventoryInfos(p) },
 		PortProbe: probePort,
 		Agent:     pingAgent,
+		Dialog:    installer.DialogAvailable,
 	}
 	return env, paths, settings, serr
 }
@@ -127,16 +128,27 @@ func probePort(port int) installer.PortState {
 }
 
 func runDoctor(args []string) error {
-	if len(args) > 0 && args[0] == "--reenable" {
-		// The same as `kyso modules enable PATH`, where a person reading
-		// doctor's advice may look for it.
-		return runModules(append([]string{"enable"}, args[1:]...))
-	}
-	o, configFile, err := installFlags("doctor", args)
+	f := newFlags("doctor", "[--json] [--config FILE]")
+	sc := addScopeFlags(f)
+	asJSON := f.Bool("json", false, "print the findings as JSON, for scripts")
+	reenable := f.String("reenable", "", "allow a `module` that crashed Kyso to load again")
+	words, err := f.parse(args)
 	if err != nil {
 		return err
 	}
-	env, _, _, _ := doctorSetup(o, configFile)
+	if err := noWords(words); err != nil {
+		return err
+	}
+	if *reenable != "" {
+		// The same as `kyso modules enable PATH`, where a person reading
+		// doctor's advice may look for it.
+		return runModules([]string{"enable", *reenable})
+	}
+	o, err := sc.options()
+	if err != nil {
+		return err
+	}
+	env, _, _, _ := doctorSetup(o, *sc.config)
 	defer doctorJournal().Close()
 	// Modules skipped for crashing get a finding of their own below, in
 	// the user's language, instead of CheckModules' generic note.
@@ -154,6 +166,15 @@ func runDoctor(args []string) error {
 	findings, ok := installer.Diagnose(env)
 	findings, crashOK := withCrashFindings(findings, doctorJournal().Records())
 	ok = ok && crashOK
+	if *asJSON {
+		if err := writeDoctorJSON(os.Stdout, findings, ok); err != nil {
+			return err
+		}
+		if !ok {
+			return &exitError{code: 1}
+		}
+		return nil
+	}
 	printFindings(os.Stdout, findings, inVietnamese())
 	if !ok {
 		return &exitError{code: 1, msg: say("doctor.failed")}

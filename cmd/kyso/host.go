@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register(command{name: "host", usage: "the browser extension's native-messaging host (started by the browser)", run: runHost})
+	register(command{name: "host", run: runHost})
 }
 
 // dialWait bounds the look for a running agent: its socket answers at once
@@ -28,10 +28,11 @@ const dialWait = 2 * time.Second
 // the add-on id (Firefox). It relays to the running agent, or runs the engine
 // itself when no agent runs, until the browser closes the port.
 func runHost(args []string) error {
+	// The browser passes its own arguments (Chrome on Windows adds
+	// --parent-window=N): only a first -h/--help is ours.
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		os.Stderr.WriteString("Usage: kyso chrome-extension://<id>/ | kyso <manifest.json> " + host.FirefoxID +
-			"\n\nThe browser starts this for the Kyso extension; it speaks native messaging on stdin/stdout.\n")
-		return nil
+		_, err := newFlags("host", "chrome-extension://ID/ | MANIFEST.json "+host.FirefoxID).parse(args[:1])
+		return err
 	}
 	caller, err := host.CheckCaller(args)
 	if err != nil {

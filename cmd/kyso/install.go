@@ -3,62 +3,59 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"time"
 
+	"kyso.vn/kyso/agent"
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/installer"
 )
 
 func init() {
-	register(command{name: "install", usage: "register Kyso with the browsers and start it at login (--system: all users)",
-		run: func(args []string) error { return runInstall("install", args) }})
-	register(command{name: "uninstall", usage: "remove what kyso install wrote (your config and approvals stay)",
-		run: func(args []string) error { return runInstall("uninstall", args) }})
+	register(command{name: "install", run: func(args []string) error { return runInstall("install", args) }})
+	register(command{name: "uninstall", run: func(args []string) error { return runInstall("uninstall", args) }})
 }
 
-// installFlags parses the flags install, uninstall, status and doctor share.
+// scopeFlags are the flags install, uninstall, status and doctor share.
 // --root is hidden: it only relocates every file written or read under DIR
 // (tests and package staging); it grants nothing.
-func installFlags(name string, args []string) (installer.Options, string, error) {
-	fs := flag.NewFlagSet("kyso "+name, flag.ContinueOnError)
-	config := new(string)
-	if name == "status" || name == "doctor" {
-		config = fs.String("config", "", "the user config file (default: the user config dir's kyso/config.json)")
+type scopeFlags struct {
+	config, root, bin *string
+	system            *bool
+}
+
+func addScopeFlags(f *cmdFlags) *scopeFlags {
+	s := &scopeFlags{config: new(string), root: new(string)}
+	if f.name == "status" || f.name == "doctor" {
+		s.config = f.String("config", "", "the user config `file`")
 	}
-	system := fs.Bool("system", false, "for all users of this computer (needs root / administrator)")
-	root := fs.String("root", "", "")
-	bin := fs.String("bin", "", "the kyso program browsers and the login start run (default: this program)")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: kyso %s [flags]\n", name)
-		fs.VisitAll(func(f *flag.Flag) {
-			if f.Name != "root" && (f.Name != "bin" || name != "uninstall") {
-				fmt.Fprintf(fs.Output(), "  --%s\t%s\n", f.Name, f.Usage)
-			}
-		})
+	s.system = f.Bool("system", false, "for all users of this computer")
+	f.StringVar(s.root, "root", "", "")
+	s.bin = f.String("bin", "", "the kyso `program` browsers and the login start run")
+	f.hidden = append(f.hidden, "root")
+	if f.name == "uninstall" {
+		f.hidden = append(f.hidden, "bin")
 	}
-	if err := fs.Parse(args); err != nil {
-		return installer.Options{}, "", err
-	}
-	if fs.NArg() > 0 {
-		return installer.Options{}, "", &exitError{code: 2, msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
-	}
-	o := installer.Options{System: *system, Root: *root, Binary: *bin, Version: engine.Version}
-	if *root != "" {
-		abs, err := filepath.Abs(*root)
+	return s
+}
+
+// options turns the parsed flags into installer.Options.
+func (s *scopeFlags) options() (installer.Options, error) {
+	o := installer.Options{System: *s.system, Root: *s.root, Binary: *s.bin, Version: engine.Version}
+	if *s.root != "" {
+		abs, err := filepath.Abs(*s.root)
 		if err != nil {
-			return o, "", err
+			return o, err
 		}
 		o.Root = abs
 	}
 	if o.Binary == "" {
 		self, err := os.Executable()
 		if err != nil {
-			return o, "", fmt.Errorf("locating this program: %w", err)
+			return o, fmt.Errorf("locating this program: %w", err)
 		}
 		if r, err := filepath.EvalSymlinks(self); err == nil {
 			self = r
@@ -66,12 +63,27 @@ func installFlags(name string, args []string) (installer.Options, string, error)
 		o.Binary = self
 	}
 	if !filepath.IsAbs(o.Binary) {
-		return o, "", &exitError{code: 2, msg: fmt.Sprintf("--bin %q is not an absolute path", o.Binary)}
+		return o, &exitError{code: 2, msg: say("help.binNotAbs", o.Binary)}
 	}
 	if o.Root == "" {
 		o.Runner = execRunner{}
 	}
-	return o, *config, nil
+	return o, nil
+}
+
+// installFlags parses a command made of the scope flags only.
+func installFlags(name string, args []string) (installer.Options, string, error) {
+	f := newFlags(name, "")
+	s := addScopeFlags(f)
+	words, err := f.parse(args)
+	if err != nil {
+		return installer.Options{}, "", err
+	}
+	if err := noWords(words); err != nil {
+		return installer.Options{}, "", err
+	}
+	o, err := s.options()
+	return o, *s.config, err
 }
 
 func runInstall(name string, args []string) error {
@@ -87,10 +99,14 @@ func runInstall(name string, args []string) error {
 		rec, warns, err = installer.Uninstall(o)
 		if errors.Is(err, installer.ErrNotInstalled) {
 			fmt.Println(say("uninstall.notInstalled"))
+			stopAgent(o)
 			return nil
 		}
 	}
 	if err != nil {
+		if errors.Is(err, installer.ErrUntrusted) {
+			return errors.New(say("install.untrusted", err))
+		}
 		if errors.Is(err, os.ErrPermission) && o.System {
 			return fmt.Errorf("%w\n%s", err, say("install.needRoot"))
 		}
@@ -105,6 +121,7 @@ func runInstall(name string, args []string) error {
 	if name == "install" {
 		fmt.Println(say("install.done"))
 	} else {
+		stopAgent(o)
 		fmt.Println(say("uninstall.done"))
 	}
 	return nil
@@ -122,6 +139,25 @@ func describeItem(it installer.Item) string {
 		return it.Path + " -> " + it.Target
 	}
 	return it.Path
+}
+
+// stopAgent ends the agent this user runs, after uninstall removed its
+// autostart: systemctl stops the one systemd started, but an agent started
+// otherwise (Windows' Run key, the XDG autostart fallback, by hand) would
+// keep running the removed program. It asks over the user-only local socket
+// and waits until the agent has closed it. Never under --root (tests).
+func stopAgent(o installer.Options) {
+	if o.Root != "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	switch err := agent.Quit(ctx); {
+	case err == nil:
+		fmt.Println("  " + say("uninstall.agentStopped"))
+	case !errors.Is(err, agent.ErrNotRunning):
+		fmt.Fprintln(os.Stderr, say("install.warning", err.Error()))
+	}
 }
 
 // execRunner runs the service manager for real, with a time limit so a hung

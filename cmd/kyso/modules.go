@@ -14,16 +14,16 @@ import (
 )
 
 func init() {
-	register(command{name: "modules", usage: "PKCS#11 modules that crashed Kyso; 'modules enable PATH' tries one again", run: runModules})
+	register(command{name: "modules", run: runModules})
 }
 
 // runModules is `kyso modules` (list what the crash journal knows) and
 // `kyso modules enable PATH` (forget a module's crashes: it is loaded
 // again at the next request, or the agent's next start).
 func runModules(args []string) error {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Println(say("modules.usage"))
-		return nil
+	args, err := newFlags("modules", "[list | enable PATH]").parse(args)
+	if err != nil {
+		return err
 	}
 	j := setup.OpenJournal(zerolog.Nop())
 	if j == nil {

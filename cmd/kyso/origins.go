@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,38 +11,19 @@ import (
 )
 
 func init() {
-	register(command{name: "origins", usage: "list, allow or revoke the web sites that may ask to sign", run: runOrigins})
+	register(command{name: "origins", run: runOrigins})
 }
 
-const originsUsage = `Usage:
-  kyso origins list [--config FILE]
-  kyso origins allow ORIGIN [--config FILE]    always allow ORIGIN (as "Always allow" in the dialog)
-  kyso origins revoke ORIGIN [--config FILE]   forget an "always allow"
-
-ORIGIN is written as the browser sends it: https://host[:port], e.g.
-https://dichvucong.gov.vn. Changes apply at once, without restarting Kyso.
-`
-
 func runOrigins(args []string) error {
-	fs := flag.NewFlagSet("origins", flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
-	fs.Usage = func() { fmt.Fprint(os.Stderr, originsUsage) }
-	config := fs.String("config", "", "the user's config file (default: the user config dir's kyso/config.json)")
-	// Flags may come before or after the words: parse until all are read.
-	var words []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		words = append(words, fs.Arg(0))
-		args = fs.Args()[1:]
+	f := newFlags("origins", "list | allow ORIGIN | revoke ORIGIN [--config FILE]")
+	config := f.String("config", "", "the user config `file`")
+	words, err := f.parse(args)
+	if err != nil {
+		return err
 	}
 	if len(words) == 0 {
-		fs.Usage()
-		return &exitError{code: 2, msg: ""}
+		f.help(os.Stderr)
+		return &exitError{code: 2}
 	}
 	paths, err := engine.DefaultPaths(*config)
 	if err != nil {
@@ -70,8 +50,8 @@ func runOrigins(args []string) error {
 		fmt.Printf("Đã thu hồi / revoked: %s\n", words[1])
 		return nil
 	}
-	fs.Usage()
-	return &exitError{code: 2, msg: ""}
+	f.help(os.Stderr)
+	return &exitError{code: 2}
 }
 
 // revokeNotFound explains where an origin that is not an approval comes

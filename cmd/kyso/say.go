@@ -19,3 +19,11 @@ func sayBoth(key string, args ...any) installer.Text {
 
 // inVietnamese tells installer.Text.In which language the user reads.
 func inVietnamese() bool { return prompt.Lang() == "vi" }
+
+// sayOptional is say, or "" when the table has no such key.
+func sayOptional(key string) string {
+	if s := say(key); s != "cli."+key {
+		return s
+	}
+	return ""
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"os/signal"
@@ -15,24 +14,21 @@ import (
 )
 
 func init() {
-	register(command{name: "serve", usage: "run the agent (WebSocket on loopback and the local socket)", run: runServe})
+	register(command{name: "serve", run: runServe})
 }
 
 // runServe is `kyso serve [--config FILE]`. It runs in the foreground: the
 // login autostart (systemd --user, launchd, a logon task) starts it and
 // stops it with a signal.
 func runServe(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	config := fs.String("config", "", "the user's config file (default: config.json in the user's config dir)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: kyso serve [--config FILE]\n\nRuns the Kyso agent until stopped (Ctrl+C or a stop signal).")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	f := newFlags("serve", "[--config FILE]")
+	config := f.String("config", "", "the user config `file`")
+	words, err := f.parse(args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return &exitError{code: 2, msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	if err := noWords(words); err != nil {
+		return err
 	}
 
 	// Signals first: a stop that comes while the agent starts (the login

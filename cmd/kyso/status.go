@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register(command{name: "status", usage: "is the agent running; port, socket, modules and tokens", run: runStatus})
+	register(command{name: "status", run: runStatus})
 }
 
 // runStatus prints the state; it exits 3 when the agent is not running

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,7 +15,7 @@ import (
 )
 
 func init() {
-	register(command{name: "tokens", usage: "list PKCS#11 modules, tokens and signing certificates", run: runTokens})
+	register(command{name: "tokens", run: runTokens})
 }
 
 // stringList is a repeatable flag.
@@ -26,11 +25,15 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func runTokens(args []string) error {
-	fs := flag.NewFlagSet("tokens", flag.ContinueOnError)
-	config := fs.String("config", "", "user config file (default: the user config dir's kyso/config.json)")
+	f := newFlags("tokens", "[--config FILE] [--module PATH]...")
+	config := f.String("config", "", "the user config `file`")
 	var mods stringList
-	fs.Var(&mods, "module", "a PKCS#11 module to try first (repeatable)")
-	if err := fs.Parse(args); err != nil {
+	f.Var(&mods, "module", "a PKCS#11 module `path` to try first (repeatable)")
+	words, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := noWords(words); err != nil {
 		return err
 	}
 	cfgMods, err := configModules(*config)

@@ -1,0 +1,20 @@
+package installer
+
+import (
+	"os/exec"
+	"strings"
+)
+
+// DialogAvailable: the dialogs (osascript) need the person's Aqua session;
+// an ssh login or a LaunchDaemon has none. `launchctl managername` names the
+// session of the caller without cgo.
+func DialogAvailable() error {
+	out, err := exec.Command("/bin/launchctl", "managername").Output()
+	if err != nil {
+		return &DialogError{Key: "Other", Arg: err.Error()}
+	}
+	if name := strings.TrimSpace(string(out)); name != "Aqua" {
+		return &DialogError{Key: "NoSession", Arg: name}
+	}
+	return nil
+}
