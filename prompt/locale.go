@@ -30,3 +30,22 @@ func langOf(locales []string) string {
 	}
 	return "vi"
 }
+
+// parseAppleLanguages reads `defaults read -g AppleLanguages`, an old-style
+// property list array: ( "vi-VN", "en-VN" ), quotes optional for plain
+// words, one item per line or all on one. Used on macOS (locale_darwin.go);
+// here so that it is tested on every OS.
+func parseAppleLanguages(out string) []string {
+	out = strings.TrimSpace(out)
+	if !strings.HasPrefix(out, "(") || !strings.HasSuffix(out, ")") {
+		return nil
+	}
+	var langs []string
+	for _, item := range strings.Split(out[1:len(out)-1], ",") {
+		item = strings.Trim(strings.TrimSpace(item), `"`)
+		if item != "" && !strings.ContainsAny(item, " \t\"()") {
+			langs = append(langs, item)
+		}
+	}
+	return langs
+}
