@@ -35,7 +35,8 @@ test: deps build fault lint $(TEST_EXTRA)
 	KYSO_BIN=$(CURDIR)/bin/kyso KYSO_FAULT_MODULE=$(CURDIR)/bin/libkysofault.so \
 	  go test $(GO_TEST_FLAGS) ./...
 
-demo: deps build
+# The extension too: the demo opens Chromium with it (the extension path).
+demo: deps build extension-build
 	bash demo/run.sh
 
 clean:
