@@ -55,12 +55,16 @@ import (
 
 // prefix is one Wine prefix with Kyso's Windows programs in C:\KysoTest.
 type prefix struct {
-	t    *testing.T
-	dir  string // WINEPREFIX
-	logs string // where each command's output goes
-	env  []string
-	n    int
+	t       *testing.T
+	dir     string // WINEPREFIX
+	logs    string // where each command's output goes
+	env     []string
+	display string // the Xvfb display every program gets, unless told noDisplay
+	n       int
 }
+
+// noDisplay runs a program without DISPLAY (issue 16, finding 11).
+const noDisplay = "none"
 
 func (w *prefix) drive(p string) string { return filepath.Join(w.dir, "drive_c", p) }
 
@@ -73,7 +77,14 @@ func (w *prefix) cmd(display string, args ...string) (*exec.Cmd, string, string)
 	out := filepath.Join(w.logs, fmt.Sprintf("%02d.out", w.n))
 	errf := filepath.Join(w.logs, fmt.Sprintf("%02d.err", w.n))
 	c := exec.Command("wine", args...)
-	c.Env = append(append([]string{}, w.env...), "DISPLAY="+display)
+	c.Env = append([]string{}, w.env...)
+	switch display {
+	case noDisplay:
+	case "":
+		c.Env = append(c.Env, "DISPLAY="+w.display)
+	default:
+		c.Env = append(c.Env, "DISPLAY="+display)
+	}
 	o, err := os.Create(out)
 	if err != nil {
 		w.t.Fatal(err)
@@ -198,9 +209,9 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func newPrefix(t *testing.T, dist string) *prefix {
+func newPrefix(t *testing.T, dist, display string) *prefix {
 	tmp := t.TempDir()
-	w := &prefix{t: t, dir: filepath.Join(tmp, "prefix"), logs: filepath.Join(tmp, "logs")}
+	w := &prefix{t: t, dir: filepath.Join(tmp, "prefix"), logs: filepath.Join(tmp, "logs"), display: display}
 	if err := os.MkdirAll(w.logs, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -217,11 +228,7 @@ func newPrefix(t *testing.T, dist string) *prefix {
 	// are known.
 	w.env = append(env, "WINEPREFIX="+w.dir, "WINEDEBUG=-all", "WINEDLLOVERRIDES=mscoree,mshtml=",
 		"LANG=en_US.UTF-8", "NO_AT_BRIDGE=1")
-	t.Cleanup(func() {
-		c := exec.Command("wineserver", "-k")
-		c.Env = w.env
-		_ = c.Run()
-	})
+	t.Cleanup(w.killServer)
 	if out, code := w.run(3*time.Minute, "", "wineboot", "-i"); code != 0 {
 		t.Fatalf("wineboot -i: %d\n%s", code, out)
 	}
@@ -244,6 +251,16 @@ func newPrefix(t *testing.T, dist string) *prefix {
 		t.Fatalf("building winprobe.exe: %v\n%s", err, b)
 	}
 	return w
+}
+
+// killServer ends every process of the prefix (wineserver -k) and waits.
+func (w *prefix) killServer() {
+	c := exec.Command("wineserver", "-k")
+	c.Env = w.env
+	_ = c.Run()
+	c = exec.Command("wineserver", "-w")
+	c.Env = w.env
+	_ = c.Run()
 }
 
 func copyFile(t *testing.T, from, to string) {
@@ -281,8 +298,15 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 		t.Skip("KYSO_WINDOWS_DIST and KYSO_MSI unset: run make wine-test (part of make test)")
 	}
 	need(t, "wine", "wineserver", "x86_64-w64-mingw32-gcc")
+	need(t, "Xvfb", "xdotool")
 	begin := time.Now()
-	w := newPrefix(t, dist)
+	// One display for every program of the prefix: Wine's desktop process
+	// (explorer.exe) starts with the first program and keeps the display
+	// driver it found, so a program without DISPLAY first would leave every
+	// later window on Wine's null driver. The no-display check comes last,
+	// after wineserver -k.
+	display := testenv.Display(t)
+	w := newPrefix(t, dist, display)
 	t.Logf("fresh prefix ready in %s", time.Since(begin).Round(time.Millisecond))
 
 	// Every agent of this prefix's user serves a free port, never the real
@@ -297,10 +321,10 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 	}
 
 	t.Run("cli", func(t *testing.T) { w.t = t; testCLI(w) })
-	t.Run("no-display-consent", func(t *testing.T) { w.t = t; testNoDisplay(w) })
 	t.Run("user-install", func(t *testing.T) { w.t = t; testUserInstall(w) })
 	t.Run("serve-host-dialogs", func(t *testing.T) { w.t = t; testServe(w, port) })
 	t.Run("msi", func(t *testing.T) { w.t = t; testMSI(w, msi) })
+	t.Run("no-display-consent", func(t *testing.T) { w.t = t; testNoDisplay(w) })
 	w.t = t
 	t.Logf("whole Wine check: %s", time.Since(begin).Round(time.Millisecond))
 }
@@ -357,7 +381,8 @@ func testCLI(w *prefix) {
 // or zenity shows here.
 func testNoDisplay(w *prefix) {
 	t := w.t
-	raw, code := w.run(time.Minute, "", probeExe, "raw")
+	w.killServer() // a fresh desktop process, without a display
+	raw, code := w.run(time.Minute, noDisplay, probeExe, "raw")
 	var r struct {
 		ZenityIsNil bool   `json:"zenityIsNil"`
 		ZenityErr   string `json:"zenityErr"`
@@ -369,7 +394,7 @@ func testNoDisplay(w *prefix) {
 	}
 	t.Logf("no display: user32 MessageBoxW returned %d (last error %q); zenity.Question returned nil=%v %q",
 		r.MessageBox, r.LastError, r.ZenityIsNil, r.ZenityErr)
-	out, code := w.run(time.Minute, "", probeExe, "consent")
+	out, code := w.run(time.Minute, noDisplay, probeExe, "consent")
 	var c struct{ Approval, Err string }
 	if err := json.Unmarshal([]byte(lastLine(out)), &c); err != nil || code != 0 {
 		t.Fatalf("winprobe consent: %d %v\n%s", code, err, out)
@@ -413,10 +438,15 @@ func testUserInstall(w *prefix) {
 			t.Errorf("HKCU %s default = %q (%v)", k, v, ok)
 		}
 	}
-	manifest := w.drive("users/" + wineUser() + "/AppData/Local/Kyso/vn.kyso.signer.chromium.json")
+	// Windows paths are case-insensitive: the folder may exist as "kyso"
+	// already (the agent's logs).
+	found, _ := filepath.Glob(w.drive("users/" + wineUser() + "/AppData/Local/[Kk]yso/vn.kyso.signer.chromium.json"))
+	if len(found) != 1 {
+		t.Fatalf("manifest in %%LOCALAPPDATA%%\\Kyso: %q", found)
+	}
+	manifest := found[0]
 	if b, err := os.ReadFile(manifest); err != nil || !bytes.Contains(b, []byte(`C:\\KysoTest\\kyso.exe`)) {
-		found, _ := filepath.Glob(w.drive("users/*/AppData/Local/Kyso/*"))
-		t.Errorf("manifest %s: %v\n%s\n(there: %q)", manifest, err, b, found)
+		t.Errorf("manifest %s: %v\n%s", manifest, err, b)
 	}
 	if !w.agentRunning(kysoExe, true) {
 		t.Fatal("install did not start the agent (kysow.exe serve)")
@@ -451,9 +481,8 @@ func testUserInstall(w *prefix) {
 // on an Xvfb display answered with xdotool.
 func testServe(w *prefix, port int) {
 	t := w.t
-	need(t, "Xvfb", "xdotool")
-	display := testenv.Display(t)
-	w.start(display, kysoExe, "serve")
+	display := w.display
+	w.start("", kysoExe, "serve")
 	url := "ws://127.0.0.1:" + strconv.Itoa(port) + "/v1"
 	var ws *websocket.Conn
 	deadline := time.Now().Add(60 * time.Second)
@@ -523,7 +552,7 @@ func testServe(w *prefix, port int) {
 		}, "123456", false},
 		{func() { keys(t, display, pinTitle, "Escape") }, "", true},
 	} {
-		probe, out, _ := w.cmd(display, probeExe, "pin")
+		probe, out, _ := w.cmd("", probeExe, "pin")
 		if err := probe.Start(); err != nil {
 			t.Fatal(err)
 		}
