@@ -3,7 +3,6 @@
 package main
 
 import (
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -38,7 +37,7 @@ func TestDemoScriptOpensBrowserWithExtension(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	port, agentPort := freePort(t), freePort(t)
+	port, agentPort := testenv.FreePort(t), testenv.FreePort(t)
 	logPath := filepath.Join(dir, "run.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
@@ -122,13 +121,4 @@ func browserRunning(profile, ext string) bool {
 		}
 	}
 	return false
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -34,7 +34,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -200,15 +199,6 @@ func need(t *testing.T, tools ...string) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func newPrefix(t *testing.T, dist, display string) *prefix {
 	tmp := t.TempDir()
 	w := &prefix{t: t, dir: filepath.Join(tmp, "prefix"), logs: filepath.Join(tmp, "logs"), display: display}
@@ -311,7 +301,7 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 
 	// Every agent of this prefix's user serves a free port, never the real
 	// 28418 another program on this machine may use.
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	cfg := w.drive("users/" + wineUser() + "/AppData/Roaming/kyso/config.json")
 	if err := os.MkdirAll(filepath.Dir(cfg), 0o755); err != nil {
 		t.Fatal(err)
