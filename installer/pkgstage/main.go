@@ -115,7 +115,7 @@ overrides:
 		if _, err := os.Stat(abs); err != nil {
 			return err
 		}
-		fmt.Fprintf(&b, "  - src: %q\n    dst: %q\n    type: doc\n    file_info:\n      mode: 0644\n", abs, "/usr/share/doc/kyso/"+docFiles[src])
+		fmt.Fprintf(&b, "  - src: %q\n    dst: %q\n    file_info:\n      mode: 0644\n", abs, "/usr/share/doc/kyso/"+docFiles[src])
 	}
 	for _, it := range items {
 		switch it.Kind {
