@@ -1,6 +1,9 @@
 package installer
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // ErrUntrusted: a --system install was asked to register a program that a
 // user who is not an administrator could replace (issue 16, finding 8). The
@@ -18,4 +21,12 @@ func checkInstall(o Options) error {
 		}
 	}
 	return checkPlatform(o)
+}
+
+// untrusted makes err (of the walk, or a refusal) an ErrUntrusted.
+func untrusted(err error) error {
+	if err == nil || errors.Is(err, ErrUntrusted) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", ErrUntrusted, err)
 }

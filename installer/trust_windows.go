@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/windows"
+
+	"kyso.vn/kyso/internal/pathtrust"
 )
 
 // CheckSystemBinary: the program (as registered, and the file it resolves
@@ -15,23 +17,7 @@ import (
 // re-permission them (aclTrusted). Program Files passes; a folder a user
 // created (C:\Tools, Downloads) does not.
 func CheckSystemBinary(path string) error {
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrUntrusted, path, err)
-	}
-	if fi, err := os.Stat(real); err != nil || !fi.Mode().IsRegular() {
-		return fmt.Errorf("%w: %s is not a regular file (%v)", ErrUntrusted, path, err)
-	}
-	seen := map[string]bool{}
-	for _, p := range []string{filepath.Clean(path), real} {
-		for cur := p; !seen[cur]; cur = filepath.Dir(cur) {
-			seen[cur] = true
-			if err := checkACL(cur); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return untrusted(pathtrust.Walk(path, func(p string, _ os.FileInfo, _ bool) error { return checkACL(p) }))
 }
 
 func checkACL(path string) error {
