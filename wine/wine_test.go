@@ -760,20 +760,20 @@ func focus(t *testing.T, display, title string, skip ...string) string {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		ids, err := xdo(display, "search", "--onlyvisible", "--name", title)
+		ids, err := testenv.TryXdotool(display, "search", "--onlyvisible", "--name", title)
 		for _, id := range strings.Fields(ids) {
 			if slices.Contains(skip, id) {
 				continue
 			}
-			if _, err = xdo(display, "windowfocus", "--sync", id); err == nil {
+			if _, err = testenv.TryXdotool(display, "windowfocus", "--sync", id); err == nil {
 				return id
 			}
 		}
 		if time.Now().After(deadline) {
-			all, _ := xdo(display, "search", "--name", ".")
+			all, _ := testenv.TryXdotool(display, "search", "--name", ".")
 			var names []string
 			for _, id := range strings.Fields(all) {
-				n, _ := xdo(display, "getwindowname", id)
+				n, _ := testenv.TryXdotool(display, "getwindowname", id)
 				geo, _ := exec.Command("xwininfo", "-display", display, "-id", id).CombinedOutput()
 				m := regexp.MustCompile(`Map State: (\w+)`).FindStringSubmatch(string(geo))
 				names = append(names, id+"="+n+" "+fmt.Sprint(m))
@@ -796,7 +796,7 @@ func keys(t *testing.T, display, title string, ks ...string) string {
 func press(t *testing.T, display string, ks ...string) {
 	t.Helper()
 	for _, k := range ks {
-		if _, err := xdo(display, "key", "--delay", "80", k); err != nil {
+		if _, err := testenv.TryXdotool(display, "key", "--delay", "80", k); err != nil {
 			t.Fatalf("xdotool key %s: %v", k, err)
 		}
 	}
@@ -805,24 +805,10 @@ func press(t *testing.T, display string, ks ...string) {
 // typeIn types into window id, which has the focus.
 func typeIn(t *testing.T, display, id, text string) {
 	t.Helper()
-	if _, err := xdo(display, "windowfocus", "--sync", id); err != nil {
+	if _, err := testenv.TryXdotool(display, "windowfocus", "--sync", id); err != nil {
 		t.Fatalf("focus %s: %v", id, err)
 	}
-	if _, err := xdo(display, "type", "--delay", "40", text); err != nil {
+	if _, err := testenv.TryXdotool(display, "type", "--delay", "40", text); err != nil {
 		t.Fatalf("xdotool type: %v", err)
 	}
-}
-
-func xdo(display string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	c := exec.CommandContext(ctx, "xdotool", args...)
-	c.Env = append(os.Environ(), "DISPLAY="+display)
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
-	out, err := c.Output()
-	if err != nil {
-		return "", fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	return strings.TrimSpace(string(out)), nil
 }
