@@ -19,6 +19,10 @@
 //     pipes open, so output goes to files, never to pipes;
 //   - a fresh WINEPREFIX in a temp dir per run, wineboot -i first,
 //     WINEDEBUG=-all, wineserver -k at the end.
+//   - the test's own sockets are Linux ones, which Wine's
+//     GetExtendedTcpTable does not list: the agent refuses them as it
+//     refuses another user's (checked once), so the WebSocket clients
+//     connect through winprobe forward, a Windows process of the user.
 //
 // What Wine cannot show: there is no PKCS#11 module for Windows here
 // (SoftHSM has no Windows build in Debian), so no token signs under Wine;
@@ -142,6 +146,17 @@ func (w *prefix) start(display string, args ...string) *exec.Cmd {
 		_ = c.Wait()
 	})
 	return c
+}
+
+// logTail is the last n lines of the Windows user's kyso.log (the agent's
+// and the host's, in %LOCALAPPDATA%\kyso), for a failure's message.
+func (w *prefix) logTail(n int) string {
+	b, err := os.ReadFile(w.drive("users/" + wineUser() + "/AppData/Local/kyso/kyso.log"))
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // regValue reads a registry string value with Wine's reg.exe ("" = the
@@ -470,21 +485,30 @@ func testUserInstall(w *prefix) {
 // kyso.exe serve: version over the WebSocket, a foreign Origin refused,
 // kyso host relaying over the named pipe, and the consent and PIN dialogs
 // on an Xvfb display answered with xdotool.
+//
+// The agent refuses a WebSocket client whose socket no process of its user
+// owns (GetExtendedTcpTable, SECURITY.md): the test's sockets are Linux
+// ones that Wine's table does not list, so they are refused, as another
+// user's would be, and the test talks to the agent through winprobe
+// forward, a Windows process of the prefix's user.
 func testServe(w *prefix, port int) {
 	t := w.t
 	display := w.display
 	w.start("", kysoExe, "serve")
-	url := "ws://127.0.0.1:" + strconv.Itoa(port) + "/v1"
+	relay := testenv.FreePort(t)
+	w.start("", probeExe, "forward", strconv.Itoa(relay), strconv.Itoa(port))
+	url := "ws://127.0.0.1:" + strconv.Itoa(relay) + "/v1"
+	host := "127.0.0.1:" + strconv.Itoa(port)
 	var ws *websocket.Conn
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		c, _, err := dialWS(url, "https://portal.example.vn")
+		c, _, err := dialWS(url, host, "https://portal.example.vn")
 		if err == nil {
 			ws = c
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("kyso.exe serve never answered on %s: %v", url, err)
+			t.Fatalf("kyso.exe serve never answered on %s: %v\nkyso.log ends:\n%s", url, err, w.logTail(20))
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
@@ -492,7 +516,11 @@ func testServe(w *prefix, port int) {
 	if r := call(t, ws, map[string]any{"id": "v", "op": "version"}); !r.OK || !strings.Contains(string(r.Result), `"protocol":1`) {
 		t.Fatalf("version over the WebSocket: %+v", r)
 	}
-	if _, resp, err := dialWS(url, "http://evil.example"); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+	direct := "ws://127.0.0.1:" + strconv.Itoa(port) + "/v1"
+	if _, resp, err := dialWS(direct, "", "https://portal.example.vn"); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a client socket no Windows process of the user owns: %v, %+v; want 403", err, resp)
+	}
+	if _, resp, err := dialWS(url, host, "http://evil.example"); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		code := 0
 		if resp != nil {
 			code = resp.StatusCode
@@ -511,7 +539,7 @@ func testServe(w *prefix, port int) {
 	// xdotool matches WM_NAME, which Wine writes without the em dash of
 	// the title: the patterns leave "Kyso — " out.
 	const consentTitle = "Allow this website\\?$"
-	page, _, err := dialWS(url, "https://new.example.vn")
+	page, _, err := dialWS(url, host, "https://new.example.vn")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -707,10 +735,17 @@ func (r response) Code() string {
 	return r.Error.Code
 }
 
-func dialWS(url, origin string) (*websocket.Conn, *http.Response, error) {
+// dialWS opens a WebSocket to url with the given Origin. host, when not
+// empty, is the Host header: the agent's own address when url is winprobe
+// forward's (the agent refuses any other Host, as a DNS-rebinding guard).
+func dialWS(url, host, origin string) (*websocket.Conn, *http.Response, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return websocket.DefaultDialer.DialContext(ctx, url, http.Header{"Origin": {origin}})
+	h := http.Header{"Origin": {origin}}
+	if host != "" {
+		h.Set("Host", host)
+	}
+	return websocket.DefaultDialer.DialContext(ctx, url, h)
 }
 
 func call(t *testing.T, c *websocket.Conn, req any) response { return send(t, c, req)() }

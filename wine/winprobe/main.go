@@ -10,12 +10,20 @@
 //	winprobe pin        prompt.Native("en").PIN
 //	winprobe raw        zenity.Question and user32 MessageBoxW alone: what
 //	                    they return when no dialog can be shown
+//	winprobe forward LISTEN TARGET
+//	                    relays TCP connections from 127.0.0.1:LISTEN to
+//	                    127.0.0.1:TARGET, until killed: the agent answers
+//	                    only clients its user's Windows processes own
+//	                    (GetExtendedTcpTable), and the test's own sockets
+//	                    are Linux ones Wine does not list
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"time"
 
@@ -38,8 +46,15 @@ type result struct {
 }
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "forward" {
+		if err := forward(os.Args[2], os.Args[3]); err != nil {
+			fmt.Fprintln(os.Stderr, "winprobe forward:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: winprobe consent|pin|raw")
+		fmt.Fprintln(os.Stderr, "usage: winprobe consent|pin|raw | winprobe forward LISTEN TARGET")
 		os.Exit(2)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -84,4 +99,29 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// forward relays each connection to 127.0.0.1:listen to 127.0.0.1:target,
+// byte for byte both ways, from this Windows process.
+func forward(listen, target string) error {
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", listen))
+	if err != nil {
+		return err
+	}
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		go func() {
+			defer c.Close()
+			up, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", target))
+			if err != nil {
+				return
+			}
+			defer up.Close()
+			go func() { _, _ = io.Copy(up, c); up.(*net.TCPConn).CloseWrite() }()
+			_, _ = io.Copy(c, up)
+		}()
+	}
 }
