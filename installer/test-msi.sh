@@ -24,5 +24,8 @@ for k in 'Software\Google\Chrome\NativeMessagingHosts\vn.kyso.signer' \
 done
 echo "$reg" | grep -F 'Software\Microsoft\Windows\CurrentVersion\Run' | grep -F 'Kyso' | grep -qF '"[INSTALLDIR]kysow.exe" serve' \
   || fail "Registry table lacks the Run value"
-msiinfo export "$msi" CustomAction | grep -q 'taskkill' || fail "CustomAction table lacks the taskkill that closes running agents"
+# Tables are read into variables first: grep -q stops at its match, and
+# under pipefail a writer still writing then fails the pipeline (SIGPIPE).
+actions=$(msiinfo export "$msi" CustomAction)
+echo "$actions" | grep -q 'taskkill' || fail "CustomAction table lacks the taskkill that closes running agents"
 echo "package-test-msi: ok ($msi)"

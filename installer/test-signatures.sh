@@ -54,8 +54,11 @@ debsig() {
   [ -f "$d/_gpgorigin" ] || fail "$1 has no _gpgorigin member: $(ar t "$1" | tr '\n' ' ')"
   [ "$(ar t "$1" | head -n1)" = debian-binary ] || fail "$1: debian-binary is not first"
   local members=("$d/debian-binary" "$d"/control.tar.* "$d"/data.tar.*)
-  cat "${members[@]}" | gpg --homedir "$work/gnupg" --batch --status-fd 1 --verify "$d/_gpgorigin" - 2>/dev/null \
-    | grep -q '^\[GNUPG:\] VALIDSIG' || fail "gpg --verify of $1's _gpgorigin"
+  # The status lines first, then grep: grep -q stops at its match, and gpg
+  # still writing would fail the pipeline under pipefail (SIGPIPE).
+  local status
+  status=$(cat "${members[@]}" | gpg --homedir "$work/gnupg" --batch --status-fd 1 --verify "$d/_gpgorigin" - 2>/dev/null) || true
+  echo "$status" | grep -q '^\[GNUPG:\] VALIDSIG' || fail "gpg --verify of $1's _gpgorigin"
   # Tampered data: the signature must not verify.
   printf 'x' >> "${members[2]}"
   if cat "${members[@]}" | gpg --homedir "$work/gnupg" --batch --verify "$d/_gpgorigin" - >/dev/null 2>&1; then
