@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -140,7 +141,13 @@ func TestUsageErrors(t *testing.T) {
 
 // doctor --json: the documented schema (docs/cli.md), exit 1 with faults.
 func TestDoctorJSON(t *testing.T) {
-	out, _, code := kyso(t, "doctor", "--json")
+	// A free port, not 28418, which another program on a shared machine
+	// may hold (doctor then reports "port" instead of "agent").
+	cfg := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`{"port": %d}`, testenv.FreePort(t))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := kyso(t, "doctor", "--json", "--config", cfg)
 	var r struct {
 		Schema   *int    `json:"schema"`
 		Version  *string `json:"version"`
