@@ -131,6 +131,13 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 				b, _ := json.Marshal(a.stats())
 				answer(m.Tag, b)
 				continue
+			case wire.Quit:
+				// kyso uninstall (agent.Quit): answered, then the whole
+				// agent shuts down, closing this connection too.
+				answer(m.Tag, nil)
+				a.o.Log.Info().Msg("asked to quit on the local socket (kyso uninstall)")
+				a.cancel()
+				continue
 			}
 			if !reqs.acquire() {
 				answer(m.Tag, protocol.ErrorResponse(requestID(m.Body), protocol.Busy, a.msg(messages.AgentBusy)))

@@ -153,8 +153,21 @@ elif [ -n "$BROWSER" ]; then
     # Chromium ≥137 needs the feature off for --load-extension to work.
     args+=(--load-extension="$EXT" --disable-features=DisableLoadExtensionCommandLineSwitch)
   fi
+  if [ "$(id -u)" -eq 0 ]; then
+    # As root Chromium refuses to start with its sandbox ("Running as root
+    # without --no-sandbox is not supported") and exits at once.
+    warn "running as root: Chromium runs without its sandbox (--no-sandbox). Run 'make demo' as a normal user to keep it."
+    args+=(--no-sandbox)
+  fi
   "$BROWSER" "${args[@]}" "$URL$Q" >"$DEMO/chromium.log" 2>&1 &
-  PIDS+=($!)
+  BROWSER_PID=$!
+  PIDS+=("$BROWSER_PID")
+  # A browser that cannot start says why in its log: show it, not nothing.
+  sleep 3
+  if ! kill -0 "$BROWSER_PID" 2>/dev/null; then
+    warn "Chromium exited at once; the end of $DEMO/chromium.log:"
+    tail -n 15 "$DEMO/chromium.log" >&2
+  fi
 else
   command -v xdg-open >/dev/null && xdg-open "$URL$Q" >/dev/null 2>&1 || true
   cat <<TXT

@@ -55,6 +55,7 @@ type Env struct {
 	// Kyso agent of this user (nil: not known on this OS).
 	PortHolders func(port int) []PortHolder
 	Agent       func() error // nil when the agent's local socket answers
+	Dialog      func() error // nil when a dialog can be shown (DialogAvailable)
 }
 
 // PortHolder is a program holding the agent's port, as the doctor names
@@ -70,7 +71,7 @@ type PortHolder struct {
 type Check func(Env) []Finding
 
 // Checks lists every check, in the order they are shown.
-var Checks = []Check{CheckManifests, CheckAutostart, CheckSettings, CheckModules, CheckAgent, CheckLocalNetworkAccess}
+var Checks = []Check{CheckManifests, CheckAutostart, CheckSettings, CheckModules, CheckAgent, CheckDialog, CheckLocalNetworkAccess}
 
 // Diagnose runs every check. ok is false when any finding is a fault.
 func Diagnose(env Env) (findings []Finding, ok bool) {
@@ -388,6 +389,37 @@ func CheckAgent(env Env) []Finding {
 	return []Finding{{Check: "agent", Level: LevelFault,
 		Problem: messages.DoctorAgentDown,
 		Fix:     messages.DoctorAgentDownFix.With(startHint())}}
+}
+
+// DialogError says why no dialog can be shown here (DialogAvailable, per
+// OS), and what to do about it.
+type DialogError struct{ Problem, Fix messages.Text }
+
+func (e *DialogError) Error() string { return e.Problem.EN }
+
+// CheckDialog: the consent and PIN dialogs can be shown from here (Linux:
+// zenity and a display; Windows: an interactive session; macOS: the Aqua
+// session). Without them every request that needs the person fails, so it
+// is a fault. It looks at doctor's own session, which is the agent's when
+// both run in the desktop session.
+func CheckDialog(env Env) []Finding {
+	if env.Dialog == nil {
+		return nil
+	}
+	err := env.Dialog()
+	if err == nil {
+		return []Finding{{Check: "dialog", Level: LevelOK, Problem: messages.DoctorDialogOK}}
+	}
+	var de *DialogError
+	if !errors.As(err, &de) {
+		de = dialogOther(err)
+	}
+	return []Finding{{Check: "dialog", Level: LevelFault, Problem: de.Problem, Fix: de.Fix}}
+}
+
+// dialogOther: the check itself failed.
+func dialogOther(err error) *DialogError {
+	return &DialogError{messages.DoctorDialogOther.With(err.Error()), messages.DoctorDialogOtherFix}
 }
 
 // CheckLocalNetworkAccess is a note, never a fault: Chrome and Edge ask the

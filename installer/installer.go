@@ -211,6 +211,9 @@ func Install(o Options) (Record, []error, error) {
 	if err != nil {
 		return Record{}, nil, err
 	}
+	if err := checkInstall(o); err != nil {
+		return Record{}, nil, err
+	}
 	old, _ := ReadRecord(o)
 	rec := Record{Version: o.Version, System: o.System, Binary: o.Binary, Items: items, Dirs: old.Dirs}
 	for _, it := range items {

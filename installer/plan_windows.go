@@ -79,7 +79,7 @@ func plan(o Options) ([]Item, error) {
 			Hive: hive(o), Key: registryKeys[b], Value: m})
 	}
 	items = append(items, Item{Kind: KindRegistry, Purpose: PurposeAutostart, Hive: hive(o),
-		Key: RunKey, Name: RunValue, Value: fmt.Sprintf(`"%s" serve`, o.Binary)})
+		Key: RunKey, Name: RunValue, Value: fmt.Sprintf(`"%s" serve`, GUIBinary(o.Binary))})
 	return items, nil
 }
 
@@ -91,14 +91,20 @@ func recordPath(o Options) (string, error) {
 	return filepath.Join(d, "install.json"), nil
 }
 
+// GUIBinary is the program the logon start runs: kysow.exe beside kyso.exe,
+// the same program linked for the GUI subsystem (-H windowsgui), so that no
+// console window opens at logon, as the MSI's Run value does.
+func GUIBinary(bin string) string { return filepath.Join(filepath.Dir(bin), "kysow.exe") }
+
 // afterInstall starts the agent now for a per-user install (logon starts it
 // later); a --system install starts at each user's next logon.
 func afterInstall(o Options, r Runner) []error {
 	if o.System {
 		return nil
 	}
-	if err := r.Start(o.Binary, "serve"); err != nil {
-		return []error{fmt.Errorf("start %s serve: %w (the agent starts at your next logon)", o.Binary, err)}
+	gui := GUIBinary(o.Binary)
+	if err := r.Start(gui, "serve"); err != nil {
+		return []error{fmt.Errorf("start %s serve: %w (the agent starts at your next logon)", gui, err)}
 	}
 	return nil
 }

@@ -39,9 +39,12 @@ echo "$reg" | grep -F 'Software\Policies\Mozilla\Firefox\ExtensionSettings\signe
 echo "$feat" | awk -F'\t' '$1 == "ExtensionOffer" && $6 == 1 {ok=1} END {exit !ok}' || fail "feature ExtensionOffer is not on by default:\n$feat"
 echo "$feat" | awk -F'\t' '$1 == "FirefoxPolicy" && $6 == 1000 {ok=1} END {exit !ok}' || fail "feature FirefoxPolicy is not off by default:\n$feat"
 
-# The real packages: nothing published, nothing offered.
-! dpkg -c "$real_deb" | grep -qF '/extensions/' || fail "$real_deb offers an unpublished extension"
-dpkg -c "$real_deb" | grep -qF './usr/share/doc/kyso/examples/chromium-policy-self-hosted.json' || fail "$real_deb lacks the self-hosted example"
-! rpm -qlp "$real_rpm" 2>/dev/null | grep -qF '/extensions/' || fail "$real_rpm offers an unpublished extension"
-! msiinfo export "$real_msi" Registry | grep -qF '\Extensions\' || fail "$real_msi offers an unpublished extension"
+# The real packages: nothing published, nothing offered. (Listings are read
+# into variables first: grep -q stops at its match, and under pipefail a
+# writer still writing then fails the pipeline.)
+real_deblist=$(dpkg -c "$real_deb") real_rpmlist=$(rpm -qlp "$real_rpm" 2>/dev/null) real_reg=$(msiinfo export "$real_msi" Registry)
+! echo "$real_deblist" | grep -qF '/extensions/' || fail "$real_deb offers an unpublished extension"
+echo "$real_deblist" | grep -qF './usr/share/doc/kyso/examples/chromium-policy-self-hosted.json' || fail "$real_deb lacks the self-hosted example"
+! echo "$real_rpmlist" | grep -qF '/extensions/' || fail "$real_rpm offers an unpublished extension"
+! echo "$real_reg" | grep -qF '\Extensions\' || fail "$real_msi offers an unpublished extension"
 echo "package-test-prereg: ok (staged $deb, $rpm, $msi; real packages offer nothing)"

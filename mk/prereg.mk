@@ -18,6 +18,7 @@ package-test-prereg: deb rpm msi
 	$(NFPM) pkg --packager deb --config $(PREREG)/nfpm.yaml --target $(PREREG)/
 	$(NFPM) pkg --packager rpm --config $(PREREG)/nfpm.yaml --target $(PREREG)/
 	go run ./installer/manifestgen -path kyso.exe -dir $(PREREG)/msi -wxi -ids $(PREREG)/ids.json
+	$(call msi-docs,$(PREREG)/msi)
 	wixl -a x64 -D Version=$(MSIVER) -D ExeSource=dist/windows/kyso.exe -D ExeWSource=dist/windows/kysow.exe \
 	  -D ManifestDir=$(PREREG)/msi -I $(PREREG)/msi -o $(PREREG)/kyso-prereg.msi installer/windows/kyso.wxs
 	bash installer/test-prereg.sh $(PREREG) $$(ls -t dist/kyso_*_amd64.deb | head -1) $$(ls -t dist/kyso-*.rpm | head -1) dist/kyso-$(MSIVER)-x64.msi

@@ -27,7 +27,7 @@ import (
 )
 
 func init() {
-	register(command{name: "doctor", usage: messages.HelpDoctor, run: runDoctor})
+	register(command{name: "doctor", usage: messages.HelpDoctor, more: messages.DoctorMore, run: runDoctor})
 }
 
 // doctorSetup gathers what status and doctor look at. Under --root the
@@ -66,6 +66,7 @@ func doctorSetup(o installer.Options, configFile string) (installer.Env, engine.
 		PortProbe:   probePort,
 		PortHolders: foreignPortHolders,
 		Agent:       pingAgent,
+		Dialog:      installer.DialogAvailable,
 	}
 	return env, paths, settings, serr
 }
@@ -151,16 +152,27 @@ func foreignPortHolders(port int) []installer.PortHolder {
 }
 
 func runDoctor(args []string) error {
-	if len(args) > 0 && args[0] == "--reenable" {
-		// The same as `kyso modules enable PATH`, where a person reading
-		// doctor's advice may look for it.
-		return runModules(append([]string{"enable"}, args[1:]...))
-	}
-	o, configFile, err := installFlags("doctor", args)
+	f := newFlags("doctor", messages.DoctorSynopsis)
+	sc := addScopeFlags(f)
+	asJSON := f.boolFlag("json", messages.FlagJSON)
+	reenable := f.stringFlag("reenable", messages.ArgPath, messages.FlagReenable)
+	words, err := f.parse(args)
 	if err != nil {
 		return err
 	}
-	env, _, _, _ := doctorSetup(o, configFile)
+	if err := noWords(words); err != nil {
+		return err
+	}
+	if *reenable != "" {
+		// The same as `kyso modules enable PATH`, where a person reading
+		// doctor's advice may look for it.
+		return runModules([]string{"enable", *reenable})
+	}
+	o, err := sc.options()
+	if err != nil {
+		return err
+	}
+	env, _, _, _ := doctorSetup(o, *sc.config)
 	defer doctorJournal().Close()
 	// Modules skipped for crashing get a finding of their own below, in
 	// the user's language, instead of CheckModules' generic note.
@@ -178,6 +190,15 @@ func runDoctor(args []string) error {
 	findings, ok := installer.Diagnose(env)
 	findings, crashOK := withCrashFindings(findings, doctorJournal().Records())
 	ok = ok && crashOK
+	if *asJSON {
+		if err := writeDoctorJSON(os.Stdout, findings, ok); err != nil {
+			return err
+		}
+		if !ok {
+			return &exitError{code: 1}
+		}
+		return nil
+	}
 	printFindings(os.Stdout, findings, messages.Lang())
 	if !ok {
 		return &exitError{code: 1, msg: say(messages.DoctorFailed)}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"time"
@@ -18,7 +17,7 @@ import (
 )
 
 func init() {
-	register(command{name: "host", usage: messages.HelpHost, run: runHost})
+	register(command{name: "host", usage: messages.HelpHost, more: messages.HostMore, run: runHost})
 }
 
 // dialWait bounds the look for a running agent: its socket answers at once
@@ -30,9 +29,11 @@ const dialWait = 2 * time.Second
 // the add-on id (Firefox). It relays to the running agent, or runs the engine
 // itself when no agent runs, until the browser closes the port.
 func runHost(args []string) error {
+	// The browser passes its own arguments (Chrome on Windows adds
+	// --parent-window=N): only a first -h/--help is ours.
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprintln(os.Stderr, say(messages.HostUsage, extid.Kyso.Firefox.ID))
-		return nil
+		_, err := newFlags("host", messages.HostSynopsis.With(extid.Kyso.Firefox.ID)).parse(args[:1])
+		return err
 	}
 	// The system policy's extensionIds may start the host too (a
 	// self-hosted build packed with the admin's key). A broken policy adds

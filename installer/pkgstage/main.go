@@ -25,8 +25,10 @@ func main() {
 	stage := flag.String("stage", "build/pkg", "staging directory for the generated files")
 	out := flag.String("out", "build/pkg/nfpm.yaml", "the nfpm configuration to write")
 	ids := flag.String("ids", "", "an ids.json to use instead of the embedded one (the pre-registration test)")
+	docs := flag.String("docs", ".", "the folder with LICENSE and THIRD_PARTY_NOTICES")
+	gpgKey := flag.String("gpg-key", "", "an armoured OpenPGP secret key file: sign the .deb (debsign, origin) and the .rpm; its passphrase comes from $NFPM_PASSPHRASE")
 	flag.Parse()
-	if err := run(*kyso, *version, *arch, *stage, *out, *ids); err != nil {
+	if err := run(*kyso, *version, *arch, *stage, *out, *ids, *docs, *gpgKey); err != nil {
 		fmt.Fprintln(os.Stderr, "pkgstage:", err)
 		os.Exit(1)
 	}
@@ -57,7 +59,11 @@ const postInstall = `#!/bin/sh
 exit 0
 `
 
-func run(kyso, version, arch, stage, out, idsFile string) error {
+// docFiles ship in /usr/share/doc/kyso: the licence (as Debian names it,
+// copyright) and the third-party notices.
+var docFiles = map[string]string{"LICENSE": "copyright", "THIRD_PARTY_NOTICES": "THIRD_PARTY_NOTICES"}
+
+func run(kyso, version, arch, stage, out, idsFile, docs, gpgKey string) error {
 	o := installer.Options{System: true, Package: true, Binary: "/usr/bin/kyso"}
 	if idsFile != "" {
 		x, err := extid.Load(idsFile)
@@ -86,7 +92,7 @@ priority: optional
 maintainer: "Kyso <support@kyso.vn>"
 vendor: Kyso
 homepage: https://kyso.vn
-license: Proprietary
+license: Apache-2.0
 description: |-
   Kyso (ký số) signing agent.
   Lets web pages ask your USB token (PKCS#11) to sign, with your consent in a
@@ -102,12 +108,34 @@ overrides:
     depends:
       - zenity
     recommends: []
-contents:
+`, arch, PackageVersion(version))
+	if gpgKey != "" {
+		abs, err := filepath.Abs(gpgKey)
+		if err != nil {
+			return err
+		}
+		// debsign: an armoured detached signature over debian-binary,
+		// control.tar.gz and data.tar.gz, in the ar member _gpgorigin
+		// (what debsig-verify checks; installer/test-signatures.sh checks
+		// it with gpg). rpm: a header signature rpm -K checks.
+		fmt.Fprintf(&b, "deb:\n  signature:\n    method: debsign\n    type: origin\n    key_file: %q\nrpm:\n  signature:\n    key_file: %q\n", abs, abs)
+	}
+	fmt.Fprintf(&b, `contents:
   - src: %q
     dst: /usr/bin/kyso
     file_info:
       mode: 0755
-`, arch, PackageVersion(version), absKyso)
+`, absKyso)
+	for _, src := range []string{"LICENSE", "THIRD_PARTY_NOTICES"} {
+		abs, err := filepath.Abs(filepath.Join(docs, src))
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "  - src: %q\n    dst: %q\n    file_info:\n      mode: 0644\n", abs, "/usr/share/doc/kyso/"+docFiles[src])
+	}
 	for _, it := range items {
 		switch it.Kind {
 		case installer.KindFile:

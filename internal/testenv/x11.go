@@ -131,6 +131,12 @@ func Xdotool(t testing.TB, display string, args ...string) string {
 	return out
 }
 
+// TryXdotool is Xdotool that returns the error instead of failing the test,
+// for callers that retry (a window Wine maps late).
+func TryXdotool(display string, args ...string) (string, error) {
+	return xdotool(display, stepLimit, args...)
+}
+
 func xdotool(display string, limit time.Duration, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
