@@ -2,7 +2,7 @@
 # `make test` runs every test (installing system packages when missing).
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
+VERSION ?= $(shell bash scripts/version.sh)
 LDFLAGS := -X kyso.vn/kyso/engine.Version=$(VERSION)
 GO_TEST_FLAGS ?= -count=1 -timeout 30m
 
@@ -35,7 +35,8 @@ test: deps build fault lint $(TEST_EXTRA)
 	KYSO_BIN=$(CURDIR)/bin/kyso KYSO_FAULT_MODULE=$(CURDIR)/bin/libkysofault.so \
 	  go test $(GO_TEST_FLAGS) ./...
 
-demo: deps build
+# The extension too: the demo opens Chromium with it (the extension path).
+demo: deps build extension-build
 	bash demo/run.sh
 
 clean:

@@ -196,13 +196,8 @@ func requestID(raw []byte) string {
 // msg is the message of one of the agent's own errors, in a.o.Lang.
 func (a *Agent) msg(m messages.Text) string { return m.In(a.o.Lang) }
 
-// handOff: how long a request runs before its connection gets another
-// reader. Longer than a signature under a kept login on a software token
-// (about 1 ms), far shorter than anything a person would notice.
-const handOff = 2 * time.Millisecond
-
 // inflight bounds the requests pending on one connection; the goroutines
-// that read and run them are tracked so the connection can wait for them.
+// that run them are tracked so the connection can wait for them.
 type inflight struct {
 	sem chan struct{}
 	wg  sync.WaitGroup
@@ -211,7 +206,7 @@ type inflight struct {
 func newInflight(n int) *inflight { return &inflight{sem: make(chan struct{}, n)} }
 
 // acquire takes a place for one request, or reports false when the cap is
-// reached; release gives it back.
+// reached.
 func (f *inflight) acquire() bool {
 	select {
 	case f.sem <- struct{}{}:
@@ -221,43 +216,14 @@ func (f *inflight) acquire() bool {
 	}
 }
 
-func (f *inflight) release() { <-f.sem }
-
-// readOn runs one request (its place already acquired) in the goroutine
-// that read it, gives the place back, and reports whether that goroutine is
-// to read the connection's next message. If the request is still running
-// after handOff (a dialog, a long batch), another goroutine starts read
-// instead, so the page's next requests get in; a quick one (a version, a
-// sign under a kept login) is answered first and the same goroutine reads
-// on, without waking another thread for every request. Exactly one of the
-// two goes on reading. The next reader is counted in wg from the start, so
-// the connection's end cannot slip between this one and it.
-func (f *inflight) readOn(read, run func()) bool {
-	f.wg.Add(1)            // the next reader, whichever goroutine it is
-	var state atomic.Int32 // 0 running, 1 answered inline, 2 handed off
-	t := time.AfterFunc(handOff, func() {
-		if state.CompareAndSwap(0, 2) {
-			go func() {
-				defer f.wg.Done()
-				read()
-			}()
-		}
-	})
-	run()
-	f.release()
-	if state.CompareAndSwap(0, 1) {
-		t.Stop()
-		f.wg.Done() // this goroutine reads on; it is counted already
-		return true
-	}
-	return false
-}
-
-// spawn starts the first reader goroutine, counted in wg.
-func (f *inflight) spawn(read func()) {
+// run runs one request (its place already acquired) in a goroutine of its
+// own, so that the connection's reading goes on while it waits on a person
+// or a token, and gives the place back when it is done.
+func (f *inflight) run(req func()) {
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
-		read()
+		defer func() { <-f.sem }()
+		req()
 	}()
 }

@@ -62,7 +62,7 @@ func (a *Agent) serveLocal(ln net.Listener) {
 }
 
 // serveLocalConn runs one local connection: frames of internal/wire in,
-// requests run concurrently (inflight.readOn), frames out whole under a
+// requests run concurrently (inflight.run), frames out whole under a
 // mutex. Ending the connection cancels its pending operations.
 func (a *Agent) serveLocalConn(c net.Conn) {
 	ctx, cancel := context.WithCancel(a.ctx)
@@ -93,8 +93,10 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 	}
 	reqs := newInflight(a.o.MaxInFlight)
 	readDone := make(chan struct{}) // closed when the reading ends
-	var read func()
-	read = func() {
+	reqs.wg.Add(1)
+	go func() {
+		defer reqs.wg.Done()
+		defer close(readDone)
 		for {
 			msg, err := frame.Read(c, wire.MaxFrame)
 			if err != nil {
@@ -103,7 +105,6 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 				}
 				// Too large: the body was not read, the stream cannot be
 				// resynced; the host tells the page itself.
-				close(readDone)
 				return
 			}
 			m, err := wire.Parse(msg)
@@ -111,7 +112,9 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 			case errors.Is(err, wire.ErrOtherVersion):
 				// A host of another version: answered in the frames it
 				// reads (a JSON frame is a response to its only request).
-				a.o.Log.Warn().Msg("local socket: a kyso host of another version connected")
+				if ok, _ := a.logs.allow("local other version"); ok {
+					a.o.Log.Warn().Msg("local socket: a kyso host of another version connected")
+				}
 				if m.Kind == wire.Hello {
 					write(wire.Append(nil, wire.Message{Kind: wire.Hello}))
 				} else {
@@ -119,7 +122,9 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 				}
 				continue
 			case err != nil || m.Kind == wire.Answer || m.Kind == wire.Progress:
-				a.o.Log.Warn().Err(err).Msg("local socket: a broken message")
+				if ok, dropped := a.logs.allow("local broken"); ok {
+					a.o.Log.Warn().Err(err).Int("alsoRefusedSinceLastLine", dropped).Msg("local socket: a broken message")
+				}
 				answer(m.Tag, protocol.ErrorResponse("", protocol.BadRequest, a.msg(messages.AgentEnvelope)))
 				continue
 			}
@@ -133,18 +138,21 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 				b, _ := json.Marshal(a.stats())
 				answer(m.Tag, b)
 				continue
+			case wire.Quit:
+				// kyso uninstall (agent.Quit): answered, then the whole
+				// agent shuts down, closing this connection too.
+				answer(m.Tag, nil)
+				a.o.Log.Info().Msg("asked to quit on the local socket (kyso uninstall)")
+				a.cancel()
+				continue
 			}
 			if !reqs.acquire() {
 				answer(m.Tag, protocol.ErrorResponse(requestID(m.Body), protocol.Busy, a.msg(messages.AgentBusy)))
 				continue
 			}
-			if reqs.readOn(read, func() { answer(m.Tag, a.o.Engine.Handle(ctx, m.Origin, m.Body, progress(m.Tag))) }) {
-				continue
-			}
-			return
+			reqs.run(func() { answer(m.Tag, a.o.Engine.Handle(ctx, m.Origin, m.Body, progress(m.Tag))) })
 		}
-	}
-	reqs.spawn(read)
+	}()
 	<-readDone
 	// Closing the connection cancels what it has pending (DESIGN).
 	cancel()

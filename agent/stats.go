@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
-	"time"
 
-	"kyso.vn/kyso/internal/frame"
 	"kyso.vn/kyso/internal/rundir"
 	"kyso.vn/kyso/internal/wire"
 )
@@ -51,28 +49,13 @@ func queryStatsAt(ctx context.Context, path string) (Stats, error) {
 		return s, err
 	}
 	defer c.Close()
-	dl, ok := ctx.Deadline()
-	if !ok {
-		dl = time.Now().Add(10 * time.Second)
-	}
-	_ = c.SetDeadline(dl)
 	// The question is a message of its own (wire.Stats), never a request.
-	if err := frame.Write(c, wire.Append(nil, wire.Message{Kind: wire.Stats, Tag: 1})); err != nil {
+	b, err := ask(ctx, c, wire.Stats)
+	if err != nil {
 		return s, fmt.Errorf("agent: asking for stats: %w", err)
 	}
-	b, err := frame.Read(c, wire.MaxFrame)
-	if err != nil {
-		return s, fmt.Errorf("agent: reading stats: %w", err)
-	}
-	m, err := wire.Parse(b)
-	if err == nil && (m.Kind != wire.Answer || m.Tag != 1) {
-		err = fmt.Errorf("not the answer (%q, tag %d)", m.Kind, m.Tag)
-	}
-	if err != nil {
-		return s, fmt.Errorf("agent: stats answer: %w", err)
-	}
-	if err := json.Unmarshal(m.Body, &s); err != nil {
-		return s, fmt.Errorf("agent: stats answer %.80q: %w", m.Body, err)
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("agent: stats answer %.80q: %w", b, err)
 	}
 	return s, nil
 }

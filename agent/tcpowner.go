@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
+	"net/netip"
 )
 
 // errPeerUnknown: this OS gives no cheap way to learn who owns the other
@@ -13,7 +13,8 @@ import (
 var errPeerUnknown = errors.New("agent: the owner of a TCP peer is not known on this OS")
 
 // peerIsUs refuses a WebSocket client whose socket belongs to another local
-// user, where the OS tells (Linux); elsewhere it lets it through, and the
+// user, where the OS tells (Linux: its uid; Windows: its process's user
+// SID); elsewhere it lets it through, and the
 // dialogs still stand between that user and a signature (SECURITY.md). The
 // owner is looked up once per connection (countedConn), and it does not
 // change between the requests of a kept-alive one.
@@ -40,14 +41,19 @@ func connPeerIsUs(local, remote net.Addr) error {
 	if !ok1 || !ok2 {
 		return fmt.Errorf("agent: connection addresses %v, %v", local, remote)
 	}
-	uid, err := tcpPeerUID(ours.AddrPort(), peer.AddrPort())
+	same, who, err := tcpPeerOwner(ours.AddrPort(), peer.AddrPort())
 	switch {
 	case errors.Is(err, errPeerUnknown):
 		return nil
 	case err != nil:
 		return err // unsure is not us
-	case uid != os.Getuid():
-		return fmt.Errorf("agent: the client socket belongs to another user (uid %d)", uid)
+	case !same:
+		return fmt.Errorf("agent: the client socket belongs to another user (%s)", who)
 	}
 	return nil
+}
+
+// unmap turns ::ffff:127.0.0.1 (an IPv6 socket talking IPv4) into 127.0.0.1.
+func unmap(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }

@@ -12,6 +12,16 @@ import (
 	"strings"
 )
 
+// tcpPeerOwner tells whether the client end of a loopback TCP connection
+// belongs to this user, and names its owner ("uid N").
+func tcpPeerOwner(ours, peer netip.AddrPort) (bool, string, error) {
+	uid, err := tcpPeerUID(ours, peer)
+	if err != nil {
+		return false, "", err
+	}
+	return uid == os.Getuid(), "uid " + strconv.Itoa(uid), nil
+}
+
 // tcpPeerUID returns the uid that owns the client end of a loopback TCP
 // connection: the socket whose local address is the peer's address and
 // whose remote address is ours. The kernel lists every socket of the
@@ -19,8 +29,24 @@ import (
 // another user on the same machine (a shared server, a terminal server)
 // can reach our loopback port like any page, and send any Origin header it
 // likes, so only its owner tells it apart.
+//
+// The kernel is asked for that one socket through netlink sock_diag
+// (sockdiag_linux.go); /proc/net/tcp is read only when netlink is refused
+// (a sandbox) or does not find it.
 func tcpPeerUID(ours, peer netip.AddrPort) (int, error) {
 	ours, peer = unmap(ours), unmap(peer)
+	s, err := diagLookup(peer, ours)
+	switch {
+	case err == nil:
+		return s.uid, nil
+	case errors.Is(err, errDiagRefused), errors.Is(err, errNoSocket):
+		return procTCPPeerUID(ours, peer)
+	}
+	return -1, err
+}
+
+// procTCPPeerUID is tcpPeerUID from /proc/net/tcp and tcp6.
+func procTCPPeerUID(ours, peer netip.AddrPort) (int, error) {
 	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		uid, err := findTCPOwner(f, ours, peer)
 		if err == nil {
@@ -97,9 +123,4 @@ func parseProcAddr(s string) (netip.AddrPort, error) {
 		addr = netip.AddrFrom16(b)
 	}
 	return netip.AddrPortFrom(unmap(netip.AddrPortFrom(addr, 0)).Addr(), uint16(port)), nil
-}
-
-// unmap turns ::ffff:127.0.0.1 (an IPv6 socket talking IPv4) into 127.0.0.1.
-func unmap(ap netip.AddrPort) netip.AddrPort {
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }

@@ -244,14 +244,10 @@ func (s *wsServer) hostOK(h string) bool {
 	return false
 }
 
-// serveWS runs one connection. One goroutine reads; when a request comes
-// in, it hands the reading on to a fresh goroutine and answers the request
-// itself, so the request runs at once on the thread the network just woke,
-// and the new reader only has to be waiting by the next message (a handoff
-// to a request goroutine instead cost a thread wake-up on the critical
-// path: ~25 µs of a ~150 µs round trip). Requests still run concurrently,
-// at most MaxInFlight, and the reading never stops while one is pending, so
-// a close is seen at once. Writes are serialized under wmu. This goroutine
+// serveWS runs one connection. One goroutine reads, and each request runs
+// in a goroutine of its own: requests run concurrently, at most
+// MaxInFlight, and the reading never stops while one is pending, so a close
+// is seen at once. Writes are serialized under wmu. This goroutine
 // (the http handler's, counted in a.wg by the caller: http.Server does not
 // track hijacked connections) pings and closes; it returns when the
 // connection has ended and every goroutine of it has too.
@@ -275,9 +271,8 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 	// A message or a pong shows the peer alive and moves the read
 	// deadline. Moving it re-arms a runtime timer, so a busy connection
 	// moves it at most once a second: the peer gets between pongWait-1s and
-	// pongWait of silence. readSet and inMessage are the reader's (one at a
-	// time, each started by the previous one; the pong handler runs inside
-	// its reads).
+	// pongWait of silence. readSet and inMessage are the reading
+	// goroutine's (the pong handler runs inside its reads).
 	readSet := time.Now()
 	inMessage := false
 	_ = c.SetReadDeadline(readSet.Add(a.o.pongWait))
@@ -297,19 +292,19 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 	})
 	reqs := newInflight(a.o.MaxInFlight)
 	readDone := make(chan struct{}) // closed when the reading ends
-	var read func()
-	read = func() {
+	reqs.wg.Add(1)
+	go func() {
+		defer reqs.wg.Done()
+		defer close(readDone)
 		for {
 			typ, r, err := c.NextReader()
 			if err != nil {
-				close(readDone)
 				return
 			}
 			inMessage = true
 			msg, err := io.ReadAll(r)
 			inMessage = false
 			if err != nil {
-				close(readDone)
 				return
 			}
 			alive()
@@ -321,13 +316,9 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 				write(protocol.ErrorResponse(requestID(msg), protocol.Busy, a.msg(messages.AgentBusy)))
 				continue
 			}
-			if reqs.readOn(read, func() { write(a.o.Engine.Handle(ctx, origin, msg, write)) }) {
-				continue
-			}
-			return
+			reqs.run(func() { write(a.o.Engine.Handle(ctx, origin, msg, write)) })
 		}
-	}
-	reqs.spawn(read)
+	}()
 
 	// Ping, and close the connection when its context ends (peer gone, or
 	// agent shutdown), which ends the reading; or when the reading ended.

@@ -44,12 +44,14 @@ type floorCase struct {
 }
 
 // floorCmd: Count == 0 times N single signatures under both session
-// policies; Count > 0 times N batches of Count signatures.
+// policies; Count > 0 times N batches of Count signatures, each after a
+// C_Login when Login is set (as Kyso logs in after the PIN dialog).
 // WS starts the WebSocket floor (once) and answers its port.
 type floorCmd struct {
 	Case  floorCase `json:"case"`
 	N     int       `json:"n"`
 	Count int       `json:"count"`
+	Login bool      `json:"login,omitempty"`
 	WS    bool      `json:"ws,omitempty"`
 }
 
@@ -67,8 +69,8 @@ type floorResult struct {
 	// makes the next PKCS#11 calls slower (caches, wake-up), which a tight
 	// loop never sees.
 	PerOpIdle []int64 `json:"perOpIdle,omitempty"`
-	// Batch: one session per batch, then count × (C_SignInit + C_Sign),
-	// as Kyso's signBatch does.
+	// Batch: one session per batch, (C_Login,) then count × (C_SignInit +
+	// C_Sign), as Kyso's signBatch does.
 	Batch []int64 `json:"batch,omitempty"`
 	Port  int     `json:"port,omitempty"` // the WebSocket floor's
 	Err   string  `json:"err,omitempty"`
@@ -122,6 +124,21 @@ func runFloor(in io.Reader, out io.Writer) error {
 			p.CloseSession(o.hold)
 		}
 	}()
+	// findKey finds the private key (CKA_ID 01), visible once logged in.
+	findKey := func(sess pkcs11.SessionHandle) (pkcs11.ObjectHandle, error) {
+		if err := p.FindObjectsInit(sess, []*pkcs11.Attribute{
+			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
+			pkcs11.NewAttribute(pkcs11.CKA_ID, []byte{1}),
+		}); err != nil {
+			return 0, err
+		}
+		objs, _, err := p.FindObjects(sess, 1)
+		p.FindObjectsFinal(sess)
+		if err != nil || len(objs) == 0 {
+			return 0, fmt.Errorf("no private key with CKA_ID 01: %v", err)
+		}
+		return objs[0], nil
+	}
 	open := func(label string) (*opened, error) {
 		if o := byLabel[label]; o != nil {
 			return o, nil
@@ -142,18 +159,11 @@ func runFloor(in io.Reader, out io.Writer) error {
 			if err := p.Login(sess, pkcs11.CKU_USER, plan.PIN); err != nil && err != pkcs11.Error(pkcs11.CKR_USER_ALREADY_LOGGED_IN) {
 				return nil, fmt.Errorf("C_Login on %s: %w", label, err)
 			}
-			if err := p.FindObjectsInit(sess, []*pkcs11.Attribute{
-				pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
-				pkcs11.NewAttribute(pkcs11.CKA_ID, []byte{1}),
-			}); err != nil {
-				return nil, err
+			key, err := findKey(sess)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", label, err)
 			}
-			objs, _, err := p.FindObjects(sess, 1)
-			p.FindObjectsFinal(sess)
-			if err != nil || len(objs) == 0 {
-				return nil, fmt.Errorf("no private key with CKA_ID 01 on %s: %v", label, err)
-			}
-			o := &opened{slot: s, hold: sess, key: objs[0]}
+			o := &opened{slot: s, hold: sess, key: key}
 			byLabel[label] = o
 			return o, nil
 		}
@@ -178,12 +188,22 @@ func runFloor(in io.Reader, out io.Writer) error {
 	}
 	// batch opens one session and signs count hashes on it; count 1 is the
 	// per-operation policy of a single sign.
-	batch := func(o *opened, scheme string, count int) error {
+	batch := func(o *opened, scheme string, count int, login bool) error {
 		sess, err := p.OpenSession(o.slot, pkcs11.CKF_SERIAL_SESSION)
 		if err != nil {
 			return err
 		}
 		defer p.CloseSession(sess)
+		if login {
+			// A logout drops the handles of private objects: the key is
+			// found again, as Kyso's token layer does after its login.
+			if err := p.Login(sess, pkcs11.CKU_USER, plan.PIN); err != nil {
+				return fmt.Errorf("C_Login: %w", err)
+			}
+			if o.key, err = findKey(sess); err != nil {
+				return err
+			}
+		}
 		for i := 0; i < count; i++ {
 			if _, err := sign(sess, o, scheme, hashes[i%len(hashes)]); err != nil {
 				return err
@@ -232,8 +252,11 @@ func runFloor(in io.Reader, out io.Writer) error {
 		}
 		for i := 0; i < c.N; i++ {
 			if c.Count > 0 {
+				if c.Login {
+					p.Logout(o.hold) // untimed: the token as Kyso leaves it after an operation
+				}
 				t := time.Now()
-				if err := batch(o, c.Case.Scheme, c.Count); err != nil {
+				if err := batch(o, c.Case.Scheme, c.Count, c.Login); err != nil {
 					return res, err
 				}
 				res.Batch = append(res.Batch, int64(time.Since(t)))
@@ -241,7 +264,7 @@ func runFloor(in io.Reader, out io.Writer) error {
 			}
 			// Both policies alternately, so that drift hits both alike.
 			t := time.Now()
-			if err := batch(o, c.Case.Scheme, 1); err != nil {
+			if err := batch(o, c.Case.Scheme, 1, false); err != nil {
 				return res, err
 			}
 			res.PerOp = append(res.PerOp, int64(time.Since(t)))
@@ -252,7 +275,7 @@ func runFloor(in io.Reader, out io.Writer) error {
 			res.OneSession = append(res.OneSession, int64(time.Since(t)))
 			time.Sleep(idleGap)
 			t = time.Now()
-			if err := batch(o, c.Case.Scheme, 1); err != nil {
+			if err := batch(o, c.Case.Scheme, 1, false); err != nil {
 				return res, err
 			}
 			res.PerOpIdle = append(res.PerOpIdle, int64(time.Since(t)))

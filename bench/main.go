@@ -45,6 +45,7 @@ type sizes struct {
 	Single     int         // signatures per scheme and path (≥ 1000 in a full run)
 	Warmup     int         // untimed calls before each series
 	BatchReps  map[int]int // batch size → repetitions
+	SlowReps   int         // repetitions on the slow token (signBatch of slowBatch, and single signs)
 	Version    int         // version calls per latency series
 	ColdStarts int         // process starts per program
 	Idle       time.Duration
@@ -54,14 +55,14 @@ type sizes struct {
 
 var full = sizes{
 	Single: 1000, Warmup: 50,
-	BatchReps: map[int]int{1: 200, 10: 100, 100: 20, 1000: 5},
-	Version:   1000, ColdStarts: 40, Idle: 60 * time.Second, Conns: 500, Signatures: 10000,
+	BatchReps: map[int]int{1: 200, 10: 100, 100: 20, 1000: 9}, SlowReps: 5,
+	Version: 1000, ColdStarts: 40, Idle: 60 * time.Second, Conns: 500, Signatures: 10000,
 }
 
 var quick = sizes{
 	Single: 100, Warmup: 10,
-	BatchReps: map[int]int{1: 20, 10: 10, 100: 3, 1000: 1},
-	Version:   200, ColdStarts: 8, Idle: 5 * time.Second, Conns: 500, Signatures: 1000,
+	BatchReps: map[int]int{1: 20, 10: 10, 100: 3, 1000: 1}, SlowReps: 2,
+	Version: 200, ColdStarts: 8, Idle: 5 * time.Second, Conns: 500, Signatures: 1000,
 }
 
 var batchSizes = []int{1, 10, 100, 1000}
@@ -85,7 +86,7 @@ var schemes = []*scheme{
 
 type config struct {
 	kyso, agentbench, minhost string
-	fault                     string // the fault PKCS#11 module (slowtoken.go)
+	fault                     string // the fault module (testdata/faultp11): a slow token
 	jsonOut, docOut, svgOut   string
 	quick, profile, keep      bool
 	sz                        sizes
@@ -106,7 +107,7 @@ func main() {
 	flag.StringVar(&c.kyso, "kyso", "bin/kyso", "the kyso binary (for `kyso host` and `kyso serve`)")
 	flag.StringVar(&c.agentbench, "agentbench", "bin/bench/agentbench", "the bench agent binary (bench/agentbench)")
 	flag.StringVar(&c.minhost, "minhost", "bin/bench/minhost", "the minimal host binary (bench/minhost)")
-	flag.StringVar(&c.fault, "fault", "bin/libkysofault.so", "the fault PKCS#11 module, for the slow token (make fault)")
+	flag.StringVar(&c.fault, "fault", "bin/libkysofault.so", "the fault module, for a token that signs slowly (\"\": skip)")
 	flag.StringVar(&c.jsonOut, "json", "bench/results.json", "where to write the figures")
 	flag.StringVar(&c.docOut, "doc", "docs/benchmarks.md", "where to write the report")
 	flag.StringVar(&c.svgOut, "svg", "docs/benchmarks-batch.svg", "where to write the batch plot")
@@ -158,12 +159,13 @@ func env(dir, softhsmConf string) []string {
 }
 
 // writeConfig writes DIR/config/kyso/config.json (port 0: none, the bench
-// agent then binds a free one): the bench origins allowed and the SoftHSM
-// module; and DIR/policy.json, the system policy the bench agent reads
-// (-system): a PIN cache window as long as one may be (3600 s, longer than
-// the run), so the one PIN is typed once and each later operation is
-// confirmed by the scripted prompter, at once.
-func writeConfig(dir, module string, port int) (string, error) {
+// agent then binds a free one): the bench origins allowed and the module;
+// and DIR/policy.json, the system policy the bench agent reads (-system),
+// with the PIN cache window (only a system policy may set it): an hour,
+// the most it may be and longer than the run (cached), so that the one PIN
+// is typed once and each later operation is confirmed by the scripted
+// prompter at once; or 0 (ask), so that every operation has its PIN dialog.
+func writeConfig(dir, module string, port int, cache pinCache) (string, error) {
 	for _, d := range []string{"config/kyso", "cache", "run"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			return "", err
@@ -177,7 +179,8 @@ func writeConfig(dir, module string, port int) (string, error) {
 		"allowedOrigins": origins,
 		"modules":        []string{module},
 	}
-	if err := os.WriteFile(filepath.Join(dir, "policy.json"), []byte(`{"pinCacheSeconds": 3600}`), 0o600); err != nil {
+	policy := fmt.Appendf(nil, `{"pinCacheSeconds": %d}`, int(cache))
+	if err := os.WriteFile(filepath.Join(dir, "policy.json"), policy, 0o600); err != nil {
 		return "", err
 	}
 	if port != 0 {
@@ -187,6 +190,14 @@ func writeConfig(dir, module string, port int) (string, error) {
 	path := filepath.Join(dir, "config", "kyso", "config.json")
 	return path, os.WriteFile(path, b, 0o600)
 }
+
+// pinCache is the PIN cache window of a bench agent's system policy.
+type pinCache int
+
+const (
+	cached pinCache = 3600 // one PIN for the run (at most an hour: DESIGN)
+	ask    pinCache = 0    // a PIN dialog for every operation
+)
 
 // freePort returns a loopback port nobody listens on now.
 func freePort() (int, error) {
@@ -204,6 +215,7 @@ type proc struct {
 	port  int
 	done  chan error  // Wait's result, once the process exited
 	lines chan string // agentbench's stdout after "ready"
+	pins  chan int64  // agentbench: when each PIN dialog was answered (Unix ns)
 }
 
 func newProc(cmd *exec.Cmd) *proc {
@@ -272,6 +284,7 @@ func startAgentbench(bin string, e []string, configFile string, profile string) 
 	p := newProc(cmd)
 	line := make(chan string, 1)
 	p.lines = make(chan string, 16)
+	p.pins = make(chan int64, 1024)
 	go func() {
 		sc := bufio.NewScanner(out)
 		if sc.Scan() {
@@ -279,6 +292,14 @@ func startAgentbench(bin string, e []string, configFile string, profile string) 
 		}
 		close(line)
 		for sc.Scan() {
+			var ns int64
+			if _, err := fmt.Sscanf(sc.Text(), "pin %d", &ns); err == nil {
+				select {
+				case p.pins <- ns:
+				default: // nobody measures from the dialog: drop it
+				}
+				continue
+			}
 			select {
 			case p.lines <- sc.Text():
 			default: // nobody asked: drop it

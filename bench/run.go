@@ -3,11 +3,14 @@ package main
 import (
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -109,6 +112,7 @@ func run(c *config) (*results, error) {
 	r.meta["go"] = goVersion()
 	r.meta["quick"] = fmt.Sprint(c.quick)
 	r.meta["date"] = time.Now().UTC().Format(time.RFC3339)
+	r.meta["load_start"] = loadAverage()
 	if out, err := exec.Command(c.kyso, "version").Output(); err == nil {
 		r.meta["kyso"] = strings.TrimSpace(string(out))
 	}
@@ -134,7 +138,7 @@ func run(c *config) (*results, error) {
 
 	// 1. The bench agent: same engine and agent code, scripted prompter.
 	aDir := filepath.Join(tmp, "agent")
-	aCfg, err := writeConfig(aDir, module, 0)
+	aCfg, err := writeConfig(aDir, module, 0, cached)
 	if err != nil {
 		return nil, err
 	}
@@ -277,42 +281,44 @@ func run(c *config) (*results, error) {
 		}
 	}
 
-	// signBatch against the raw loop, one repetition of each in turn.
+	// signBatch against the raw loop, one repetition of each in turn, on an
+	// agent without the PIN cache: each signBatch has its PIN dialog, and
+	// is timed from the dialog's answer to the response; the raw loop from
+	// its C_Login to its last signature.
 	rsa := schemes[0]
-	rc := floorCase{Name: rsa.Name, Label: rsa.Label, Scheme: string(rsa.Scheme)}
-	for _, n := range batchSizes {
-		reps := c.sz.BatchReps[n]
-		logf("signBatch of %d against the raw loop (%d times)", n, reps)
-		list := randomHashes(n)
-		var raw, kyso []int64
-		for i := -1; i < reps; i++ { // i == -1: untimed warm-up of both
-			fr, err := fl.do(floorCmd{Case: rc, N: 1, Count: n})
-			if err != nil {
-				return nil, err
-			}
-			warm := 0
-			if i < 0 {
-				warm = 1
-			}
-			ns, err := series(ws, warm, 1-warm, func(int) []byte { return batchRequest(fmt.Sprint("b", i), rsa, list) },
-				checkBatch(rsa, list))
-			if err != nil {
-				return nil, fmt.Errorf("signBatch of %d: %w", n, err)
-			}
-			signed += n
-			if i >= 0 {
-				raw, kyso = append(raw, fr.Batch...), append(kyso, ns...)
-			}
+	dDir := filepath.Join(tmp, "dialog")
+	dCfg, err := writeConfig(dDir, module, 0, ask)
+	if err != nil {
+		return nil, err
+	}
+	dg, err := startAgentbench(c.agentbench, env(dDir, softhsmConf), dCfg, "")
+	if err != nil {
+		return nil, err
+	}
+	dws, err := dialWS(dg.port)
+	if err != nil {
+		dg.stop()
+		return nil, err
+	}
+	err = batches(r, c, fl, dws, dg, rsa)
+	dws.Close()
+	dg.stop()
+	if err != nil {
+		return nil, err
+	}
+	if c.fault != "" {
+		if err := slowToken(r, c, self, tmp, module, softhsmConf, rsa); err != nil {
+			return nil, fmt.Errorf("slow token: %w", err)
 		}
-		rm, km := summarize(raw), summarize(kyso)
-		r.add(fmt.Sprintf("batch_raw_%d_median_ms", n), rm.Median, "ms")
-		r.add(fmt.Sprintf("batch_ws_%d_median_ms", n), km.Median, "ms")
-		r.add(fmt.Sprintf("batch_ws_%d_ratio", n), km.Median/rm.Median, "×")
-		r.add(fmt.Sprintf("batch_ws_%d_per_signature_ms", n), km.Median/float64(n), "ms")
-		r.batchRaw[n], r.batchKyso[n] = rm.Median, km.Median
 	}
 
-	// 4. Top up to the signature count of the RSS figure, in batches.
+	// 4. Top up to the signature count of the RSS figure, in batches, on a
+	// fresh connection: the first sat idle (no pong read) long enough for
+	// the agent to close it.
+	ws.Close()
+	if ws, err = dialWS(ag.port); err != nil {
+		return nil, err
+	}
 	if signed < c.sz.Signatures {
 		logf("%d more signatures (batches) before reading RSS", c.sz.Signatures-signed)
 	}
@@ -361,7 +367,7 @@ func run(c *config) (*results, error) {
 	var serve *proc
 	sDir := filepath.Join(tmp, "serve")
 	if port, err := freePort(); err == nil {
-		if sCfg, err := writeConfig(sDir, module, port); err == nil {
+		if sCfg, err := writeConfig(sDir, module, port, cached); err == nil {
 			serve, err = startServe(c.kyso, env(sDir, softhsmConf), sCfg, port)
 			if err != nil {
 				r.note("the real `kyso serve` was not measured: %v", err)
@@ -412,20 +418,23 @@ func run(c *config) (*results, error) {
 		return nil, err
 	}
 
-	// 7. The batch on a slow token (slowtoken.go).
-	if err := slowTokenBatch(r, c, self, module, softhsmConf, tmp); err != nil {
-		return nil, err
+	// 7. The 1000-hash batch on a slow token (slowtoken.go).
+	if c.fault != "" {
+		if err := slowTokenBatch(r, c, self, module, softhsmConf, tmp); err != nil {
+			return nil, fmt.Errorf("slow token batch: %w", err)
+		}
 	}
 
 	// 8. Host cold start, agent running (relay) and not (engine in-process).
 	noAgent := filepath.Join(tmp, "noagent")
-	if _, err := writeConfig(noAgent, module, 0); err != nil {
+	if _, err := writeConfig(noAgent, module, 0, cached); err != nil {
 		return nil, err
 	}
 	if err := coldStarts(r, c, aEnv, env(noAgent, softhsmConf)); err != nil {
 		return nil, err
 	}
 
+	r.meta["load_end"] = loadAverage()
 	if err := ag.stop(); err != nil {
 		r.note("bench agent exit: %v", err)
 	}
@@ -538,40 +547,53 @@ func connections(r *results, sz sizes, ag *proc) error {
 
 // coldStart starts bin args..., sends one framed `version` envelope and
 // times process start to the reply; then closes stdin and reaps it.
-func coldStart(env []string, bin string, args ...string) (time.Duration, error) {
+// startCost is what one start of a program paid in its whole life, from
+// the kernel's accounting (getrusage of the child): CPU time, page faults
+// (the binary and its libraries paged in), context switches (threads
+// handing work to each other).
+type startCost struct {
+	cpu         time.Duration
+	faults, csw int64
+}
+
+func coldStart(env []string, bin string, args ...string) (time.Duration, startCost, error) {
+	var cost startCost
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	in, err := cmd.StdinPipe()
 	if err != nil {
-		return 0, err
+		return 0, cost, err
 	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return 0, err
+		return 0, cost, err
 	}
 	msg := envelope(versionRequest("cold"))
 	t := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, err
+		return 0, cost, err
 	}
-	defer func() {
-		in.Close()
-		cmd.Wait()
-	}()
 	// The browser writes as soon as it has started the host; the pipe
 	// holds the message until the host reads it.
-	if err := frame.Write(in, msg); err != nil {
-		return 0, err
-	}
+	werr := frame.Write(in, msg)
 	raw, err := frame.Read(out, frame.Max)
 	d := time.Since(t)
+	in.Close()
+	cmd.Wait()
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		cost = startCost{cpu: time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime)),
+			faults: ru.Minflt + ru.Majflt, csw: ru.Nvcsw + ru.Nivcsw}
+	}
+	if werr != nil {
+		return 0, cost, werr
+	}
 	if err != nil {
-		return 0, fmt.Errorf("%s: no reply: %w", bin, err)
+		return 0, cost, fmt.Errorf("%s: no reply: %w", bin, err)
 	}
 	if _, err := parseResponse(raw); err != nil {
-		return 0, fmt.Errorf("%s: %w", bin, err)
+		return 0, cost, fmt.Errorf("%s: %w", bin, err)
 	}
-	return d, nil
+	return d, cost, nil
 }
 
 func coldStarts(r *results, c *config, relayEnv, aloneEnv []string) error {
@@ -589,6 +611,7 @@ func coldStarts(r *results, c *config, relayEnv, aloneEnv []string) error {
 		{"host_alone", aloneEnv, c.kyso, []string{extOrigin}},
 	}
 	samples := map[string][]int64{}
+	cpu, faults, csw := map[string][]int64{}, map[string][]int64{}, map[string][]int64{}
 	failed := map[string]error{}
 	// Interleaved, after a few untimed starts (page cache), so that drift
 	// in the machine's load hits every program alike.
@@ -597,13 +620,16 @@ func coldStarts(r *results, c *config, relayEnv, aloneEnv []string) error {
 			if failed[p.key] != nil {
 				continue
 			}
-			d, err := coldStart(p.env, p.bin, p.args...)
+			d, cost, err := coldStart(p.env, p.bin, p.args...)
 			if err != nil {
 				failed[p.key] = err
 				continue
 			}
 			if i >= 0 {
 				samples[p.key] = append(samples[p.key], int64(d))
+				cpu[p.key] = append(cpu[p.key], int64(cost.cpu))
+				faults[p.key] = append(faults[p.key], cost.faults)
+				csw[p.key] = append(csw[p.key], cost.csw)
 			}
 		}
 	}
@@ -611,6 +637,14 @@ func coldStarts(r *results, c *config, relayEnv, aloneEnv []string) error {
 		return fmt.Errorf("minhost: %w", err)
 	}
 	floor := r.addSeries("coldstart_minhost", samples["minhost"])
+	for _, k := range []string{"minhost", "minhost_cgo", "host_relay", "host_alone"} {
+		if failed[k] != nil {
+			continue
+		}
+		r.add("coldstart_"+k+"_cpu_ms", summarize(cpu[k]).Median, "ms")
+		r.add("coldstart_"+k+"_page_faults", float64(medianInt(faults[k])), "")
+		r.add("coldstart_"+k+"_context_switches", float64(medianInt(csw[k])), "")
+	}
 	for _, k := range []string{"minhost_cgo", "host_relay", "host_alone"} {
 		if err := failed[k]; err != nil {
 			r.note("cold start of %s not measured: %v", k, err)
@@ -623,4 +657,185 @@ func coldStarts(r *results, c *config, relayEnv, aloneEnv []string) error {
 		}
 	}
 	return nil
+}
+
+// fromDialog sends req and times it from its PIN dialog's answer (ag's
+// stamp) to the response.
+func fromDialog(ws *wsClient, ag *proc, req []byte) ([]byte, int64, error) {
+	for len(ag.pins) > 0 {
+		<-ag.pins // stamps of earlier requests
+	}
+	raw, err := ws.roundTrip(req)
+	end := time.Now().UnixNano()
+	if err != nil {
+		return nil, 0, err
+	}
+	select {
+	case at := <-ag.pins:
+		return raw, end - at, nil
+	case <-time.After(10 * time.Second):
+		return nil, 0, errors.New("no PIN dialog was answered for the request")
+	}
+}
+
+// batchFromDialog runs one signBatch of list and checks its last signature.
+func batchFromDialog(ws *wsClient, ag *proc, s *scheme, id string, list [][]byte) (int64, error) {
+	raw, ns, err := fromDialog(ws, ag, batchRequest(id, s, list))
+	if err != nil {
+		return 0, err
+	}
+	resp, err := parseResponse(raw)
+	if err != nil {
+		return 0, err
+	}
+	return ns, checkBatch(s, list)(0, resp)
+}
+
+// batches measures signBatch of each size from the answered PIN dialog
+// (agent ag on ws) against the raw loop with its C_Login (floor fl).
+func batches(r *results, c *config, fl *floorProc, ws *wsClient, ag *proc, s *scheme) error {
+	fc := floorCase{Name: s.Name, Label: s.Label, Scheme: string(s.Scheme)}
+	for _, n := range batchSizes {
+		reps := c.sz.BatchReps[n]
+		logf("signBatch of %d from the answered PIN dialog against the raw loop (%d times)", n, reps)
+		list := randomHashes(n)
+		var raw, kyso []int64
+		for i := -1; i < reps; i++ { // i == -1: untimed warm-up of both
+			fr, err := fl.do(floorCmd{Case: fc, N: 1, Count: n, Login: true})
+			if err != nil {
+				return err
+			}
+			ns, err := batchFromDialog(ws, ag, s, fmt.Sprint("b", i), list)
+			if err != nil {
+				return fmt.Errorf("signBatch of %d: %w", n, err)
+			}
+			if i >= 0 {
+				raw, kyso = append(raw, fr.Batch...), append(kyso, ns)
+			}
+		}
+		// The ratio is of the fastest repetitions: a batch takes up to
+		// seconds, and on a shared machine what else runs during one
+		// sample swings its median far more than Kyso's cost does.
+		rm, km := summarize(raw), summarize(kyso)
+		r.add(fmt.Sprintf("batch_raw_%d_median_ms", n), rm.Median, "ms")
+		r.add(fmt.Sprintf("batch_raw_%d_min_ms", n), rm.Min, "ms")
+		r.add(fmt.Sprintf("batch_ws_%d_median_ms", n), km.Median, "ms")
+		r.add(fmt.Sprintf("batch_ws_%d_min_ms", n), km.Min, "ms")
+		r.add(fmt.Sprintf("batch_ws_%d_ratio", n), km.Min/rm.Min, "×")
+		r.add(fmt.Sprintf("batch_ws_%d_median_ratio", n), km.Median/rm.Median, "×")
+		r.add(fmt.Sprintf("batch_ws_%d_per_signature_ms", n), km.Min/float64(n), "ms")
+		r.batchRaw[n], r.batchKyso[n] = rm.Min, km.Min
+	}
+	return nil
+}
+
+// slowDelay is how long the slow token takes per signature: a USB token
+// takes 0.1–1 s per RSA signature (DESIGN), SoftHSM under a millisecond.
+const (
+	slowDelay = 100 * time.Millisecond
+	slowBatch = 10
+)
+
+// slowToken measures on a token that takes slowDelay per signature (the
+// fault module of the tests around SoftHSM, sign_delay_ms): a single sign
+// and a signBatch of slowBatch, each from its answered PIN dialog, against
+// the raw floor on the same slow token with its C_Login. On such a token
+// the per-request work Kyso does around the signature (what the hand-off,
+// the policy stat throttle and the lock and decline caches were tuned to
+// shave on SoftHSM) is what these ratios show.
+func slowToken(r *results, c *config, self, tmp, module, softhsmConf string, s *scheme) error {
+	fault, err := filepath.Abs(c.fault)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(fault); err != nil {
+		return fmt.Errorf("the fault module (make fault): %w", err)
+	}
+	dir := filepath.Join(tmp, "slow")
+	control := filepath.Join(tmp, "slow-token.control")
+	if err := os.WriteFile(control, []byte(fmt.Sprintf("sign_delay_ms=%d\n", slowDelay.Milliseconds())), 0o600); err != nil {
+		return err
+	}
+	faultEnv := []string{"KYSO_FAULT_TARGET=" + module, "KYSO_FAULT_CONTROL=" + control}
+	cfg, err := slowAgentDir(dir, fault, module, ask)
+	if err != nil {
+		return err
+	}
+	ag, err := startAgentbench(c.agentbench, append(env(dir, softhsmConf), faultEnv...), cfg, "")
+	if err != nil {
+		return err
+	}
+	defer ag.stop()
+	fl, err := startFloor(self, fault, softhsmConf, testenv.PIN, faultEnv...)
+	if err != nil {
+		return err
+	}
+	defer fl.close()
+	ws, err := dialWS(ag.port)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	fc := floorCase{Name: s.Name, Label: s.Label, Scheme: string(s.Scheme)}
+	r.add("slow_sign_delay_ms", float64(slowDelay.Milliseconds()), "ms")
+	for _, n := range []int{1, slowBatch} {
+		logf("slow token (%s per signature): %d signature(s) from the answered PIN dialog, %d times", slowDelay, n, c.sz.SlowReps)
+		list := randomHashes(n)
+		var raw, kyso []int64
+		for i := -1; i < c.sz.SlowReps; i++ {
+			fr, err := fl.do(floorCmd{Case: fc, N: 1, Count: n, Login: true})
+			if err != nil {
+				return err
+			}
+			var ns int64
+			if n == 1 {
+				var resp []byte
+				resp, ns, err = fromDialog(ws, ag, signRequest(fmt.Sprint("s", i), s, list[0]))
+				if err == nil {
+					var pr response
+					if pr, err = parseResponse(resp); err == nil {
+						err = checkSign(s, list)(0, pr)
+					}
+				}
+			} else {
+				ns, err = batchFromDialog(ws, ag, s, fmt.Sprint("b", i), list)
+			}
+			if err != nil {
+				return err
+			}
+			if i >= 0 {
+				raw, kyso = append(raw, fr.Batch...), append(kyso, ns)
+			}
+		}
+		rm, km := summarize(raw), summarize(kyso)
+		k := "slow_sign"
+		if n > 1 {
+			k = fmt.Sprintf("slow_batch_%d", n)
+		}
+		r.add(k+"_raw_median_ms", rm.Median, "ms")
+		r.add(k+"_ws_median_ms", km.Median, "ms")
+		r.add(k+"_ratio", km.Median/rm.Median, "×")
+		r.add(k+"_added_ms", km.Median-rm.Median, "ms")
+	}
+	return nil
+}
+
+// medianInt is the median of counts.
+func medianInt(v []int64) int64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// loadAverage is the machine's 1-minute load average (what else ran during
+// the run), "?" where /proc/loadavg cannot be read.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }

@@ -37,12 +37,8 @@ func slowTokenBatch(r *results, c *config, self, module, softhsmConf, tmp string
 	if c.quick {
 		n = 100
 	}
-	dir := filepath.Join(tmp, "slow")
-	port, err := freePort() // beside the bench agent, which may hold the default one
-	if err != nil {
-		return err
-	}
-	cfg, err := writeConfig(dir, fault, port)
+	dir := filepath.Join(tmp, "slow-batch")
+	cfg, err := slowAgentDir(dir, fault, module, cached)
 	if err != nil {
 		return err
 	}
@@ -51,22 +47,6 @@ func slowTokenBatch(r *results, c *config, self, module, softhsmConf, tmp string
 		return err
 	}
 	faultEnv := []string{"KYSO_FAULT_CONTROL=" + control, "KYSO_FAULT_TARGET=" + module}
-	// The agent loads the fault module only: SoftHSM itself, which p11-kit
-	// registers, is skipped through the agent's crash journal (as `kyso
-	// modules` lists a disabled module), so the token is seen once.
-	real, err := filepath.EvalSymlinks(module)
-	if err != nil {
-		return err
-	}
-	journal := filepath.Join(dir, "cache", "kyso", "modules")
-	if err := os.MkdirAll(journal, 0o700); err != nil {
-		return err
-	}
-	skip, _ := json.Marshal(map[string]any{"format": 1, "modules": map[string]any{
-		real: map[string]any{"crashes": 2, "disabled": true, "call": "C_Initialize"}}})
-	if err := os.WriteFile(filepath.Join(journal, "modules.json"), skip, 0o600); err != nil {
-		return err
-	}
 	ag, err := startAgentbench(c.agentbench, append(env(dir, softhsmConf), faultEnv...), cfg, "")
 	if err != nil {
 		return err
@@ -125,6 +105,30 @@ func slowTokenBatch(r *results, c *config, self, module, softhsmConf, tmp string
 	r.add("slow_batch_ws_ratio", k/raw, "×")
 	r.add("slow_batch_per_signature_over_raw_ms", (k-raw)/float64(n), "ms")
 	return nil
+}
+
+// slowAgentDir prepares dir for a bench agent on the slow token: its
+// config with the fault module and its system policy with the PIN cache
+// (writeConfig), and its crash journal with module, the SoftHSM the fault
+// module wraps, disabled: SoftHSM itself, which p11-kit registers, is
+// skipped (as ` + "`kyso modules`" + ` lists a disabled module), so the token is seen
+// once, through the fault module. Returns the config's path.
+func slowAgentDir(dir, fault, module string, cache pinCache) (string, error) {
+	cfg, err := writeConfig(dir, fault, 0, cache)
+	if err != nil {
+		return "", err
+	}
+	real, err := filepath.EvalSymlinks(module)
+	if err != nil {
+		return "", err
+	}
+	journal := filepath.Join(dir, "cache", "kyso", "modules")
+	if err := os.MkdirAll(journal, 0o700); err != nil {
+		return "", err
+	}
+	skip, _ := json.Marshal(map[string]any{"format": 1, "modules": map[string]any{
+		real: map[string]any{"crashes": 2, "disabled": true, "call": "C_Initialize"}}})
+	return cfg, os.WriteFile(filepath.Join(journal, "modules.json"), skip, 0o600)
 }
 
 // checkBatch checks a signBatch result of list: as many signatures, the

@@ -8,6 +8,7 @@ import (
 // summary of a set of samples, in milliseconds.
 type summary struct {
 	N      int
+	Min    float64
 	Median float64
 	P99    float64
 	Mean   float64
@@ -26,6 +27,7 @@ func summarize(ns []int64) summary {
 	ms := func(v int64) float64 { return float64(v) / float64(time.Millisecond) }
 	return summary{
 		N:      len(s),
+		Min:    ms(s[0]),
 		Median: ms(s[len(s)/2]),
 		P99:    ms(s[min(len(s)-1, (len(s)*99+99)/100-1)]),
 		Mean:   ms(sum / int64(len(s))),

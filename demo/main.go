@@ -21,7 +21,7 @@ import (
 
 func main() {
 	port := flag.Int("port", 8080, "port to listen on (loopback only)")
-	kysoJS := flag.String("kyso-js", "", "path of extension/kyso.js (default: found from the working directory or $KYSO_REPO)")
+	kysoJS := flag.String("kyso-js", "", "path of the built page library, extension/kyso-js/dist/kyso.mjs (default: found from the working directory or $KYSO_REPO)")
 	flag.Parse()
 	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.TimeOnly}).With().Timestamp().Logger()
 
@@ -48,10 +48,11 @@ func main() {
 	}
 }
 
-// findKysoJS looks for extension/kyso.js under $KYSO_REPO, the working
-// directory and its parents, then beside the executable's parent (bin/..).
+// findKysoJS looks for the built page library, extension/kyso-js/dist/kyso.mjs
+// (`make kyso-js`), under $KYSO_REPO, the working directory and its parents,
+// then beside the executable's parent (bin/..).
 func findKysoJS() string {
-	rel := filepath.Join("extension", "kyso.js")
+	rel := filepath.Join("extension", "kyso-js", "dist", "kyso.mjs")
 	if r := os.Getenv("KYSO_REPO"); r != "" {
 		return filepath.Join(r, rel)
 	}

@@ -107,14 +107,15 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-say "Building the demo portal"
+say "Building the demo portal and the page library (kyso.js)"
 go build -o "$ROOT/bin/kyso-demo" ./demo
+node "$ROOT/extension/kyso-js/build.mjs"
 
 say "Starting the Kyso agent: kyso serve --config $CFG (log: $DEMO/serve.log)"
 env "${SLOW_ENV[@]}" "$KYSO" serve --config "$CFG" >"$DEMO/serve.log" 2>&1 &
 PIDS+=($!)
 say "Starting the portal on http://localhost:$PORT/ (log: $DEMO/portal.log)"
-"$ROOT/bin/kyso-demo" --port "$PORT" --kyso-js "$ROOT/extension/kyso.js" >"$DEMO/portal.log" 2>&1 &
+"$ROOT/bin/kyso-demo" --port "$PORT" --kyso-js "$ROOT/extension/kyso-js/dist/kyso.mjs" >"$DEMO/portal.log" 2>&1 &
 PIDS+=($!)
 
 for _ in $(seq 100); do
@@ -133,7 +134,8 @@ PROFILE=$DEMO/chromium-profile
 write_manifest() { # dir
   mkdir -p "$1"
   local id
-  id=$(sed -n 's/.*"allowedChromium": *\[ *"\([a-p]\{32\}\)".*/\1/p' "$ROOT/extension/ids.json")
+  # The pinned development id, from the one id source.
+  id=$(sed -n 's/.*"chromiumId": *"\([a-p]\{32\}\)".*/\1/p' "$ROOT/internal/extid/ids.json")
   cat >"$1/vn.kyso.signer.json" <<JSON
 {
   "name": "vn.kyso.signer",
@@ -174,8 +176,21 @@ elif [ -n "$BROWSER" ]; then
     # Chromium ≥137 needs the feature off for --load-extension to work.
     args+=(--load-extension="$EXT" --disable-features=DisableLoadExtensionCommandLineSwitch)
   fi
+  if [ "$(id -u)" -eq 0 ]; then
+    # As root Chromium refuses to start with its sandbox ("Running as root
+    # without --no-sandbox is not supported") and exits at once.
+    warn "running as root: Chromium runs without its sandbox (--no-sandbox). Run 'make demo' as a normal user to keep it."
+    args+=(--no-sandbox)
+  fi
   env "${SLOW_ENV[@]}" "$BROWSER" "${args[@]}" "$URL$Q" >"$DEMO/chromium.log" 2>&1 &
-  PIDS+=($!)
+  BROWSER_PID=$!
+  PIDS+=("$BROWSER_PID")
+  # A browser that cannot start says why in its log: show it, not nothing.
+  sleep 3
+  if ! kill -0 "$BROWSER_PID" 2>/dev/null; then
+    warn "Chromium exited at once; the end of $DEMO/chromium.log:"
+    tail -n 15 "$DEMO/chromium.log" >&2
+  fi
 else
   command -v xdg-open >/dev/null && xdg-open "$URL$Q" >/dev/null 2>&1 || true
   cat <<TXT

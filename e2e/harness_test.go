@@ -9,11 +9,14 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +33,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/demo/portal"
+	"kyso.vn/kyso/internal/extid"
 	"kyso.vn/kyso/internal/testenv"
 )
 
@@ -43,12 +47,6 @@ const (
 	kysoTitle = "^Kyso"
 	pinTitle  = "Kyso.*PIN"
 )
-
-// ids is extension/ids.json.
-type ids struct {
-	AllowedChromium []string `json:"allowedChromium"`
-	HostName        string   `json:"hostName"`
-}
 
 // world is one test's desktop: a display, a home with Kyso's config, a copy
 // of the demo token, the portal, and (when asked) the agent and the browser.
@@ -67,6 +65,11 @@ type world struct {
 	logMu   sync.Mutex
 	pin     string // the tokens' PIN, typed into the PIN dialog
 	udd     string // Chromium's profile (user data) dir
+	headed  bool   // Chromium shows its window (and its permission prompts)
+	// extensionID is the Kyso extension's id in this browser: the pinned
+	// one of the unpacked build, or a self-hosted build's (setup.managed).
+	extensionID string
+	sys         *sysOverlay // system files of this test (nil: the machine's)
 	// teardown runs once the browser and the agent have stopped, before
 	// the test's dir is removed (e.g. to look through what they left).
 	teardown []func()
@@ -76,10 +79,24 @@ type setup struct {
 	extension bool // load extension/build/chromium
 	agent     bool // run `kyso serve`
 	native    bool // register the native-messaging host
+	// public serves the portal over https as https://dichvucong.test:PORT
+	// from an address Chromium treats as public, so Local Network Access
+	// gates its WebSocket to the agent (lna_test.go); publicPorts are more
+	// 127.0.0.1 ports (other test sites) to treat as public.
+	public      bool
+	publicPorts []int
+	headed      bool // a visible browser window (on the test's Xvfb display), which shows permission prompts
 	// Optional (hostile_test.go):
 	config map[string]any                 // keys set in Kyso's user config (allowedOrigins: added to the portal)
 	flags  []chromedp.ExecAllocatorOption // more Chromium options
 	tokens *testenv.Tokens                // token set to copy (nil: the shared one, PIN testenv.PIN)
+	// sys gives kyso install, Chromium and the hosts it starts system
+	// files of the test's own (selfhosted_test.go).
+	sys *sysOverlay
+	// managed is the id of an extension Chromium installs by itself from
+	// the system's files (a managed policy or an external-extension file)
+	// instead of the unpacked build; the world waits for it.
+	managed string
 }
 
 func newWorld(t *testing.T, s setup) *world {
@@ -87,10 +104,11 @@ func newWorld(t *testing.T, s setup) *world {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("chromium not installed: %v", err)
 	}
-	w := &world{t: t, root: testenv.RepoRoot(t), pin: testenv.PIN}
-	if _, err := os.Stat(filepath.Join(w.root, "extension", "kyso.js")); err != nil {
-		t.Fatalf("extension/kyso.js missing: %v", err)
+	w := &world{t: t, root: testenv.RepoRoot(t), pin: testenv.PIN, sys: s.sys, extensionID: extid.Kyso.Development.ChromiumID}
+	if s.managed != "" {
+		w.extensionID = s.managed
 	}
+	kysoJS := kysoJSPath(t, w.root)
 	w.display = testenv.Display(t)
 	if s.agent || s.native {
 		w.kyso = testenv.KysoBinary(t)
@@ -131,15 +149,25 @@ func newWorld(t *testing.T, s setup) *world {
 	conf := demoTokens(t, tk, filepath.Join(dir, "softhsm"))
 
 	// The portal, in-process, on a free loopback port.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	handler := portal.New(portal.Options{KysoJS: kysoJS, Log: zerolog.Nop()})
+	var flags []chromedp.ExecAllocatorOption
+	if s.public {
+		srv := httptest.NewUnstartedServer(handler)
+		srv.StartTLS()
+		t.Cleanup(srv.Close)
+		port := srv.Listener.Addr().(*net.TCPAddr).Port
+		w.portal = "https://dichvucong.test:" + strconv.Itoa(port)
+		flags = publicFlags(srv, append([]int{port}, s.publicPorts...))
+	} else {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: handler}
+		go srv.Serve(ln)
+		t.Cleanup(func() { srv.Close() })
+		w.portal = "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	}
-	srv := &http.Server{Handler: portal.New(portal.Options{
-		KysoJS: filepath.Join(w.root, "extension", "kyso.js"), Log: zerolog.Nop()})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	w.portal = "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 
 	// Kyso's user config: the portal's origin allowed up front (so no consent
 	// dialog), localhost allowed, the SoftHSM module.
@@ -180,8 +208,62 @@ func newWorld(t *testing.T, s setup) *world {
 	if s.native {
 		w.registerHost(udd)
 	}
-	w.startChromium(udd, s.extension, s.flags...)
+	w.headed = s.headed
+	w.startChromium(udd, s.extension, s.managed != "", append(flags, s.flags...)...)
 	return w
+}
+
+// kysoJSPath is the built page library (make kyso-js), which the portal
+// and the test sites serve as /kyso.js, as a portal would serve the npm
+// package's dist/kyso.mjs.
+func kysoJSPath(t *testing.T, root string) string {
+	t.Helper()
+	p := filepath.Join(root, "extension", "kyso-js", "dist", "kyso.mjs")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("the page library is not built (%v): run make kyso-js", err)
+	}
+	return p
+}
+
+// serveKysoJS serves the built page library as /kyso.js on a test site.
+func serveKysoJS(t *testing.T, mux *http.ServeMux) {
+	t.Helper()
+	js, err := os.ReadFile(kysoJSPath(t, testenv.RepoRoot(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.HandleFunc("GET /kyso.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Write(js)
+	})
+}
+
+// servePage serves an HTML page at pattern on a test site.
+func servePage(mux *http.ServeMux, pattern, html string) {
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, html)
+	})
+}
+
+// publicFlags make Chromium reach srv as https://dichvucong.test:PORT with
+// its certificate trusted (by its public key: the page is a secure context
+// with no warning, as a real portal is) and treat those 127.0.0.1 ports as
+// public addresses, so the page reaching the agent on loopback is what
+// Local Network Access gates. --test-type hides the bar that warns about
+// such flags (it would shift the permission prompt in screenshots).
+func publicFlags(srv *httptest.Server, ports []int) []chromedp.ExecAllocatorOption {
+	sum := sha256.Sum256(srv.Certificate().RawSubjectPublicKeyInfo)
+	var spaces []string
+	for _, p := range ports {
+		spaces = append(spaces, "127.0.0.1:"+strconv.Itoa(p)+"=public")
+	}
+	return []chromedp.ExecAllocatorOption{
+		chromedp.Flag("host-resolver-rules", "MAP *.test 127.0.0.1"),
+		chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(sum[:])),
+		chromedp.Flag("ip-address-space-overrides", strings.Join(spaces, ",")),
+		chromedp.Flag("test-type", true),
+	}
 }
 
 func writeJSON(t *testing.T, path string, v any) {
@@ -287,33 +369,25 @@ func (w *world) startAgent() {
 // has no session bus (XDG_RUNTIME_DIR is the test's own dir).
 func (w *world) registerHost(udd string) {
 	t := w.t
-	cmd := exec.Command(w.kyso, "install", "--bin", w.kyso)
+	cmd := w.sys.command(w.kyso, "install", "--bin", w.kyso)
 	cmd.Env = w.env
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("kyso install: %v\n%s", err, out)
 	}
-	var x ids
-	b, err := os.ReadFile(filepath.Join(w.root, "extension", "ids.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &x); err != nil {
-		t.Fatalf("extension/ids.json: %v", err)
-	}
-	manifest := filepath.Join(udd, "NativeMessagingHosts", x.HostName+".json")
+	manifest := filepath.Join(udd, "NativeMessagingHosts", extid.Kyso.HostName+".json")
 	var m struct {
 		Path           string   `json:"path"`
 		AllowedOrigins []string `json:"allowed_origins"`
 	}
-	b, err = os.ReadFile(manifest)
+	b, err := os.ReadFile(manifest)
 	if err != nil {
 		t.Fatalf("kyso install wrote no Chromium manifest (%v):\n%s", err, out)
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatalf("%s: %v", manifest, err)
 	}
-	want := "chrome-extension://" + x.AllowedChromium[0] + "/"
+	want := "chrome-extension://" + w.extensionID + "/"
 	if m.Path != w.kyso || !slices.Contains(m.AllowedOrigins, want) {
 		t.Fatalf("%s: path %q origins %v; want %q and %q", manifest, m.Path, m.AllowedOrigins, w.kyso, want)
 	}
@@ -353,18 +427,20 @@ func (l logWriter) Write(p []byte) (int, error) {
 }
 
 // startChromium starts Debian's Chromium with our own flags: chromedp's
-// defaults disable extensions, so they are not used.
-func (w *world) startChromium(udd string, extension bool, more ...chromedp.ExecAllocatorOption) {
+// defaults disable extensions, so they are not used. extension loads the
+// unpacked build; managed leaves extensions on for one the system installs.
+func (w *world) startChromium(udd string, extension, managed bool, more ...chromedp.ExecAllocatorOption) {
 	t := w.t
 	w.log = new(bytes.Buffer)
 	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", "new"),
+		chromedp.ExecPath(w.sys.chromium(t)),
 		chromedp.NoSandbox,
 		chromedp.Flag("disable-gpu", true),
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
+		// Background networking includes the extension updater, which
+		// installs a managed (policy or external) extension.
+		chromedp.Flag("disable-background-networking", !managed),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
@@ -374,15 +450,31 @@ func (w *world) startChromium(udd string, extension bool, more ...chromedp.ExecA
 		chromedp.Env(w.env...),
 		chromedp.CombinedOutput(logWriter{w}),
 	}
+	var disable []string // Chromium features turned off
+	if w.headed {
+		// Xvfb has no window manager: the window stays where it is put.
+		opts = append(opts, chromedp.WindowSize(1000, 700), chromedp.Flag("window-position", "0,0"))
+		// A Vietnamese reader: no offer to translate covers the pages
+		// (this Chromium has only its English UI).
+		writeJSON(t, filepath.Join(udd, "Default", "Preferences"), map[string]any{
+			"translate": map[string]any{"enabled": false},
+			"intl":      map[string]any{"accept_languages": "vi-VN,vi,en-US,en"},
+		})
+	} else {
+		opts = append(opts, chromedp.Flag("headless", "new"))
+	}
 	if extension {
 		ext := w.extensionDir()
 		opts = append(opts,
 			chromedp.Flag("load-extension", ext),
-			chromedp.Flag("disable-extensions-except", ext),
-			// Chromium 137+ ignores --load-extension unless this is off.
-			chromedp.Flag("disable-features", "DisableLoadExtensionCommandLineSwitch"))
-	} else {
+			chromedp.Flag("disable-extensions-except", ext))
+		// Chromium 137+ ignores --load-extension unless this is off.
+		disable = append(disable, "DisableLoadExtensionCommandLineSwitch")
+	} else if !managed {
 		opts = append(opts, chromedp.Flag("disable-extensions", true))
+	}
+	if len(disable) > 0 {
+		opts = append(opts, chromedp.Flag("disable-features", strings.Join(disable, ",")))
 	}
 	opts = append(opts, more...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -410,16 +502,16 @@ func (w *world) startChromium(udd string, extension bool, more ...chromedp.ExecA
 			fmt.Fprintf(logWriter{w}, "console: %s\n", m)
 		}
 	}()
-	if extension {
+	if extension || managed {
 		w.waitExtension()
 	}
 }
 
-// waitExtension waits for the extension's service worker, so a test fails
-// with a clear message when Chromium did not load it.
+// waitExtension waits for the Kyso extension's service worker, so a test
+// fails with a clear message when Chromium did not load (or install) it.
 func (w *world) waitExtension() {
 	t := w.t
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		res, err := chromedp.CallBrowser(w.ctx, target.GetTargets, target.GetTargetsParams{})
 		if err != nil {
@@ -427,7 +519,7 @@ func (w *world) waitExtension() {
 		}
 		var seen []string
 		for _, ti := range res.TargetInfos {
-			if strings.HasPrefix(ti.URL, "chrome-extension://") {
+			if strings.HasPrefix(ti.URL, "chrome-extension://"+w.extensionID+"/") {
 				return
 			}
 			seen = append(seen, string(ti.Type)+" "+ti.URL)

@@ -62,11 +62,8 @@ type site struct {
 
 func newSite(t *testing.T, root string) *site {
 	t.Helper()
-	kysoJS, err := os.ReadFile(filepath.Join(root, "extension", "kyso.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	mux := http.NewServeMux()
+	serveKysoJS(t, mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><title>hostile</title><body><p>hostile page</p>
@@ -86,10 +83,6 @@ const q = new URLSearchParams(location.search);
 const r = await H.attack(Number(q.get("port")), q.get("cert"), q.get("hash"), q.get("claim"));
 parent.postMessage({ hostileFrame: r }, "*");
 </script>`)
-	})
-	mux.HandleFunc("GET /kyso.js", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-		w.Write(kysoJS)
 	})
 	mux.HandleFunc("GET /hostile.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")

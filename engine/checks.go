@@ -7,6 +7,8 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"kyso.vn/kyso/internal/extid"
 )
 
 // The values of the policy files that need more than a JSON type check
@@ -65,6 +67,22 @@ func (p *port) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	n, err := readInt(dec, "port", 1, 65535)
 	*p = port(n)
 	return err
+}
+
+// extensionID is an entry of extensionIds: a Chromium extension id (32
+// letters a–p, as chrome://extensions shows it).
+type extensionID string
+
+func (id *extensionID) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	var s string
+	if err := jsonv2.UnmarshalDecode(dec, &s); err != nil {
+		return err
+	}
+	if !extid.Valid(s) {
+		return &invalidValue{fmt.Errorf("extensionIds: %q is not a Chromium extension id (32 letters a–p, as chrome://extensions shows it)", s)}
+	}
+	*id = extensionID(s)
+	return nil
 }
 
 // pinSeconds is pinCacheSeconds.

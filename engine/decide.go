@@ -1,52 +1,33 @@
 package engine
 
-import (
-	"fmt"
-	"time"
-)
-
-// policyCheckInterval is how often, at most, the engine stats the three
-// policy files to see whether one changed. An edit by an admin, `kyso
-// origins allow` or `kyso origins revoke` (a revocation too) takes effect
-// without a restart, within this quarter second; an approval the engine
-// saves itself takes effect at once. Stat'ing on every request cost three
-// system calls per request, a fifth of the engine's own time.
-const policyCheckInterval = 250 * time.Millisecond
+import "fmt"
 
 // policy returns the current policy, re-reading the files when one of them
-// changed (size or mtime), looked at no more often than polEvery. A broken
+// changed (size or mtime): an edit by an admin, `kyso origins allow` or
+// `kyso origins revoke` (a revocation too), or an approval the engine saved
+// itself, takes effect at the next request, without a restart. A broken
 // file is an error until it is fixed.
 func (e *Engine) policy() (*policy, error) {
 	e.polMu.Lock()
 	defer e.polMu.Unlock()
-	// The wall clock, not o.Now: tests move o.Now for the rate limit.
-	now := time.Now()
-	if e.loaded && e.polEvery > 0 && now.Sub(e.polChecked) < e.polEvery && now.Sub(e.polChecked) >= 0 {
-		return e.pol, e.polErr
-	}
 	p := e.o.Paths
 	// Under polMu: concurrent requests wait for one stat instead of all
 	// stat'ing; it is three stats, a few µs.
 	sig := [3]fileSig{statSig(p.System), statSig(p.User), statSig(p.Approvals)}
-	e.polChecked = now
 	if !e.loaded || sig != e.polSig {
 		e.pol, e.polErr = loadPolicy(p)
 		e.polSig, e.loaded = sig, true
 		if e.polErr != nil {
 			e.o.Log.Error().Err(e.polErr).Msg("policy broken: every origin is denied until it is fixed")
-		} else if e.pol.UserPinCacheIgnored {
-			e.o.Log.Warn().Str("file", p.User).Msg("pinCacheSeconds in the user's config has no effect: only the system policy may set it")
+		} else {
+			// Once per reading of the files: the user's config sets a key
+			// only the system policy may (it has no effect).
+			for _, w := range e.pol.Warnings {
+				e.o.Log.Warn().Str("key", w.Key).Str("file", w.File).Int("line", w.Line).Msg(w.String())
+			}
 		}
 	}
 	return e.pol, e.polErr
-}
-
-// policyChanged makes the next request look at the files again (the engine
-// just wrote one).
-func (e *Engine) policyChanged() {
-	e.polMu.Lock()
-	defer e.polMu.Unlock()
-	e.polChecked = time.Time{}
 }
 
 type decision int

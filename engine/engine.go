@@ -78,13 +78,11 @@ type Paths struct {
 type Engine struct {
 	o Options
 
-	polMu      sync.Mutex
-	polSig     [3]fileSig
-	pol        *policy
-	polErr     error
-	loaded     bool
-	polChecked time.Time     // when the files were last stat'ed (wall clock, not o.Now)
-	polEvery   time.Duration // at most one stat of the files per polEvery
+	polMu  sync.Mutex
+	polSig [3]fileSig
+	pol    *policy
+	polErr error
+	loaded bool
 
 	mu    sync.Mutex
 	pinAt map[string]time.Time // origin+certificate → last good PIN
@@ -110,7 +108,7 @@ func New(o Options) (*Engine, error) {
 	if o.Declines == nil {
 		o.Declines = newMemDeclines()
 	}
-	return &Engine{o: o, pinAt: map[string]time.Time{}, polEvery: policyCheckInterval}, nil
+	return &Engine{o: o, pinAt: map[string]time.Time{}}, nil
 }
 
 // audited tells the requests of the signing record: the interactive

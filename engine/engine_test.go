@@ -85,9 +85,6 @@ func newHarness(t *testing.T, prov token.Provider, userConfig string, tweak ...f
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The tests rewrite the policy files between calls and expect the next
-	// call to see them: no quarter-second grace.
-	e.polEvery = 0
 	h.e = e
 	return h
 }

@@ -815,10 +815,21 @@ func FuzzPatternMatch(f *testing.F) {
 		if p.wildcard && (!strings.Contains(p.o.host, ".") && p.o.host != "localhost" || strings.HasPrefix(p.o.host, "[")) {
 			t.Fatalf("wildcard pattern %q over %q", pat, p.o.host)
 		}
-		if oerr != nil || !p.match(o) {
+		if oerr != nil {
 			return
 		}
-		if o.scheme != p.o.scheme || o.port != p.o.port {
+		// A blocked host is blocked on every port and either scheme.
+		if blocking {
+			other := o
+			other.port, other.scheme = p.o.port, p.o.scheme
+			if p.match(o) != p.match(other) {
+				t.Fatalf("blocking %q: %s and %s differ only in scheme or port", pat, o, other)
+			}
+		}
+		if !p.match(o) {
+			return
+		}
+		if !blocking && (o.scheme != p.o.scheme || o.port != p.o.port) {
 			t.Fatalf("%q matches %s across scheme or port", pat, o)
 		}
 		sub := strings.HasSuffix(o.host, "."+p.o.host) && len(o.host) > len(p.o.host)+1
@@ -859,6 +870,8 @@ var settingsSeeds = [][3]string{
 	{``, `{"modules": ["\u002fopt\u002fx.so", "rel\u002fx.so"]}`, ``},
 	{``, ``, `{"format":1,"approved":[{"origin":"https://a.example","at":"yesterday"}]}`},
 	{``, "{\n \"pinCacheSeconds\": -1}", `{"approved":[{"origin":"https://ok.example","at":5}]}`},
+	{`{"extensionIds": ["abcdefghijklmnopabcdefghijklmnop", "abcdefghijklmnopabcdefghijklmnop"]}`, `{"extensionIds": ["x"]}`, ``},
+	{"{\"extensionIds\": [\n\"\\u0061bc\"]}", ``, ``},
 }
 
 func FuzzSettings(f *testing.F) {
@@ -893,7 +906,7 @@ func FuzzSettings(f *testing.F) {
 		s := pol.Settings
 		out, err := json.MarshalIndent(map[string]any{"allowedOrigins": s.AllowedOrigins, "blockedOrigins": s.BlockedOrigins,
 			"userApproval": s.UserApproval, "allowLocalhost": s.AllowLocalhost, "modules": s.Modules, "port": s.Port,
-			"pinCacheSeconds": s.PinCacheSeconds}, "", "  ")
+			"pinCacheSeconds": s.PinCacheSeconds, "extensionIds": s.ExtensionIDs}, "", "  ")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -904,7 +917,7 @@ func FuzzSettings(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-marshalled policy %s: %v", out, err)
 		}
-		s.UserPinCacheIgnored = false // written back without a user config
+		s.Warnings = nil // about the user's config, which the round trip leaves out
 		if !reflect.DeepEqual(pol2.Settings, s) {
 			t.Fatalf("re-parsed %+v, want %+v", pol2.Settings, s)
 		}

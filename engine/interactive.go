@@ -169,7 +169,6 @@ func (e *Engine) approve(ctx context.Context, op *operation) error {
 			// The person said yes; go on, and say why it will ask again.
 			e.o.Log.Error().Err(err).Str("origin", origin).Msg("saving the approval failed")
 		}
-		e.policyChanged()
 	default:
 		// Not an answer a prompter may give with no error: fail closed.
 		op.declined = true

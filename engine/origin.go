@@ -117,7 +117,12 @@ type pattern struct {
 	raw      string
 	o        origin // for a wildcard, o.host is the domain after "*."
 	wildcard bool
-	blocking bool // a blocking exact host also covers its subdomains
+	// blocking: an entry of blockedOrigins. It names hosts, not origins:
+	// it matches on every port and either scheme, and an exact host also
+	// covers its subdomains (DESIGN: "blocks the host on every port").
+	// Otherwise a blocked site would get back in at https://evil.example:8443
+	// or through a listed wildcard, with userApproval, as a new origin.
+	blocking bool
 }
 
 // parsePattern parses a policy entry. Patterns must be written in lowercase
@@ -173,8 +178,9 @@ func unwrapOriginErr(err error) error {
 // (canonical) port, and the host equal or, for "*.d", ending in ".d" with at
 // least one label before it. Because hosts hold only [a-z0-9-.], a suffix
 // test on ".d" cannot be fooled by "evild" or "d.evil.com".
+// A blocking pattern leaves out the scheme and port test (see pattern).
 func (p pattern) match(o origin) bool {
-	if o.scheme != p.o.scheme || o.port != p.o.port {
+	if !p.blocking && (o.scheme != p.o.scheme || o.port != p.o.port) {
 		return false
 	}
 	if p.wildcard || p.blocking {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -144,8 +145,8 @@ func TestPrecedence(t *testing.T) {
 		t.Fatal(err)
 	}
 	// pinCacheSeconds is the system policy's alone: the user's is ignored
-	// (and said so).
-	if !s.UserApproval || !s.AllowLocalhost || s.Port != 3000 || s.PinCacheSeconds != 0 || !s.UserPinCacheIgnored ||
+	// (and said so, with its line).
+	if !s.UserApproval || !s.AllowLocalhost || s.Port != 3000 || s.PinCacheSeconds != 0 || !userPINCacheWarned(s) ||
 		len(s.AllowedOrigins) != 2 || len(s.Modules) != 1 {
 		t.Fatalf("user only: %+v", s)
 	}
@@ -166,7 +167,7 @@ func TestPrecedence(t *testing.T) {
 		t.Fatal("approve allowed while the admin locked user approval")
 	}
 	writeFile(t, paths.System, `{"pinCacheSeconds": 3600}`)
-	if s, err = LoadSettings(paths); err != nil || s.PinCacheSeconds != 3600 || !s.UserPinCacheIgnored {
+	if s, err = LoadSettings(paths); err != nil || s.PinCacheSeconds != 3600 || !userPINCacheWarned(s) {
 		t.Fatalf("system pinCacheSeconds: %+v %v", s, err)
 	}
 	// At most an hour.
@@ -176,7 +177,7 @@ func TestPrecedence(t *testing.T) {
 	}
 	// Defaults.
 	s, err = LoadSettings(testPaths(t))
-	if err != nil || !s.UserApproval || s.AllowLocalhost || s.Port != 28418 || s.PinCacheSeconds != 0 || s.UserPinCacheIgnored {
+	if err != nil || !s.UserApproval || s.AllowLocalhost || s.Port != 28418 || s.PinCacheSeconds != 0 || userPINCacheWarned(s) {
 		t.Fatalf("defaults: %+v %v", s, err)
 	}
 }
@@ -264,4 +265,10 @@ func TestApproveRevokeCLI(t *testing.T) {
 	if list, _ := ListOrigins(paths); len(list) != 1 {
 		t.Fatalf("after revoke %+v", list)
 	}
+}
+
+// userPINCacheWarned: the settings warn that the user's config sets
+// pinCacheSeconds (on line 2, as TestPrecedence writes it).
+func userPINCacheWarned(s Settings) bool {
+	return slices.ContainsFunc(s.Warnings, func(w Warning) bool { return w.Key == "pinCacheSeconds" && w.Line == 2 })
 }

@@ -26,10 +26,45 @@ type Settings struct {
 	Modules         []string
 	Port            int
 	PinCacheSeconds int
-	// UserPinCacheIgnored: the user's config sets pinCacheSeconds, which
-	// only the system policy may (a cached PIN is a system-wide decision);
-	// it has no effect, and the log and `kyso doctor` say so.
-	UserPinCacheIgnored bool
+	// ExtensionIDs are more Chromium-family extension ids (a self-hosted
+	// build packed with the admin's key): kyso install writes them into the
+	// host manifests and kyso host accepts them as callers. System policy
+	// only.
+	ExtensionIDs []string
+	// Warnings are problems that change nothing but that the person or the
+	// admin should hear of (a system-only key in the user's config:
+	// systemOnly); the engine logs them when it reads the files and kyso
+	// doctor shows them.
+	Warnings []Warning
+}
+
+// Warning is a key of the user's config (File, on Line; 0: not known)
+// that only the system policy may set: it has no effect.
+type Warning struct {
+	File string
+	Line int
+	Key  string
+}
+
+// Where is the file and line as messages name them: "config.json:2".
+func (w Warning) Where() string {
+	if w.Line == 0 {
+		return w.File
+	}
+	return fmt.Sprintf("%s:%d", w.File, w.Line)
+}
+
+// String is the English of the logs.
+func (w Warning) String() string {
+	return fmt.Sprintf("%s: %s is read from the system policy only; ignored here", w.Where(), w.Key)
+}
+
+// systemOnly warns that the user's config (path, its bytes data) sets key,
+// which counts only in the system policy (pinCacheSeconds, extensionIds):
+// the value has no effect, and the log and kyso doctor say so, with the
+// line.
+func (pol *policy) systemOnly(path string, data []byte, key string) {
+	pol.Warnings = append(pol.Warnings, Warning{File: path, Line: keyLine(data, key), Key: key})
 }
 
 // approvalsFileFormat is the format approvals.json is written in.
@@ -66,6 +101,7 @@ type fileSettings struct {
 	Modules         []modulePath   `json:"modules"`
 	Port            *port          `json:"port"`
 	PinCacheSeconds *pinSeconds    `json:"pinCacheSeconds"`
+	ExtensionIDs    []extensionID  `json:"extensionIds"`
 }
 
 // approvalsFile is approvals.json: the origins the user chose "Always allow"
@@ -109,8 +145,9 @@ type policy struct {
 
 // LoadSettings reads the system policy, the user's config and approvals and
 // merges them: a key the system policy sets wins (userApproval, allowLocalhost,
-// modules, port); pinCacheSeconds is read from the system policy only (in
-// the user's config it is ignored: UserPinCacheIgnored); blockedOrigins is
+// modules, port); pinCacheSeconds and extensionIds are read from the
+// system policy only (in the user's config they are ignored: Warnings);
+// blockedOrigins is
 // the union of both files;
 // allowedOrigins is the union of the system list, the user's list and the
 // user's approvals — except that when the system policy sets userApproval
@@ -131,7 +168,8 @@ func loadPolicy(p Paths) (*policy, error) {
 	if err := readJSONFile(p.System, &sys); err != nil {
 		return nil, err
 	}
-	if err := readJSONFile(p.User, &usr); err != nil {
+	usrData, err := readJSON(p.User, &usr)
+	if err != nil {
 		return nil, err
 	}
 	var appr approvalsFile
@@ -163,8 +201,14 @@ func loadPolicy(p Paths) (*policy, error) {
 	if sys.PinCacheSeconds != nil {
 		pol.PinCacheSeconds = int(*sys.PinCacheSeconds)
 	}
-	pol.UserPinCacheIgnored = usr.PinCacheSeconds != nil
+	if usr.PinCacheSeconds != nil {
+		pol.systemOnly(p.User, usrData, "pinCacheSeconds")
+	}
 	pol.userLocked = sys.UserApproval != nil && !*sys.UserApproval
+	pol.ExtensionIDs = systemExtensionIDs(sys.ExtensionIDs)
+	if usr.ExtensionIDs != nil {
+		pol.systemOnly(p.User, usrData, "extensionIds")
+	}
 
 	for _, b := range sys.BlockedOrigins {
 		pol.block(b.pattern, fromSystem)
@@ -210,23 +254,57 @@ func (p *policy) block(pt pattern, from source) {
 // missing or empty file leaves v empty. Errors name the file and the line,
 // from the reader's byte offset.
 func readJSONFile(path string, v any) error {
+	_, err := readJSON(path, v)
+	return err
+}
+
+// readJSON is readJSONFile that also returns the file's bytes (nil when
+// there is no file), for a warning that names a line (keyLine).
+func readJSON(path string, v any) ([]byte, error) {
 	if path == "" {
-		return nil
+		return nil, nil
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil // an empty file is an empty policy
+		return data, nil // an empty file is an empty policy
 	}
-	err = unmarshalStrict(data, v)
-	if err == nil {
-		return nil
+	if err := unmarshalStrict(data, v); err != nil {
+		return data, explain(path, data, err)
 	}
+	return data, nil
+}
+
+// keyLine is the line where data's top-level object names key, or 0. The
+// data was read as a valid object already.
+func keyLine(data []byte, key string) int {
+	dec := jsontext.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return 0
+	}
+	for dec.PeekKind() == '"' {
+		at := dec.InputOffset()
+		name, err := dec.ReadToken()
+		if err != nil {
+			return 0
+		}
+		if name.String() == key {
+			return line(data, at)
+		}
+		if dec.SkipValue() != nil {
+			return 0
+		}
+	}
+	return 0
+}
+
+// explain turns a decoding error into a message naming the file and line.
+func explain(path string, data []byte, err error) error {
 	p := whatWentWrong(data, err)
 	at := fmt.Sprintf("%s:%d", path, line(data, p.offset))
 	switch p.kind {
@@ -316,9 +394,8 @@ func line(data []byte, off int64) int {
 	return 1 + bytes.Count(data[:off], []byte("\n"))
 }
 
-// fileSig is what tells that a policy file changed: cheap to stat (at most
-// every policyCheckInterval), so `kyso origins allow` and admin edits apply
-// without a restart.
+// fileSig is what tells that a policy file changed: cheap to stat on every
+// request, so `kyso origins allow` and admin edits apply without a restart.
 type fileSig struct {
 	exists bool
 	mod    time.Time

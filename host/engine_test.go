@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/engine"
+	"kyso.vn/kyso/internal/extid"
 	"kyso.vn/kyso/internal/testenv"
 	"kyso.vn/kyso/prompt/prompttest"
 	"kyso.vn/kyso/token/pkcs11"
@@ -156,8 +157,8 @@ func TestBinary(t *testing.T) {
 		// No agent socket, no user config, logs in a temp dir.
 		"XDG_RUNTIME_DIR="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir(), "XDG_CACHE_HOME="+t.TempDir(), "HOME="+t.TempDir())
 	for _, args := range [][]string{
-		{"chrome-extension://" + ChromiumIDs[0] + "/"},
-		{filepath.Join(t.TempDir(), HostName+".json"), FirefoxID},
+		{"chrome-extension://" + extid.Kyso.Development.ChromiumID + "/"},
+		{filepath.Join(t.TempDir(), extid.Kyso.HostName+".json"), extid.Kyso.Firefox.ID},
 	} {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = env

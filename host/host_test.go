@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -16,54 +14,42 @@ import (
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/engine"
+	"kyso.vn/kyso/internal/extid"
 	"kyso.vn/kyso/internal/frame"
 )
 
 func TestCheckCaller(t *testing.T) {
-	id := ChromiumIDs[0]
+	id := extid.Kyso.Development.ChromiumID
+	policy := []string{"abcdefghijklmnopabcdefghijklmnop"} // the system policy's extensionIds
 	for _, args := range [][]string{
 		{"chrome-extension://" + id + "/"},
 		{"chrome-extension://" + id + "/", "--parent-window=1234"},
-		{"/usr/lib/mozilla/native-messaging-hosts/vn.kyso.signer.json", FirefoxID},
+		{"chrome-extension://" + policy[0] + "/"},
+		{"/usr/lib/mozilla/native-messaging-hosts/vn.kyso.signer.json", extid.Kyso.Firefox.ID},
 	} {
-		if c, err := CheckCaller(args); err != nil {
+		if c, err := CheckCaller(args, policy); err != nil {
 			t.Errorf("CheckCaller(%q) = %v", args, err)
-		} else if c.ID != id && c.ID != FirefoxID {
+		} else if c.ID != id && c.ID != extid.Kyso.Firefox.ID && c.ID != policy[0] {
 			t.Errorf("CheckCaller(%q) = %v", args, c)
 		}
 	}
 	for _, args := range [][]string{
 		nil,
 		{"chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/"},
+		{"chrome-extension://" + policy[0] + "/"}, // without the policy below
 		{"chrome-extension://" + id + "x/"},
 		{"chrome-extension://" + id + "/", "--evil"},
 		{"/tmp/vn.kyso.signer.json", "other@example.com"},
 		{"/tmp/vn.kyso.signer.json"},
 		{"serve"},
 	} {
-		if c, err := CheckCaller(args); err == nil {
+		if c, err := CheckCaller(args, nil); err == nil {
 			t.Errorf("CheckCaller(%q) accepted %v", args, c)
 		}
 	}
-}
-
-// TestIDsMatchJSON keeps the Go copy of the ids equal to extension/ids.json,
-// the one source the extension build reads.
-func TestIDsMatchJSON(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "extension", "ids.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids struct {
-		AllowedChromium []string `json:"allowedChromium"`
-		Firefox         string   `json:"firefox"`
-		HostName        string   `json:"hostName"`
-	}
-	if err := json.Unmarshal(b, &ids); err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(ids.AllowedChromium, ChromiumIDs) || ids.Firefox != FirefoxID || ids.HostName != HostName {
-		t.Fatalf("host/ids.go differs from extension/ids.json: %+v", ids)
+	// A malformed policy entry never matches, even as a prefix trick.
+	if c, err := CheckCaller([]string{"chrome-extension://x/"}, []string{"x"}); err == nil {
+		t.Errorf("a malformed policy id was accepted: %v", c)
 	}
 }
 

@@ -51,14 +51,27 @@ type Env struct {
 	Modules   func() []token.ModuleStatus  // the modules found and whether they loaded
 	Tokens    func() ([]token.Info, error) // tokens present
 	PortProbe func(port int) PortState     // who listens on Port
-	Agent     func() error                 // nil when the agent's local socket answers
+	// PortHolders names the programs listening on Port that are not a
+	// Kyso agent of this user (nil: not known on this OS).
+	PortHolders func(port int) []PortHolder
+	Agent       func() error // nil when the agent's local socket answers
+	Dialog      func() error // nil when a dialog can be shown (DialogAvailable)
+}
+
+// PortHolder is a program holding the agent's port, as the doctor names
+// it: its path (or "" when the OS does not tell), process id (0: not
+// known) and user.
+type PortHolder struct {
+	Exe  string
+	PID  int
+	User string
 }
 
 // Check is one doctor check.
 type Check func(Env) []Finding
 
 // Checks lists every check, in the order they are shown.
-var Checks = []Check{CheckManifests, CheckAutostart, CheckSettings, CheckModules, CheckAgent, CheckLocalNetworkAccess}
+var Checks = []Check{CheckManifests, CheckAutostart, CheckSettings, CheckModules, CheckAgent, CheckDialog, CheckLocalNetworkAccess}
 
 // Diagnose runs every check. ok is false when any finding is a fault.
 func Diagnose(env Env) (findings []Finding, ok bool) {
@@ -192,11 +205,11 @@ func checkManifest(o Options, browser, path, bin string) (Finding, bool) {
 		return fault(messages.DoctorManifestWrongName)
 	}
 	if browser == Firefox {
-		if !slices.Contains(m.AllowedExtensions, manifests.FirefoxID()) {
-			return fault(messages.DoctorManifestNotAllowed, manifests.FirefoxID())
+		if ff := o.Identity().Firefox.ID; !slices.Contains(m.AllowedExtensions, ff) {
+			return fault(messages.DoctorManifestNotAllowed, ff)
 		}
 	} else {
-		for _, want := range manifests.ChromiumOrigins() {
+		for _, want := range manifests.Origins(o.ChromiumIDs()) {
 			if !slices.Contains(m.AllowedOrigins, want) {
 				return fault(messages.DoctorManifestNotAllowed, want)
 			}
@@ -346,8 +359,28 @@ func CheckAgent(env Env) []Finding {
 	}
 	switch {
 	case state == PortOther:
+		problem := messages.DoctorPortTaken.With(env.Port)
+		var holders []PortHolder
+		if env.PortHolders != nil {
+			holders = env.PortHolders(env.Port)
+		}
+		for i, h := range holders {
+			user := h.User
+			if user == "" {
+				user = "?"
+			}
+			t := messages.DoctorPortHeldBy.With(env.Port, h.Exe, h.PID, user)
+			if h.Exe == "" {
+				t = messages.DoctorPortHeldByUnknown.With(env.Port, h.PID, user)
+			}
+			if i == 0 {
+				problem = t
+			} else {
+				problem = messages.Text{VI: problem.VI + "; " + t.VI, EN: problem.EN + "; " + t.EN}
+			}
+		}
 		return []Finding{{Check: "port", Level: LevelFault,
-			Problem: messages.DoctorPortTaken.With(env.Port),
+			Problem: problem,
 			Fix:     messages.DoctorPortTakenFix.With(portHint(env.Port))}}
 	case running || state == PortKyso:
 		return []Finding{{Check: "agent", Level: LevelOK,
@@ -356,6 +389,37 @@ func CheckAgent(env Env) []Finding {
 	return []Finding{{Check: "agent", Level: LevelFault,
 		Problem: messages.DoctorAgentDown,
 		Fix:     messages.DoctorAgentDownFix.With(startHint())}}
+}
+
+// DialogError says why no dialog can be shown here (DialogAvailable, per
+// OS), and what to do about it.
+type DialogError struct{ Problem, Fix messages.Text }
+
+func (e *DialogError) Error() string { return e.Problem.EN }
+
+// CheckDialog: the consent and PIN dialogs can be shown from here (Linux:
+// zenity and a display; Windows: an interactive session; macOS: the Aqua
+// session). Without them every request that needs the person fails, so it
+// is a fault. It looks at doctor's own session, which is the agent's when
+// both run in the desktop session.
+func CheckDialog(env Env) []Finding {
+	if env.Dialog == nil {
+		return nil
+	}
+	err := env.Dialog()
+	if err == nil {
+		return []Finding{{Check: "dialog", Level: LevelOK, Problem: messages.DoctorDialogOK}}
+	}
+	var de *DialogError
+	if !errors.As(err, &de) {
+		de = dialogOther(err)
+	}
+	return []Finding{{Check: "dialog", Level: LevelFault, Problem: de.Problem, Fix: de.Fix}}
+}
+
+// dialogOther: the check itself failed.
+func dialogOther(err error) *DialogError {
+	return &DialogError{messages.DoctorDialogOther.With(err.Error()), messages.DoctorDialogOtherFix}
 }
 
 // CheckLocalNetworkAccess is a note, never a fault: Chrome and Edge ask the

@@ -26,6 +26,7 @@ import (
 	"kyso.vn/kyso/manifests"
 
 	"kyso.vn/kyso/internal/atomicfile"
+	"kyso.vn/kyso/internal/extid"
 )
 
 // Item kinds.
@@ -93,6 +94,28 @@ type Options struct {
 	Package bool   // Linux: a distribution package's layout (unit in /usr/lib/systemd/user)
 	Runner  Runner // nil: do not call systemctl/launchctl
 	Version string // recorded in the install record
+	// ExtensionIDs are the system policy's extensionIds: Chromium-family
+	// ids the host manifests allow beside Kyso's own (engine.SystemExtensionIDs).
+	ExtensionIDs []string
+	// ManifestsOnly: kyso install --manifests-only (RefreshManifests).
+	ManifestsOnly bool
+	// IDs replaces Kyso's extension identity (internal/extid) when set: the
+	// package builders' tests stage packages as if store ids were published.
+	IDs *extid.IDs
+}
+
+// Identity is the extension identity the install writes: IDs, or Kyso's.
+func (o Options) Identity() extid.IDs {
+	if o.IDs != nil {
+		return *o.IDs
+	}
+	return extid.Kyso
+}
+
+// ChromiumIDs are the ids the Chromium-family host manifests allow: Kyso's
+// own (development and published store ids), then the policy's.
+func (o Options) ChromiumIDs() []string {
+	return extid.Merge(o.Identity().Chromium(), o.ExtensionIDs)
 }
 
 func (o Options) home() (string, error) {
@@ -146,12 +169,12 @@ func Plan(o Options) ([]Item, error) {
 
 // manifestItems renders the manifests into the given per-browser dirs. Two
 // browsers sharing a directory get one file.
-func manifestItems(dirs map[string][]string, bin string) ([]Item, error) {
-	chromium, err := manifests.Chromium(bin)
+func manifestItems(o Options, dirs map[string][]string) ([]Item, error) {
+	chromium, err := manifests.Chromium(o.Binary, o.ChromiumIDs())
 	if err != nil {
 		return nil, err
 	}
-	firefox, err := manifests.Firefox(bin)
+	firefox, err := manifests.Firefox(o.Binary, o.Identity().Firefox.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +209,9 @@ func manifestItems(dirs map[string][]string, bin string) ([]Item, error) {
 func Install(o Options) (Record, []error, error) {
 	items, err := Plan(o)
 	if err != nil {
+		return Record{}, nil, err
+	}
+	if err := checkInstall(o); err != nil {
 		return Record{}, nil, err
 	}
 	old, _ := ReadRecord(o)
@@ -231,6 +257,34 @@ func Install(o Options) (Record, []error, error) {
 		warns = afterInstall(o, o.Runner)
 	}
 	return rec, warns, nil
+}
+
+// RefreshManifests rewrites the native-messaging manifests of o's scope
+// that exist already — written by kyso install or by a package — with the
+// ids of now (Kyso's and the system policy's extensionIds), and touches
+// nothing else: no autostart, no install record, no file that was not
+// there. The packages run it after installing (kyso install --system
+// --manifests-only), and an admin after changing extensionIds. It returns
+// the manifests it rewrote.
+func RefreshManifests(o Options) ([]Item, error) {
+	items, err := Plan(o)
+	if err != nil {
+		return nil, err
+	}
+	var done []Item
+	for _, it := range items {
+		if it.Kind != KindFile || it.Purpose != PurposeManifest {
+			continue
+		}
+		if _, err := os.Stat(o.Real(it.Path)); err != nil {
+			continue
+		}
+		if err := writeFileAtomic(o.Real(it.Path), it.Content, it.Mode); err != nil {
+			return done, err
+		}
+		done = append(done, it)
+	}
+	return done, nil
 }
 
 // Uninstall stops the agent (through the Runner), removes exactly what the

@@ -96,7 +96,7 @@ func TestUserInstallUninstall(t *testing.T) {
 		t.Fatalf("enable link: %q %v", tgt, err)
 	}
 	desktop, err := os.ReadFile(filepath.Join(home, ".config/autostart/kyso.desktop"))
-	if err != nil || !strings.Contains(string(desktop), "systemctl --user start kyso.service || exec "+bin+" serve") {
+	if err != nil || !strings.Contains(string(desktop), `systemctl --user start kyso.service || exec \\"\\$0\\" serve" "`+bin+`"`) {
 		t.Fatalf("autostart entry: %v\n%s", err, desktop)
 	}
 	recPath := filepath.Join(home, ".local/share/kyso/install.json")

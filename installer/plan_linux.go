@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"unicode"
 )
 
 // Unit is the systemd user unit's file name.
@@ -35,7 +36,7 @@ StartLimitBurst=5
 
 [Service]
 Type=simple
-ExecStart=%s serve
+ExecStart=%s
 Restart=on-failure
 RestartSec=2
 RestartPreventExitStatus=3
@@ -44,25 +45,97 @@ RestartPreventExitStatus=3
 WantedBy=graphical-session.target
 `
 
+// The XDG entry's command is a fixed sh script that gets the program's path
+// as $0, so the path never becomes part of a script: it is one argument of
+// Exec, quoted by desktopArg.
 const desktopTmpl = `[Desktop Entry]
 Type=Application
 Name=Kyso
 Comment=Kyso signing agent (ký số)
-Exec=/bin/sh -c 'systemctl --user import-environment DISPLAY WAYLAND_DISPLAY XAUTHORITY && systemctl --user start kyso.service || exec %s serve'
+Exec=/bin/sh -c %s %s
 NoDisplay=true
 X-GNOME-Autostart-enabled=true
 `
 
-// Unit and desktop file contents, exported for packaging and tests.
-func UnitFile(bin string) []byte    { return []byte(fmt.Sprintf(unitTmpl, quoteExec(bin))) }
-func DesktopFile(bin string) []byte { return []byte(fmt.Sprintf(desktopTmpl, quoteExec(bin))) }
+// desktopScript is the fallback: hand DISPLAY & co. to systemd --user and
+// start the unit, or, with no user manager, run the program ($0) itself.
+const desktopScript = `systemctl --user import-environment DISPLAY WAYLAND_DISPLAY XAUTHORITY && systemctl --user start kyso.service || exec "$0" serve`
 
-// quoteExec quotes a path with spaces for ExecStart and Exec.
-func quoteExec(p string) string {
-	if strings.ContainsAny(p, " \t\"'\\") {
-		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(p) + `"`
+// Unit and desktop file contents, exported for packaging and tests.
+func UnitFile(bin string) []byte { return []byte(fmt.Sprintf(unitTmpl, unitExec(bin))) }
+func DesktopFile(bin string) []byte {
+	return []byte(fmt.Sprintf(desktopTmpl, desktopArg(desktopScript), desktopArg(bin)))
+}
+
+// unitExec is the unit's ExecStart command (systemd.service(5), "Command
+// lines"). systemd refuses a program path with a quote, a backslash or a
+// control character ("Executable name contains special characters"), though
+// an argument may hold any of them: such a path is handed to /bin/sh as $0.
+func unitExec(bin string) string {
+	if strings.ContainsAny(bin, "\"'\\") || strings.IndexFunc(bin, unicode.IsControl) >= 0 {
+		return `/bin/sh -c "exec \"$$0\" serve" ` + systemdQuote(bin, true)
 	}
-	return p
+	return systemdQuote(bin, false) + " serve"
+}
+
+// systemdQuote quotes one word of an Exec line: in double quotes (when
+// needed) with C escapes for backslash, quote and control characters, "%"
+// doubled (a specifier otherwise, systemd.unit(5)), and in an argument "$"
+// doubled (a variable otherwise); the program's path is not expanded, so
+// its "$" stays single (systemd-analyze verify finds the program; the test
+// checks it).
+func systemdQuote(p string, arg bool) string {
+	if p != "" && !strings.ContainsAny(p, " \t\n\r\"'\\%$;") && strings.IndexFunc(p, unicode.IsControl) < 0 {
+		return p
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range p {
+		switch {
+		case r == '\\' || r == '"':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '%':
+			b.WriteString("%%")
+		case r == '$' && arg:
+			b.WriteString("$$")
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case unicode.IsControl(r) && r < 0x80:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// desktopArg quotes one argument of a Desktop Entry Exec key (Desktop Entry
+// Specification 1.5, "The Exec key"): always in double quotes, with '"',
+// '`', '$' and '\' escaped by a backslash; '%' doubled (a field code
+// otherwise); then the string-value escapes applied over that (a backslash
+// doubled again, newline, tab and carriage return as \n, \t, \r), because
+// the reader undoes those first. So a literal backslash is four in the file,
+// and '$' is written "\\$", as the specification's examples say.
+func desktopArg(s string) string {
+	var q strings.Builder
+	q.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"', '`', '$', '\\':
+			q.WriteByte('\\')
+		case '%':
+			q.WriteByte('%')
+		}
+		q.WriteRune(r)
+	}
+	q.WriteByte('"')
+	return strings.NewReplacer(`\`, `\\`, "\n", `\n`, "\t", `\t`, "\r", `\r`).Replace(q.String())
 }
 
 func manifestDirs(o Options) (map[string][]string, error) {
@@ -134,7 +207,7 @@ func plan(o Options) ([]Item, error) {
 		Item{Kind: KindSymlink, Purpose: PurposeAutostart, Path: filepath.Join(ed, Unit), Target: unit},
 		Item{Kind: KindFile, Purpose: PurposeAutostart, Path: filepath.Join(ad, "kyso.desktop"), Content: DesktopFile(o.Binary), Mode: 0o644},
 	)
-	return items, nil
+	return append(items, preregItems(o)...), nil
 }
 
 func recordPath(o Options) (string, error) {

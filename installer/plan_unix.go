@@ -9,5 +9,5 @@ func dirManifests(o Options) ([]Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	return manifestItems(dirs, o.Binary)
+	return manifestItems(o, dirs)
 }

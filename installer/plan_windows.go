@@ -59,12 +59,12 @@ func plan(o Options) ([]Item, error) {
 	}
 	chromium := filepath.Join(d, "vn.kyso.signer.chromium.json")
 	firefox := filepath.Join(d, "vn.kyso.signer.firefox.json")
-	items, err := manifestItems(map[string][]string{Chrome: {d}}, o.Binary)
+	items, err := manifestItems(o, map[string][]string{Chrome: {d}})
 	if err != nil {
 		return nil, err
 	}
 	items[0].Path, items[0].Browsers = chromium, []string{Chrome, Chromium, Edge, Brave}
-	ff, err := manifestItems(map[string][]string{Firefox: {d}}, o.Binary)
+	ff, err := manifestItems(o, map[string][]string{Firefox: {d}})
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func plan(o Options) ([]Item, error) {
 			Hive: hive(o), Key: registryKeys[b], Value: m})
 	}
 	items = append(items, Item{Kind: KindRegistry, Purpose: PurposeAutostart, Hive: hive(o),
-		Key: RunKey, Name: RunValue, Value: fmt.Sprintf(`"%s" serve`, o.Binary)})
+		Key: RunKey, Name: RunValue, Value: fmt.Sprintf(`"%s" serve`, GUIBinary(o.Binary))})
 	return items, nil
 }
 
@@ -91,14 +91,20 @@ func recordPath(o Options) (string, error) {
 	return filepath.Join(d, "install.json"), nil
 }
 
+// GUIBinary is the program the logon start runs: kysow.exe beside kyso.exe,
+// the same program linked for the GUI subsystem (-H windowsgui), so that no
+// console window opens at logon, as the MSI's Run value does.
+func GUIBinary(bin string) string { return filepath.Join(filepath.Dir(bin), "kysow.exe") }
+
 // afterInstall starts the agent now for a per-user install (logon starts it
 // later); a --system install starts at each user's next logon.
 func afterInstall(o Options, r Runner) []error {
 	if o.System {
 		return nil
 	}
-	if err := r.Start(o.Binary, "serve"); err != nil {
-		return []error{fmt.Errorf("start %s serve: %w (the agent starts at your next logon)", o.Binary, err)}
+	gui := GUIBinary(o.Binary)
+	if err := r.Start(gui, "serve"); err != nil {
+		return []error{fmt.Errorf("start %s serve: %w (the agent starts at your next logon)", gui, err)}
 	}
 	return nil
 }

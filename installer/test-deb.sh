@@ -16,7 +16,9 @@ files=(/usr/bin/kyso
   /usr/lib/mozilla/native-messaging-hosts/vn.kyso.signer.json
   /usr/lib/systemd/user/kyso.service
   /etc/systemd/user/graphical-session.target.wants/kyso.service
-  /etc/xdg/autostart/kyso.desktop)
+  /etc/xdg/autostart/kyso.desktop
+  /usr/share/doc/kyso/copyright
+  /usr/share/doc/kyso/THIRD_PARTY_NOTICES)
 for f in "${files[@]}"; do [ -e "$f" ] || [ -L "$f" ] && fail "$f exists before installing"; done
 
 dpkg -i "$deb" >/dev/null || fail "dpkg -i"

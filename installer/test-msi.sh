@@ -6,9 +6,13 @@ set -euo pipefail
 msi=$1 exe=$2
 fail() { echo "package-test-msi: FAIL: $*"; exit 1; }
 file "$exe" | grep -q 'PE32+ executable' || fail "$(file "$exe")"
+# The logon start's program is linked for the GUI subsystem (no console
+# window at logon); kyso.exe stays a console program for the command line.
+file "$(dirname "$exe")/kysow.exe" | grep -q 'PE32+ executable (GUI)' || fail "kysow.exe is not a GUI-subsystem program: $(file "$(dirname "$exe")/kysow.exe")"
+file "$exe" | grep -q 'PE32+ executable (console)' || fail "kyso.exe is not a console program: $(file "$exe")"
 files=$(msiinfo export "$msi" File)
 reg=$(msiinfo export "$msi" Registry)
-for f in kyso.exe kysow.exe vn.kyso.signer.chromium.json vn.kyso.signer.firefox.json; do
+for f in kyso.exe kysow.exe vn.kyso.signer.chromium.json vn.kyso.signer.firefox.json LICENSE.txt THIRD_PARTY_NOTICES.txt; do
   echo "$files" | grep -q "$f" || fail "File table lacks $f"
 done
 for k in 'Software\Google\Chrome\NativeMessagingHosts\vn.kyso.signer' \
@@ -20,4 +24,8 @@ for k in 'Software\Google\Chrome\NativeMessagingHosts\vn.kyso.signer' \
 done
 echo "$reg" | grep -F 'Software\Microsoft\Windows\CurrentVersion\Run' | grep -F 'Kyso' | grep -qF '"[INSTALLDIR]kysow.exe" serve' \
   || fail "Registry table lacks the Run value"
+# Tables are read into variables first: grep -q stops at its match, and
+# under pipefail a writer still writing then fails the pipeline (SIGPIPE).
+actions=$(msiinfo export "$msi" CustomAction)
+echo "$actions" | grep -q 'taskkill' || fail "CustomAction table lacks the taskkill that closes running agents"
 echo "package-test-msi: ok ($msi)"

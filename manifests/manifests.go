@@ -1,12 +1,8 @@
 // Package manifests renders the native-messaging host manifests that tell
-// browsers where the Kyso host is and which extensions may start it.
-//
-// The extension ids have one source of truth, extension/ids.json; ids.json
-// here is a byte-for-byte copy (go generate refreshes it, and a test fails
-// when the two differ), because go:embed cannot reach outside this folder.
+// browsers where the Kyso host is and which extensions may start it. The
+// ids come from the caller: Kyso's own (internal/extid, the one source)
+// and, for kyso install, the system policy's extensionIds.
 package manifests
-
-//go:generate cp ../extension/ids.json ids.json
 
 import (
 	"bytes"
@@ -14,10 +10,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"text/template"
-)
 
-//go:embed ids.json
-var idsJSON []byte
+	"kyso.vn/kyso/internal/extid"
+)
 
 //go:embed chromium.json.tmpl
 var chromiumTmpl string
@@ -25,59 +20,40 @@ var chromiumTmpl string
 //go:embed firefox.json.tmpl
 var firefoxTmpl string
 
-// IDs are the fixed extension ids and the host name.
-type IDs struct {
-	HostName        string   `json:"hostName"`
-	AllowedChromium []string `json:"allowedChromium"`
-	Firefox         string   `json:"firefox"`
-}
-
-// Load parses the embedded ids.json.
-func Load() (IDs, error) {
-	var ids IDs
-	if err := json.Unmarshal(idsJSON, &ids); err != nil {
-		return ids, fmt.Errorf("manifests: ids.json: %w", err)
-	}
-	if ids.HostName == "" || len(ids.AllowedChromium) == 0 || ids.Firefox == "" {
-		return ids, fmt.Errorf("manifests: ids.json lacks hostName, allowedChromium or firefox")
-	}
-	return ids, nil
-}
-
 // HostName is the native-messaging host name (vn.kyso.signer).
-func HostName() string {
-	ids, err := Load()
-	if err != nil {
-		panic(err) // the embedded file is checked by the tests
-	}
-	return ids.HostName
-}
+func HostName() string { return extid.Kyso.HostName }
 
-// ChromiumOrigins are the allowed_origins entries for the Chromium family.
-func ChromiumOrigins() []string {
-	ids, _ := Load()
-	out := make([]string, len(ids.AllowedChromium))
-	for i, id := range ids.AllowedChromium {
+// Origins are the allowed_origins entries of Chromium-family ids.
+func Origins(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
 		out[i] = "chrome-extension://" + id + "/"
 	}
 	return out
 }
 
-// FirefoxID is the Firefox extension id (allowed_extensions).
-func FirefoxID() string { ids, _ := Load(); return ids.Firefox }
-
 // Chromium renders the manifest for Chrome, Chromium, Edge and Brave with
-// the host binary at path (absolute).
-func Chromium(path string) ([]byte, error) { return render("chromium", chromiumTmpl, path) }
-
-// Firefox renders the manifest for Firefox with the host binary at path.
-func Firefox(path string) ([]byte, error) { return render("firefox", firefoxTmpl, path) }
-
-func render(name, text, path string) ([]byte, error) {
-	ids, err := Load()
-	if err != nil {
-		return nil, err
+// the host binary at path (absolute, or relative to the manifest on
+// Windows), allowing the extensions ids (at least one, each well formed).
+func Chromium(path string, ids []string) ([]byte, error) {
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("manifests: no extension id to allow")
 	}
+	for _, id := range ids {
+		if !extid.Valid(id) {
+			return nil, fmt.Errorf("manifests: %q is not a Chromium extension id", id)
+		}
+	}
+	return render("chromium", chromiumTmpl, path, ids, "")
+}
+
+// Firefox renders the manifest for Firefox with the host binary at path,
+// allowing the add-on id.
+func Firefox(path, id string) ([]byte, error) {
+	return render("firefox", firefoxTmpl, path, nil, id)
+}
+
+func render(name, text, path string, chromium []string, firefox string) ([]byte, error) {
 	t, err := template.New(name).Funcs(template.FuncMap{"json": func(v any) (string, error) {
 		b, err := json.Marshal(v)
 		return string(b), err
@@ -89,7 +65,7 @@ func render(name, text, path string) ([]byte, error) {
 	err = t.Execute(&buf, struct {
 		HostName, Path, Firefox string
 		Chromium                []string
-	}{ids.HostName, path, ids.Firefox, ids.AllowedChromium})
+	}{HostName(), path, firefox, chromium})
 	if err != nil {
 		return nil, fmt.Errorf("manifests: %s template: %w", name, err)
 	}

@@ -1,28 +1,17 @@
 package manifests
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
-)
 
-// ids.json must stay a copy of extension/ids.json: one source of truth.
-func TestIDsMatchExtension(t *testing.T) {
-	want, err := os.ReadFile(filepath.Join("..", "extension", "ids.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(want, idsJSON) {
-		t.Fatal("manifests/ids.json differs from extension/ids.json: run go generate ./manifests")
-	}
-}
+	"kyso.vn/kyso/internal/extid"
+)
 
 func TestRender(t *testing.T) {
 	path := `/opt/ký số/"kyso"`
-	b, err := Chromium(path)
+	ids := append(extid.Kyso.Chromium(), "abcdefghijklmnopabcdefghijklmnop")
+	b, err := Chromium(path, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,12 +19,12 @@ func TestRender(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatalf("chromium manifest is not JSON: %v\n%s", err, b)
 	}
+	want := []string{"chrome-extension://iglbldmcmaeofmnfneeicieiklknbhdi/", "chrome-extension://abcdefghijklmnopabcdefghijklmnop/"}
 	if m.Name != "vn.kyso.signer" || m.Path != path || m.Type != "stdio" ||
-		!slices.Equal(m.AllowedOrigins, []string{"chrome-extension://iglbldmcmaeofmnfneeicieiklknbhdi/"}) ||
-		m.AllowedExtensions != nil {
+		!slices.Equal(m.AllowedOrigins, want) || m.AllowedExtensions != nil {
 		t.Fatalf("chromium manifest: %+v", m)
 	}
-	b, err = Firefox(`C:\Program Files\Kyso\kyso.exe`)
+	b, err = Firefox(`C:\Program Files\Kyso\kyso.exe`, extid.Kyso.Firefox.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,5 +35,14 @@ func TestRender(t *testing.T) {
 	if m.Name != "vn.kyso.signer" || m.Path != `C:\Program Files\Kyso\kyso.exe` ||
 		!slices.Equal(m.AllowedExtensions, []string{"signer@kyso.vn"}) || m.AllowedOrigins != nil {
 		t.Fatalf("firefox manifest: %+v", m)
+	}
+}
+
+// An id that could break out of the JSON string, or none at all, is refused.
+func TestRenderRefusesBadIDs(t *testing.T) {
+	for _, ids := range [][]string{nil, {`a", "chrome-extension://evil`}, {"iglbldmcmaeofmnfneeicieiklknbhdI"}} {
+		if b, err := Chromium("/usr/bin/kyso", ids); err == nil {
+			t.Errorf("Chromium(%q) rendered:\n%s", ids, b)
+		}
 	}
 }

@@ -9,8 +9,9 @@ import "strings"
 // a session environment) — Kyso's users are Vietnamese first. English when a
 // locale is explicitly set to another language.
 // The locale comes from LC_ALL, LC_MESSAGES, LANG (the first one set, as
-// POSIX says) on Linux and macOS, and from the Windows user settings on
-// Windows (locale_windows.go).
+// POSIX says) on Linux, from the system's preferred language
+// (AppleLanguages) and then those variables on macOS (locale_darwin.go), and
+// from the Windows user settings on Windows (locale_windows.go).
 func Lang() string {
 	return langOf(userLocales())
 }
@@ -29,4 +30,23 @@ func langOf(locales []string) string {
 		return "en"
 	}
 	return "vi"
+}
+
+// parseAppleLanguages reads `defaults read -g AppleLanguages`, an old-style
+// property list array: ( "vi-VN", "en-VN" ), quotes optional for plain
+// words, one item per line or all on one. Used on macOS (locale_darwin.go);
+// here so that it is tested on every OS.
+func parseAppleLanguages(out string) []string {
+	out = strings.TrimSpace(out)
+	if !strings.HasPrefix(out, "(") || !strings.HasSuffix(out, ")") {
+		return nil
+	}
+	var langs []string
+	for _, item := range strings.Split(out[1:len(out)-1], ",") {
+		item = strings.Trim(strings.TrimSpace(item), `"`)
+		if item != "" && !strings.ContainsAny(item, " \t\"()") {
+			langs = append(langs, item)
+		}
+	}
+	return langs
 }

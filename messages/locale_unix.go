@@ -4,9 +4,9 @@ package messages
 
 import "os"
 
-// userLocales returns the locale that decides the message language: POSIX
+// envLocales returns the locale the environment sets for messages: POSIX
 // says LC_ALL overrides LC_MESSAGES, which overrides LANG.
-func userLocales() []string {
+func envLocales() []string {
 	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
 		if l := os.Getenv(v); l != "" {
 			return []string{l}

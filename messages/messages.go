@@ -67,12 +67,12 @@ var errorTexts = map[protocol.Code]Text{
 	protocol.TokenRemoved:         {"Token đã bị rút ra trong khi đang thực hiện.", "The token was removed during the operation."},
 	protocol.TokenError:           {"Token báo lỗi.", "The token reported an error."},
 	protocol.BadDocument:          {"Không ký được tài liệu: tài liệu không đọc được, đã bị mã hóa, không cho phép thay đổi, hoặc thiếu phần tử cần ký.", "The document cannot be signed: it cannot be read, is encrypted, forbids changes, or lacks the element named."},
-	protocol.TimestampFailed:      {"Máy chủ cấp dấu thời gian không trả lời bằng một dấu thời gian hợp lệ.", "The timestamp authority did not answer with a valid timestamp."},
+	protocol.TimestampFailed:      {"Máy chủ cấp dấu thời gian không trả lời hợp lệ; tài liệu chưa được ký.", "The timestamp server did not give a valid answer; nothing was signed."},
 	protocol.NoDialog:             {"Kyso không hiển thị được hộp thoại (không có phiên làm việc trên màn hình?); không có gì được cho phép hay được ký.", "Kyso could not show its dialog (no desktop session?); nothing was allowed or signed."},
 	protocol.Internal:             {"Lỗi nội bộ của Kyso; chi tiết có trong nhật ký.", "Kyso internal error; details are in the log."},
 	// Added by kyso.js on the page's side; the agent never answers them.
-	protocol.NotInstalled:        {"Chưa cài Kyso hoặc Kyso không chạy. Hãy cài Kyso (hoặc tiện ích Kyso cho trình duyệt) rồi thử lại.", "Kyso is not installed or not running. Install Kyso (or the Kyso browser extension) and try again."},
-	protocol.LocalNetworkBlocked: {"Trình duyệt chặn trang này kết nối tới Kyso trên máy (quyền truy cập mạng cục bộ). Hãy cho phép quyền đó cho trang này, hoặc cài tiện ích Kyso.", "The browser keeps this page from reaching Kyso on this computer (local network access). Allow it for this page, or install the Kyso extension."},
+	protocol.NotInstalled:        {"Chưa tìm thấy Kyso trên máy này. Hãy cài Kyso và tiện ích mở rộng Kyso cho trình duyệt, rồi tải lại trang.", "Kyso was not found on this computer. Install Kyso and the Kyso browser extension, then reload the page."},
+	protocol.LocalNetworkBlocked: {"Trình duyệt đã chặn trang này kết nối tới Kyso trên máy của bạn. Hãy cho phép trang truy cập \"ứng dụng và dịch vụ khác trên thiết bị này\" (trong phần cài đặt trang, bên trái thanh địa chỉ) hoặc cài tiện ích mở rộng Kyso, rồi thử lại.", "The browser blocked this page from reaching Kyso on your computer. Allow the site to access other apps and services on this device (site settings, left of the address bar) or install the Kyso browser extension, then try again."},
 }
 
 // PolicyBroken is the engine's ORIGIN_DENIED message when the system policy
@@ -181,47 +181,62 @@ var (
 	UninstallDone         = Text{"Đã gỡ Kyso (cấu hình và các trang bạn đã cho phép vẫn được giữ).", "Kyso is removed (your config and approved sites are kept)."}
 	UninstallNotInstalled = Text{"Kyso chưa được cài cho phạm vi này; không có gì để gỡ.", "Kyso is not installed for this scope; nothing to remove."}
 
-	// --help of the command line: the list of commands (HelpCommands: the
-	// one line each), the flags, and each command's usage. HostUsage: %s =
-	// the Firefox add-on id. InstallUsage: %s = install, uninstall, status
-	// or doctor. OriginsAllowed: %s = origin, %s = file; OriginsRevoked:
-	// %s = origin.
-	HelpIntro     = Text{"Kyso — ký số: cho phép trang web nhờ token USB của bạn ký số, khi bạn đồng ý.", "Kyso — ký số: lets web pages ask your USB token to sign, with your consent."}
-	HelpUsage     = Text{"Cách dùng: kyso <lệnh> [tùy chọn]\n\nCác lệnh:", "Usage: kyso <command> [flags]\n\nCommands:"}
-	HelpMore      = Text{"Chạy 'kyso <lệnh> --help' để xem các tùy chọn của một lệnh.", "Run 'kyso <command> --help' for a command's flags."}
-	HelpServe     = Text{"chạy tác tử (WebSocket trên loopback và socket cục bộ)", "run the agent (WebSocket on loopback and the local socket)"}
-	HelpHost      = Text{"máy chủ native messaging của tiện ích trình duyệt (trình duyệt tự khởi động)", "the browser extension's native-messaging host (started by the browser)"}
-	HelpTokens    = Text{"liệt kê mô-đun PKCS#11, token và chứng thư ký số", "list PKCS#11 modules, tokens and signing certificates"}
-	HelpOrigins   = Text{"liệt kê, cho phép hoặc thu hồi các trang web được nhờ ký", "list, allow or revoke the web sites that may ask to sign"}
-	HelpInstall   = Text{"đăng ký Kyso với trình duyệt và tự khởi động khi đăng nhập (--system: mọi người dùng)", "register Kyso with the browsers and start it at login (--system: all users)"}
-	HelpUninstall = Text{"gỡ những gì kyso install đã ghi (cấu hình và các trang đã cho phép vẫn giữ)", "remove what kyso install wrote (your config and approvals stay)"}
-	HelpStatus    = Text{"tác tử có chạy không; cổng, socket, mô-đun và token", "is the agent running; port, socket, modules and tokens"}
-	HelpModules   = Text{"mô-đun PKCS#11 đã làm Kyso dừng đột ngột; 'modules enable ĐƯỜNG_DẪN' cho dùng lại", "PKCS#11 modules that crashed Kyso; 'modules enable PATH' tries one again"}
-	HelpDoctor    = Text{"kiểm tra mọi thứ có thể hỏng, và chỉ cách sửa", "check everything that can go wrong, and say how to fix it"}
-	HelpVersion   = Text{"in phiên bản", "print the version"}
-	FlagConfig    = Text{"tệp cấu hình của người dùng (mặc định: kyso/config.json trong thư mục cấu hình của người dùng)", "the user's config file (default: kyso/config.json in the user's config dir)"}
-	FlagSystem    = Text{"cho mọi người dùng của máy này (cần quyền root / quản trị viên)", "for all users of this computer (needs root / administrator)"}
-	FlagBin       = Text{"chương trình kyso mà trình duyệt và lần khởi động khi đăng nhập chạy (mặc định: chương trình này)", "the kyso program browsers and the login start run (default: this program)"}
-	FlagModule    = Text{"một mô-đun PKCS#11 thử trước tiên (lặp lại được)", "a PKCS#11 module to try first (repeatable)"}
-	ServeUsage    = Text{"Cách dùng: kyso serve [--config TỆP]\n\nChạy tác tử Kyso cho tới khi bị dừng (Ctrl+C hoặc tín hiệu dừng).", "Usage: kyso serve [--config FILE]\n\nRuns the Kyso agent until stopped (Ctrl+C or a stop signal)."}
-	HostUsage     = Text{"Cách dùng: kyso chrome-extension://<id>/ | kyso <manifest.json> %s\n\nTrình duyệt khởi động lệnh này cho tiện ích Kyso; nó nói native messaging trên stdin/stdout.", "Usage: kyso chrome-extension://<id>/ | kyso <manifest.json> %s\n\nThe browser starts this for the Kyso extension; it speaks native messaging on stdin/stdout."}
-	InstallUsage  = Text{"Cách dùng: kyso %s [tùy chọn]", "Usage: kyso %s [flags]"}
-	TokensUsage   = Text{"Cách dùng: kyso tokens [--config TỆP] [--module ĐƯỜNG_DẪN]...", "Usage: kyso tokens [--config FILE] [--module PATH]..."}
-	OriginsUsage  = Text{`Cách dùng:
-  kyso origins list [--config TỆP]
-  kyso origins allow NGUỒN [--config TỆP]    luôn cho phép NGUỒN (như "Luôn cho phép" trong hộp thoại)
-  kyso origins revoke NGUỒN [--config TỆP]   bỏ một "luôn cho phép"
+	// Install's refusal and uninstall's stop of the agent.
+	// InstallUntrusted: %s = the error naming the program or folder.
+	InstallUntrusted      = Text{"Không cài cho mọi người dùng: người dùng thường có thể thay chương trình này (%s). Hãy đặt kyso vào thư mục chỉ quản trị viên được ghi (ví dụ /usr/local/bin hoặc Program Files) rồi chạy lại.", "Not installing for all users: ordinary users could replace this program (%s). Put kyso in a folder only administrators can write (e.g. /usr/local/bin or Program Files) and run it again."}
+	UninstallAgentStopped = Text{"đã dừng tác tử Kyso đang chạy", "stopped the running Kyso agent"}
 
-NGUỒN viết như trình duyệt gửi: https://máy[:cổng], ví dụ
-https://dichvucong.gov.vn. Thay đổi có hiệu lực ngay, không cần khởi động lại Kyso.
-`, `Usage:
-  kyso origins list [--config FILE]
-  kyso origins allow ORIGIN [--config FILE]    always allow ORIGIN (as "Always allow" in the dialog)
-  kyso origins revoke ORIGIN [--config FILE]   forget an "always allow"
-
-ORIGIN is written as the browser sends it: https://host[:port], e.g.
-https://dichvucong.gov.vn. Changes apply at once, without restarting Kyso.
-`}
+	// --help of the command line, one style for every command
+	// (cmd/kyso/flags.go, docs/cli.md): `kyso --help` is HelpIntro,
+	// HelpUsage, one line per command (Help<Command>), HelpMore; a
+	// command's help is HelpCommandUsage (%s = command, %s = its synopsis,
+	// <Command>Synopsis or HelpAnyFlags), its line, its <Command>More
+	// paragraph if any, then HelpFlags and one line per flag: --name, the
+	// value's name (Arg*), the flag's text (Flag*). HelpUnknown,
+	// HelpUnexpected, HelpBinNotAbs: %q = the word. HostSynopsis: %s = the
+	// Firefox add-on id.
+	HelpIntro         = Text{"Kyso — ký số: cho phép trang web nhờ token USB của bạn ký số, khi bạn đồng ý.", "Kyso — ký số: lets web pages ask your USB token to sign, with your consent."}
+	HelpUsage         = Text{"Cách dùng: kyso <lệnh> [tùy chọn]\n\nCác lệnh:", "Usage: kyso <command> [flags]\n\nCommands:"}
+	HelpMore          = Text{"Xem hướng dẫn của một lệnh: kyso help LỆNH (hoặc kyso LỆNH --help). Phiên bản: kyso --version.", "A command's help: kyso help COMMAND (or kyso COMMAND --help). Version: kyso --version."}
+	HelpCommandUsage  = Text{"Cách dùng: kyso %s %s", "Usage: kyso %s %s"}
+	HelpAnyFlags      = Text{"[tùy chọn]", "[flags]"}
+	HelpFlags         = Text{"Tùy chọn:", "Flags:"}
+	HelpUnknown       = Text{"không có lệnh %q", "unknown command %q"}
+	HelpUnexpected    = Text{"tham số thừa %q", "unexpected argument %q"}
+	HelpBinNotAbs     = Text{"--bin %q không phải đường dẫn tuyệt đối", "--bin %q is not an absolute path"}
+	HelpServe         = Text{"chạy tác tử (WebSocket trên loopback và socket cục bộ)", "run the agent (WebSocket on loopback and the local socket)"}
+	HelpHost          = Text{"máy chủ native messaging của tiện ích trình duyệt (trình duyệt tự khởi động)", "the browser extension's native-messaging host (started by the browser)"}
+	HelpTokens        = Text{"liệt kê mô-đun PKCS#11, token và chứng thư ký số", "list PKCS#11 modules, tokens and signing certificates"}
+	HelpOrigins       = Text{"liệt kê, cho phép hoặc thu hồi các trang web được nhờ ký", "list, allow or revoke the web sites that may ask to sign"}
+	HelpInstall       = Text{"đăng ký Kyso với trình duyệt và tự khởi động khi đăng nhập (--system: mọi người dùng)", "register Kyso with the browsers and start it at login (--system: all users)"}
+	HelpUninstall     = Text{"gỡ những gì kyso install đã ghi và dừng tác tử (cấu hình và các trang đã cho phép vẫn giữ)", "remove what kyso install wrote and stop the agent (your config and approvals stay)"}
+	HelpStatus        = Text{"tác tử có chạy không; cổng, socket, mô-đun và token", "is the agent running; port, socket, modules and tokens"}
+	HelpModules       = Text{"mô-đun PKCS#11 đã làm Kyso dừng đột ngột; 'modules enable ĐƯỜNG_DẪN' cho dùng lại", "PKCS#11 modules that crashed Kyso; 'modules enable PATH' tries one again"}
+	HelpDoctor        = Text{"kiểm tra mọi thứ có thể hỏng, và chỉ cách sửa", "check everything that can go wrong, and say how to fix it"}
+	HelpVersion       = Text{"in phiên bản (MAJOR.MINOR.PATCH)", "print the version (MAJOR.MINOR.PATCH)"}
+	ServeSynopsis     = Text{"[--config TỆP]", "[--config FILE]"}
+	ServeMore         = Text{"Chạy cho tới khi bị dừng (Ctrl+C, tín hiệu dừng, hoặc kyso uninstall). Lúc đăng nhập, hệ điều hành tự chạy lệnh này.", "Runs until stopped (Ctrl+C, a stop signal, or kyso uninstall). The login start runs it."}
+	HostSynopsis      = Text{"chrome-extension://ID/ | TỆP_KHAI_BÁO.json %s", "chrome-extension://ID/ | MANIFEST.json %s"}
+	HostMore          = Text{"Trình duyệt chạy lệnh này cho tiện ích Kyso; nó trao đổi native messaging qua stdin/stdout. Không cần chạy bằng tay.", "The browser starts this for the Kyso extension; it speaks native messaging on stdin/stdout. Never run it by hand."}
+	TokensSynopsis    = Text{"[--config TỆP] [--module ĐƯỜNG_DẪN]...", "[--config FILE] [--module PATH]..."}
+	OriginsSynopsis   = Text{"list | allow NGUỒN | revoke NGUỒN [--config TỆP]", "list | allow ORIGIN | revoke ORIGIN [--config FILE]"}
+	OriginsMore       = Text{"list: các trang được phép và nguồn của chúng; allow NGUỒN: luôn cho phép (như \"Luôn cho phép\" trong hộp thoại); revoke NGUỒN: bỏ một \"luôn cho phép\".\nNGUỒN viết như trình duyệt gửi: https://máy[:cổng], ví dụ https://dichvucong.gov.vn. Thay đổi có hiệu lực ngay, không cần khởi động lại Kyso.", "list: the allowed sites and where each comes from; allow ORIGIN: always allow (as \"Always allow\" in the dialog); revoke ORIGIN: forget an \"always allow\".\nORIGIN is written as the browser sends it: https://host[:port], e.g. https://dichvucong.gov.vn. Changes apply at once, without restarting Kyso."}
+	InstallMore       = Text{"Với --system, chương trình và mọi thư mục chứa nó phải thuộc quản trị viên và chỉ quản trị viên được ghi; nếu không, Kyso từ chối cài.", "With --system the program and every folder above it must belong to administrators and be writable by them only; otherwise Kyso refuses to install."}
+	StatusMore        = Text{"Mã thoát 3 khi tác tử không chạy.", "Exit status 3 when the agent is not running."}
+	ModulesSynopsis   = Text{"[list | enable ĐƯỜNG_DẪN]", "[list | enable PATH]"}
+	DoctorSynopsis    = Text{"[--json] [--config TỆP]", "[--json] [--config FILE]"}
+	DoctorMore        = Text{"Mã thoát 1 khi có lỗi cần sửa. --json in kết quả cho script (lược đồ trong docs/cli.md).", "Exit status 1 when something needs fixing. --json prints the findings for scripts (schema in docs/cli.md)."}
+	ArgFile           = Text{"TỆP", "FILE"}
+	ArgPath           = Text{"ĐƯỜNG_DẪN", "PATH"}
+	ArgProgram        = Text{"CHƯƠNG_TRÌNH", "PROGRAM"}
+	FlagConfig        = Text{"tệp cấu hình của người dùng (mặc định: kyso/config.json trong thư mục cấu hình của người dùng)", "the user's config file (default: kyso/config.json in the user's config dir)"}
+	FlagSystem        = Text{"cho mọi người dùng của máy này (cần quyền root / quản trị viên)", "for all users of this computer (needs root / administrator)"}
+	FlagBin           = Text{"chương trình kyso mà trình duyệt và lần khởi động khi đăng nhập chạy (mặc định: chương trình này)", "the kyso program browsers and the login start run (default: this program)"}
+	FlagManifestsOnly = Text{"chỉ ghi lại các tệp khai báo (manifest) đã cài cho trình duyệt với mã tiện ích hiện tại (sau khi đổi extensionIds trong chính sách hệ thống)", "only rewrite the installed browser manifests with the extension ids of now (after changing the system policy's extensionIds)"}
+	FlagModule        = Text{"một mô-đun PKCS#11 thử trước tiên (lặp lại được)", "a PKCS#11 module to try first (repeatable)"}
+	FlagJSON          = Text{"in kết quả dạng JSON, cho script", "print the result as JSON, for scripts"}
+	FlagReenable      = Text{"cho phép nạp lại một mô-đun đã làm Kyso dừng đột ngột (như kyso modules enable)", "allow a module that crashed Kyso to load again (as kyso modules enable)"}
+	// OriginsAllowed: %s = origin, %s = file; OriginsRevoked: %s = origin.
 	OriginsAllowed = Text{"Đã cho phép: %s (%s)", "Allowed: %s (%s)"}
 	OriginsRevoked = Text{"Đã thu hồi: %s", "Revoked: %s"}
 
@@ -279,7 +294,6 @@ https://dichvucong.gov.vn. Changes apply at once, without restarting Kyso.
 	// %s = module path. ModulesDisabled: %s = path, %d = crashes, %s = call,
 	// %s = ", date" or "". ModulesCrashedOnce: %s = path, %s = call,
 	// %s = ", date" or "".
-	ModulesUsage       = Text{"Cách dùng: kyso modules            liệt kê mô-đun PKCS#11 đã làm Kyso dừng đột ngột\n           kyso modules enable ĐƯỜNG_DẪN  cho phép nạp lại mô-đun đó", "Usage: kyso modules               list the PKCS#11 modules that crashed Kyso\n       kyso modules enable PATH   allow that module to be loaded again"}
 	ModulesBadUsage    = Text{"cách dùng: kyso modules [enable ĐƯỜNG_DẪN]", "usage: kyso modules [enable PATH]"}
 	ModulesNoJournal   = Text{"không mở được nhật ký sự cố", "cannot open the crash journal"}
 	ModulesNotDisabled = Text{"mô-đun %s không bị tắt (nhật ký sự cố không ghi gì về nó)", "module %s is not disabled (the crash journal has nothing on it)"}
@@ -317,8 +331,8 @@ https://dichvucong.gov.vn. Changes apply at once, without restarting Kyso.
 	DoctorAutostartFix       = Text{"Chạy: kyso install", "Run: kyso install"}
 	DoctorSettingsOK         = Text{"Chính sách và cấu hình: hợp lệ", "Policy and config: valid"}
 	DoctorSettingsBad        = Text{"Tệp chính sách/cấu hình lỗi, Kyso từ chối mọi trang cho tới khi sửa: %s", "A policy/config file is invalid; Kyso denies every page until it is fixed: %s"}
-	DoctorPINCacheUser       = Text{"pinCacheSeconds trong cấu hình của người dùng (%s) không có tác dụng: chỉ chính sách hệ thống của quản trị viên đặt được nó", "pinCacheSeconds in the user's config (%s) has no effect: only the administrator's system policy can set it"}
-	DoctorPINCacheUserFix    = Text{"Xóa khóa pinCacheSeconds khỏi tệp đó; nếu cần, quản trị viên đặt nó trong chính sách hệ thống (tối đa 3600 giây)", "Remove the pinCacheSeconds key from that file; an administrator may set it in the system policy (at most 3600 seconds)"}
+	DoctorSystemOnlyKey      = Text{"%s trong cấu hình của người dùng (%s) không có tác dụng: chỉ chính sách hệ thống của quản trị viên đặt được khóa này", "%s in the user's config (%s) has no effect: only the administrator's system policy can set it"}
+	DoctorSystemOnlyKeyFix   = Text{"Xóa khóa %s khỏi tệp đó; nếu cần, quản trị viên đặt nó trong chính sách hệ thống", "Remove the %s key from that file; an administrator may set it in the system policy"}
 	DoctorSettingsBadFix     = Text{"Sửa tệp và dòng nêu trên (JSON hợp lệ, khóa đúng tên), hoặc xóa tệp cấu hình của bạn", "Correct the file and line named above (valid JSON, known keys), or remove your config file"}
 	DoctorModuleOK           = Text{"Mô-đun PKCS#11 (%s): %s", "PKCS#11 module (%s): %s"}
 	DoctorModuleFailed       = Text{"Mô-đun PKCS#11 không nạp được: %s", "PKCS#11 module did not load: %s"}
@@ -335,6 +349,22 @@ https://dichvucong.gov.vn. Changes apply at once, without restarting Kyso.
 	DoctorAgentDownFix       = Text{"Khởi động: %s", "Start it: %s"}
 	DoctorLNA                = Text{"Chrome/Edge hỏi người dùng một lần cho mỗi trang trước khi trang được kết nối tới 127.0.0.1 (quyền \"truy cập mạng cục bộ\"); tiện ích Kyso không cần quyền này", "Chrome/Edge ask once per site before a public page may reach 127.0.0.1 (\"local network access\"); the Kyso extension path does not need it"}
 	DoctorLNAFix             = Text{"Quản trị viên có thể cho phép trước bằng chính sách LocalNetworkAccessAllowedForUrls (xem docs/admin.md)", "Administrators can pre-allow sites with the LocalNetworkAccessAllowedForUrls policy (see docs/admin.md)"}
+	// DoctorDialog…: can a dialog be shown here (installer.CheckDialog).
+	// DoctorDialogNoSession: %s = the session's name; DoctorDialogOther:
+	// %s = the error.
+	DoctorDialogOK           = Text{"Hộp thoại xin phép và nhập PIN hiển thị được", "The consent and PIN dialogs can be shown"}
+	DoctorDialogNoZenity     = Text{"Không tìm thấy chương trình zenity: Kyso không hiện được hộp thoại xin phép và nhập PIN", "The zenity program is missing: Kyso cannot show its consent and PIN dialogs"}
+	DoctorDialogNoZenityFix  = Text{"Cài zenity (Debian/Ubuntu: sudo apt install zenity; Fedora: sudo dnf install zenity)", "Install zenity (Debian/Ubuntu: sudo apt install zenity; Fedora: sudo dnf install zenity)"}
+	DoctorDialogNoDisplay    = Text{"Không có màn hình (DISPLAY hoặc WAYLAND_DISPLAY trống): ở đây Kyso không hiện được hộp thoại", "No display (DISPLAY and WAYLAND_DISPLAY are empty): Kyso cannot show dialogs from here"}
+	DoctorDialogNoDisplayFix = Text{"Chạy kyso trong phiên màn hình của bạn; nếu systemd --user chạy tác tử: systemctl --user import-environment DISPLAY WAYLAND_DISPLAY XAUTHORITY", "Run kyso in your desktop session; when systemd --user runs the agent: systemctl --user import-environment DISPLAY WAYLAND_DISPLAY XAUTHORITY"}
+	DoctorDialogNoSession    = Text{"Tiến trình này không ở phiên đăng nhập có màn hình (%s): Kyso không hiện được hộp thoại", "This process is not in a desktop login session (%s): Kyso cannot show dialogs"}
+	DoctorDialogNoSessionFix = Text{"Chạy kyso từ phiên đăng nhập của bạn (không phải dịch vụ, ssh hay tác vụ nền)", "Run kyso from your login session (not a service, ssh or a background task)"}
+	DoctorDialogOther        = Text{"Không kiểm tra được việc hiện hộp thoại: %s", "Could not check that dialogs can be shown: %s"}
+	DoctorDialogOtherFix     = Text{"Chạy kyso từ phiên đăng nhập của bạn", "Run kyso from your login session"}
+	// DoctorPortHeldBy: %d = port, %s = program path, %d = process id,
+	// %s = user; DoctorPortHeldByUnknown: the same without the path.
+	DoctorPortHeldBy        = Text{"Cổng %d đang bị chương trình khác Kyso chiếm: %s (tiến trình %d, người dùng %s); trang web có thể đang nói chuyện với chương trình đó thay vì Kyso", "Port %d is held by a program that is not Kyso: %s (process %d, user %s); pages may be talking to it instead of Kyso"}
+	DoctorPortHeldByUnknown = Text{"Cổng %d đang bị một chương trình khác Kyso chiếm (tiến trình %d, người dùng %s; không đọc được đường dẫn chương trình); trang web có thể đang nói chuyện với chương trình đó thay vì Kyso", "Port %d is held by a program that is not Kyso (process %d, user %s; its path cannot be read); pages may be talking to it instead of Kyso"}
 )
 
 // DocDetail is the label shown before a document.Detail's value in the

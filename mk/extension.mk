@@ -1,9 +1,13 @@
 # The browser extension (Chrome, Edge, Firefox) and the kyso.js page library.
 #   make extension-build  → extension/build/chromium and extension/build/firefox
 #                           (unpacked; the Chromium one has the fixed id)
-#   make extension        → dist/kyso-chromium.zip and dist/kyso-firefox.zip
+#   make extension        → dist/kyso-chromium.zip and dist/kyso-firefox.zip (store
+#                           uploads), dist/kyso-chromium.crx and
+#                           dist/kyso-chromium-updates.xml (self-hosted: signed
+#                           with the PEM in $KYSO_CRX_KEY, else a throwaway key;
+#                           the CRX's URL from $KYSO_CRX_URL; docs/admin.md)
 #   make extension-lint   → web-ext lint of the Firefox build (warnings fail)
-#   make extension-test   → kyso.js tests (node --test)
+#   make extension-test   → kyso.js, background and CRX tests (node --test)
 # Needs Node ≥ 20 and npm; web-ext comes from extension/package-lock.json.
 .PHONY: extension extension-build extension-deps extension-lint extension-test
 

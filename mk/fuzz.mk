@@ -10,9 +10,15 @@
 # (go.dev/issue/75804, fixed in Go 1.27), not a finding: it is not counted.
 FUZZTIME ?= 10m
 FUZZPAR ?= 1
+# How long Go minimizes each new interesting input (its default, 60s, can
+# stall a target with large seeds such as FuzzPrepare's real PDFs for
+# minutes; execs during minimization are not counted).
+FUZZMIN ?= 10s
 FUZZ ?=
 FUZZ_TARGETS := engine:FuzzHandle engine:FuzzParseOrigin engine:FuzzPatternMatch engine:FuzzSettings \
-  internal/frame:FuzzRead internal/frame:FuzzWriteRead host:FuzzParseEnvelope internal/wire:FuzzParse
+  internal/frame:FuzzRead internal/frame:FuzzWriteRead host:FuzzParseEnvelope internal/wire:FuzzParse \
+  document/xmldsig:FuzzPrepare \
+  document/pdf:FuzzPrepare document/pdf:FuzzLexer document/cms:FuzzVerify
 
 .PHONY: fuzz
 fuzz:
@@ -21,7 +27,7 @@ fuzz:
 	  if [ -n "$(FUZZ)" ] && [ "$(FUZZ)" != "$$name" ]; then continue; fi; \
 	  echo "== $$name in ./$$pkg for $(FUZZTIME)"; \
 	  log=$$(mktemp); \
-	  go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPAR) ./$$pkg/ 2>&1 | tee $$log; \
+	  go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) -parallel $(FUZZPAR) ./$$pkg/ 2>&1 | tee $$log; \
 	  if [ $${PIPESTATUS[0]} -ne 0 ]; then \
 	    if grep -q 'context deadline exceeded' $$log && ! grep -q 'Failing input written' $$log; then \
 	      echo "fuzz: $$name: Go's end-of-fuzztime race (go.dev/issue/75804), no crasher: not counted"; \

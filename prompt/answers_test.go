@@ -14,7 +14,8 @@ import (
 // The mapping of every way a dialog can end, per OS, to what the person
 // did (finding 11: only an explicit Allow / Sign / typed PIN counts). These
 // run on every OS; the Windows and macOS dialogs themselves cannot run here
-// (the Windows build is run under Wine on another branch).
+// directly (the Windows build runs under Wine in wine/, whose no-display
+// check fails if the consent answers Allow once again).
 
 func TestMsgBoxButton(t *testing.T) {
 	ctx := context.Background()

@@ -56,7 +56,7 @@ func (p *native) ApproveOrigin(ctx context.Context, origin string) (Approval, er
 	}
 	return approvalOf(p.question(ctx, question{
 		title:  p.t(messages.ConsentTitle),
-		text:   p.t(messages.ConsentText, oneLine(origin, maxOrigin)),
+		text:   p.t(messages.ConsentText, showOrigin(origin).plain()),
 		first:  p.t(messages.ConsentOnce),
 		second: p.t(messages.ConsentAlways),
 		cancel: p.t(messages.ConsentDeny),
@@ -94,7 +94,7 @@ func (p *native) PickCertificate(ctx context.Context, origin string, certs []Cer
 	for i, c := range certs {
 		items[i] = p.certLine(i+1, c)
 	}
-	text := fmt.Sprintf(listText(p.t(messages.PickerText)), bold(listText(oneLine(origin, maxOrigin))))
+	text := fmt.Sprintf(listText(p.t(messages.PickerText)), showOrigin(origin).listMarkup())
 	for empty := 0; ; empty++ {
 		if err := ctx.Err(); err != nil {
 			return -1, err
@@ -141,12 +141,12 @@ const (
 )
 
 // operationLines are the lines every signing dialog shows about op, the
-// origin first: what is signed (one hash, N hashes, or the documents with
+// origin first (showOrigin): what is signed (one hash, N hashes, or the documents with
 // their file name, title, pages, SHA-256 prefix and details), the
 // certificate's holder, the token, and the page's description as a quote
 // marked unverified. Text from outside goes through oneLine.
 func (p *native) operationLines(op Operation) []string {
-	lines := []string{p.t(messages.PINOrigin, oneLine(op.Origin, maxOrigin))}
+	lines := []string{p.t(messages.PINOrigin, showOrigin(op.Origin).plain())}
 	switch {
 	case len(op.Documents) > 0:
 		lines = append(lines, p.t(messages.SignDocuments, len(op.Documents)))

@@ -5,13 +5,13 @@ import (
 	"unicode"
 )
 
-// Limits on text shown in a dialog. The protocol caps a description at 256
-// characters; the others come from the engine (origin) or the token
-// (certificate names, token labels) and are capped so a hostile certificate
-// or origin cannot push the dialog's real lines off the screen.
+// Limits on text shown in a dialog, in screen columns (an East Asian wide
+// character takes two). The protocol caps a description at 256 characters;
+// names come from the token (certificate names, token labels) and are
+// capped so a hostile certificate cannot push the dialog's real lines off
+// the screen. Origins have their own rule (showOrigin).
 const (
 	maxDescription = 256
-	maxOrigin      = 200
 	maxName        = 120
 )
 
@@ -30,7 +30,8 @@ const maxMarks = 2
 //     blank without being spaces become a space; runs of spaces become one,
 //     so a page cannot start a line of its own by padding;
 //   - more than maxMarks combining marks in a row are dropped;
-//   - the result is cut at max characters, marked with "…".
+//   - the result is cut at max columns (runeColumns: wide characters
+//     count two), marked with "…".
 //
 // A page therefore cannot fake a dialog line such as "Trang web:
 // https://bank.gov.vn": what it writes stays on the description's line.
@@ -51,17 +52,20 @@ func oneLine(s string, max int) string {
 		} else {
 			marks = 0
 		}
-		if n >= max {
+		w := runeColumns(r)
+		if space {
+			w++
+		}
+		if n+w > max && w > 0 {
 			b.WriteString("…")
 			return b.String()
 		}
 		if space {
 			b.WriteByte(' ')
-			n++
 			space = false
 		}
 		b.WriteRune(r)
-		n++
+		n += w
 	}
 	return b.String()
 }

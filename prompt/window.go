@@ -13,7 +13,7 @@ import (
 // PlugIn shows the "plug in your token" window: the origin, what to do,
 // and that Kyso goes on by itself; a pulsating bar and Cancel.
 func (p *native) PlugIn(ctx context.Context, origin string) (Shown, error) {
-	text := p.t(messages.PlugInText, oneLine(origin, maxOrigin))
+	text := p.t(messages.PlugInText, showOrigin(origin).plain())
 	return p.window(ctx, p.t(messages.PlugInTitle), 0, func(int) string { return text })
 }
 

@@ -4,7 +4,14 @@
 set -euo pipefail
 pkgs=(softhsm2 opensc p11-kit gnutls-bin openssl gcc make libc6-dev
       xvfb zenity xdotool x11-utils xauth dbus-x11 fonts-dejavu-core
-      chromium file gcc-mingw-w64-x86-64 msitools wixl)
+      chromium firefox-esr file gcc-mingw-w64-x86-64 msitools wixl wine wine64
+      tesseract-ocr tesseract-ocr-eng xmlsec1 default-jdk-headless
+      libglib2.0-bin systemd osslsigncode rpm gnupg zip
+      # document signing tests: real PDFs (libtasn1-doc, shared-mime-info,
+      # groff, ghostscript, LibreOffice) checked by poppler, qpdf, openssl;
+      # NSS tools for a PDF first signed by poppler's pdfsig.
+      poppler-utils qpdf ghostscript groff libtasn1-doc shared-mime-info
+      libnss3-tools libreoffice-writer-nogui)
 missing=()
 # npm (extension lint, zig for the macOS build): a machine's own Node.js
 # (e.g. nodesource's, which bundles npm) is kept; Debian's only when absent.

@@ -6,7 +6,7 @@
 // It is built by `make bench` into bin/bench and is never shipped or
 // installed; the shipped binary has no such path (DESIGN: no backdoor).
 //
-// It serves the WebSocket on the port of the config (0: a free one) and the
+// It serves the WebSocket on -port (0: a free one) and the
 // local socket at rundir.SocketPath() (so set XDG_RUNTIME_DIR), prints
 // "ready <port>" on stdout once both listen, and stops on SIGTERM.
 package main
@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"kyso.vn/kyso/agent"
 	"kyso.vn/kyso/engine"
@@ -44,7 +45,7 @@ func run() error {
 	config := flag.String("config", "", "the config file (as kyso serve --config)")
 	system := flag.String("system", "", "the system policy file (default: a path that does not exist)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here until stopped")
-	port := flag.Int("port", 0, "WebSocket port when the config sets none (0: a free one)")
+	port := flag.Int("port", 0, "WebSocket port (0: a free one; the config's port is not used, so that several bench agents run at once)")
 	flag.Parse()
 	if *config == "" {
 		return fmt.Errorf("-config is required")
@@ -73,22 +74,23 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if settings.Port == 0 {
-		settings.Port = *port
-	}
-	ws, bound, err := agent.ListenWS(settings.Port)
+	ws, bound, err := agent.ListenWS(*port)
 	if err != nil {
 		local.Close()
 		return err
 	}
 
-	// The only difference from `kyso serve`: a scripted prompter.
-	pr := prompttest.New().
+	// The only difference from `kyso serve`: a scripted prompter, which
+	// stamps the time each PIN dialog is answered. With the PIN cached (a
+	// system policy's pinCacheSeconds) each operation has the confirmation
+	// dialog instead, which it answers at once.
+	script := prompttest.New().
 		Always(prompttest.KindPIN, prompttest.PIN(testPIN)).
 		Always(prompttest.KindConfirm, prompttest.Sign()).
 		Always(prompttest.KindApprove, prompttest.Approve(prompt.AllowOnce)).
 		Always(prompttest.KindPick, prompttest.Pick(0))
-	pr.Forget = true // tens of thousands of confirmations in a run
+	script.Forget = true // tens of thousands of confirmations in a run
+	pr := stamped{script}
 	// Built by the code that builds `kyso serve`'s engine (internal/setup):
 	// the crash journal, the signing record, the shared dialog lock and
 	// rate limit, so that each request does the same work.
@@ -143,4 +145,16 @@ func memStatsOnSignal(ctx context.Context) {
 		})
 		fmt.Println(string(b))
 	}
+}
+
+// stamped prints "pin <Unix ns>" on stdout when a PIN dialog is answered:
+// the bench measures an operation from there, as a person's answer starts
+// it (the time a person takes is not Kyso's). One Printf is one write, so
+// the lines never interleave with the memory lines.
+type stamped struct{ prompt.Prompter }
+
+func (s stamped) PIN(ctx context.Context, req prompt.PINRequest) ([]byte, error) {
+	pin, err := s.Prompter.PIN(ctx, req)
+	fmt.Printf("pin %d\n", time.Now().UnixNano())
+	return pin, err
 }

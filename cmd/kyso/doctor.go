@@ -27,7 +27,7 @@ import (
 )
 
 func init() {
-	register(command{name: "doctor", usage: messages.HelpDoctor, run: runDoctor})
+	register(command{name: "doctor", usage: messages.HelpDoctor, more: messages.DoctorMore, run: runDoctor})
 }
 
 // doctorSetup gathers what status and doctor look at. Under --root the
@@ -60,11 +60,13 @@ func doctorSetup(o installer.Options, configFile string) (installer.Env, engine.
 		Journal: doctorJournal(), Cautious: true})
 	env := installer.Env{
 		User: user, System: system, Binary: o.Binary, Port: port,
-		Settings:  func() error { return serr },
-		Modules:   p.Modules,
-		Tokens:    func() ([]token.Info, error) { return inventoryInfos(p) },
-		PortProbe: probePort,
-		Agent:     pingAgent,
+		Settings:    func() error { return serr },
+		Modules:     p.Modules,
+		Tokens:      func() ([]token.Info, error) { return inventoryInfos(p) },
+		PortProbe:   probePort,
+		PortHolders: foreignPortHolders,
+		Agent:       pingAgent,
+		Dialog:      installer.DialogAvailable,
 	}
 	return env, paths, settings, serr
 }
@@ -110,11 +112,18 @@ func pingAgent() error {
 // probePort tells who listens on the WebSocket port. A Kyso agent answers a
 // request without an Origin header with 403 "forbidden origin" (DESIGN:
 // origin missing); anything else listening there is another program.
+//
+// Where the OS names the listening processes (PortHolders), one that is
+// not a Kyso agent of this user makes the port another program's whatever
+// it answers: any program can answer like Kyso.
 func probePort(port int) installer.PortState {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	if ln, err := net.Listen("tcp", addr); err == nil {
 		ln.Close()
 		return installer.PortFree
+	}
+	if len(foreignPortHolders(port)) > 0 {
+		return installer.PortOther
 	}
 	cl := &http.Client{Timeout: 3 * time.Second}
 	resp, err := cl.Get("http://" + addr + "/v1")
@@ -129,17 +138,41 @@ func probePort(port int) installer.PortState {
 	return installer.PortOther
 }
 
-func runDoctor(args []string) error {
-	if len(args) > 0 && args[0] == "--reenable" {
-		// The same as `kyso modules enable PATH`, where a person reading
-		// doctor's advice may look for it.
-		return runModules(append([]string{"enable"}, args[1:]...))
+// foreignPortHolders are the listeners on port that the OS names and that
+// are not a Kyso agent of this user (issue 16, finding 6).
+func foreignPortHolders(port int) []installer.PortHolder {
+	hs, _ := agent.PortHolders(port)
+	var out []installer.PortHolder
+	for _, h := range hs {
+		if !h.IsKyso() {
+			out = append(out, installer.PortHolder{Exe: h.Exe, PID: h.PID, User: h.User})
+		}
 	}
-	o, configFile, err := installFlags("doctor", args)
+	return out
+}
+
+func runDoctor(args []string) error {
+	f := newFlags("doctor", messages.DoctorSynopsis)
+	sc := addScopeFlags(f)
+	asJSON := f.boolFlag("json", messages.FlagJSON)
+	reenable := f.stringFlag("reenable", messages.ArgPath, messages.FlagReenable)
+	words, err := f.parse(args)
 	if err != nil {
 		return err
 	}
-	env, paths, settings, _ := doctorSetup(o, configFile)
+	if err := noWords(words); err != nil {
+		return err
+	}
+	if *reenable != "" {
+		// The same as `kyso modules enable PATH`, where a person reading
+		// doctor's advice may look for it.
+		return runModules([]string{"enable", *reenable})
+	}
+	o, err := sc.options()
+	if err != nil {
+		return err
+	}
+	env, _, settings, _ := doctorSetup(o, *sc.config)
 	defer doctorJournal().Close()
 	// Modules skipped for crashing get a finding of their own below, in
 	// the user's language, instead of CheckModules' generic note.
@@ -155,9 +188,18 @@ func runDoctor(args []string) error {
 		return out
 	}
 	findings, ok := installer.Diagnose(env)
-	findings = withPINCacheFinding(findings, paths, settings)
+	findings = withSettingsWarnings(findings, settings.Warnings)
 	findings, crashOK := withCrashFindings(findings, doctorJournal().Records())
 	ok = ok && crashOK
+	if *asJSON {
+		if err := writeDoctorJSON(os.Stdout, findings, ok); err != nil {
+			return err
+		}
+		if !ok {
+			return &exitError{code: 1}
+		}
+		return nil
+	}
 	printFindings(os.Stdout, findings, messages.Lang())
 	if !ok {
 		return &exitError{code: 1, msg: say(messages.DoctorFailed)}
@@ -166,22 +208,25 @@ func runDoctor(args []string) error {
 	return nil
 }
 
-// withPINCacheFinding adds, right after the policy's finding, a note when
-// the user's config sets pinCacheSeconds: only the system policy may, so it
-// has no effect.
-func withPINCacheFinding(findings []installer.Finding, paths engine.Paths, s engine.Settings) []installer.Finding {
-	if !s.UserPinCacheIgnored {
+// withSettingsWarnings adds, right after the policy's finding, a note for
+// each key of the user's config that only the system policy may set
+// (pinCacheSeconds, extensionIds): it has no effect.
+func withSettingsWarnings(findings []installer.Finding, ws []engine.Warning) []installer.Finding {
+	if len(ws) == 0 {
 		return findings
 	}
-	f := installer.Finding{Check: "settings/pinCacheSeconds", Level: installer.LevelNote,
-		Problem: messages.DoctorPINCacheUser.With(paths.User), Fix: messages.DoctorPINCacheUserFix}
+	notes := make([]installer.Finding, 0, len(ws))
+	for _, w := range ws {
+		notes = append(notes, installer.Finding{Check: "settings/" + w.Key, Level: installer.LevelNote,
+			Problem: messages.DoctorSystemOnlyKey.With(w.Key, w.Where()), Fix: messages.DoctorSystemOnlyKeyFix.With(w.Key)})
+	}
 	at := len(findings)
 	for i, g := range findings {
 		if g.Check == "settings" {
 			at = i + 1
 		}
 	}
-	return slices.Insert(findings, at, f)
+	return slices.Insert(findings, at, notes...)
 }
 
 // withCrashFindings puts a finding for each module the crash journal knows

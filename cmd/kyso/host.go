@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"time"
@@ -12,12 +11,13 @@ import (
 	"kyso.vn/kyso/agent"
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/host"
+	"kyso.vn/kyso/internal/extid"
 	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/messages"
 )
 
 func init() {
-	register(command{name: "host", usage: messages.HelpHost, run: runHost})
+	register(command{name: "host", usage: messages.HelpHost, more: messages.HostMore, run: runHost})
 }
 
 // dialWait bounds the look for a running agent: its socket answers at once
@@ -29,11 +29,17 @@ const dialWait = 2 * time.Second
 // the add-on id (Firefox). It relays to the running agent, or runs the engine
 // itself when no agent runs, until the browser closes the port.
 func runHost(args []string) error {
+	// The browser passes its own arguments (Chrome on Windows adds
+	// --parent-window=N): only a first -h/--help is ours.
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprintln(os.Stderr, say(messages.HostUsage, host.FirefoxID))
-		return nil
+		_, err := newFlags("host", messages.HostSynopsis.With(extid.Kyso.Firefox.ID)).parse(args[:1])
+		return err
 	}
-	caller, err := host.CheckCaller(args)
+	// The system policy's extensionIds may start the host too (a
+	// self-hosted build packed with the admin's key). A broken policy adds
+	// none; the engine then denies every origin and says why.
+	policyIDs, _ := engine.SystemExtensionIDs(engine.SystemPolicyPath())
+	caller, err := host.CheckCaller(args, policyIDs)
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}
@@ -50,6 +56,9 @@ func runHost(args []string) error {
 		log.Warn().Err(err).Msg("no log file; logging to stderr only")
 	}
 	log = log.With().Str("caller", caller.String()).Int("pid", os.Getpid()).Logger()
+	if err := noCoreDumps(); err != nil {
+		log.Warn().Err(err).Msg("core dumps could not be turned off")
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), shutdownSignals...)
 	defer stop()

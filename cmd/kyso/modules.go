@@ -22,9 +22,9 @@ func init() {
 // `kyso modules enable PATH` (forget a module's crashes: it is loaded
 // again at the next request, or the agent's next start).
 func runModules(args []string) error {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Println(say(messages.ModulesUsage))
-		return nil
+	args, err := newFlags("modules", messages.ModulesSynopsis).parse(args)
+	if err != nil {
+		return err
 	}
 	j := setup.OpenJournal(zerolog.Nop())
 	if j == nil {

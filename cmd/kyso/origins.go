@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,29 +12,19 @@ import (
 )
 
 func init() {
-	register(command{name: "origins", usage: messages.HelpOrigins, run: runOrigins})
+	register(command{name: "origins", usage: messages.HelpOrigins, more: messages.OriginsMore, run: runOrigins})
 }
 
 func runOrigins(args []string) error {
-	fs := flag.NewFlagSet("origins", flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
-	fs.Usage = func() { fmt.Fprint(os.Stderr, say(messages.OriginsUsage)) }
-	config := fs.String("config", "", say(messages.FlagConfig))
-	// Flags may come before or after the words: parse until all are read.
-	var words []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		words = append(words, fs.Arg(0))
-		args = fs.Args()[1:]
+	f := newFlags("origins", messages.OriginsSynopsis)
+	config := f.stringFlag("config", messages.ArgFile, messages.FlagConfig)
+	words, err := f.parse(args)
+	if err != nil {
+		return err
 	}
 	if len(words) == 0 {
-		fs.Usage()
-		return &exitError{code: 2, msg: ""}
+		f.help(os.Stderr)
+		return &exitError{code: 2}
 	}
 	paths, err := engine.DefaultPaths(*config)
 	if err != nil {
@@ -62,8 +51,8 @@ func runOrigins(args []string) error {
 		fmt.Println(say(messages.OriginsRevoked, words[1]))
 		return nil
 	}
-	fs.Usage()
-	return &exitError{code: 2, msg: ""}
+	f.help(os.Stderr)
+	return &exitError{code: 2}
 }
 
 // revokeNotFound explains where an origin that is not an approval comes

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"os/signal"
@@ -16,24 +15,21 @@ import (
 )
 
 func init() {
-	register(command{name: "serve", usage: messages.HelpServe, run: runServe})
+	register(command{name: "serve", usage: messages.HelpServe, more: messages.ServeMore, run: runServe})
 }
 
 // runServe is `kyso serve [--config FILE]`. It runs in the foreground: the
 // login autostart (systemd --user, launchd, a logon task) starts it and
 // stops it with a signal.
 func runServe(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	config := fs.String("config", "", say(messages.FlagConfig))
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), say(messages.ServeUsage))
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	f := newFlags("serve", messages.ServeSynopsis)
+	config := f.stringFlag("config", messages.ArgFile, messages.FlagConfig)
+	words, err := f.parse(args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return &exitError{code: 2, msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	if err := noWords(words); err != nil {
+		return err
 	}
 
 	// Signals first: a stop that comes while the agent starts (the login
@@ -47,6 +43,9 @@ func runServe(args []string) error {
 	defer logFile.Close()
 	if err != nil {
 		log.Warn().Err(err).Msg("no log file; logging to stderr only")
+	}
+	if err := noCoreDumps(); err != nil {
+		log.Warn().Err(err).Msg("core dumps could not be turned off")
 	}
 
 	// The local socket first: it tells whether an agent already runs,
@@ -71,6 +70,11 @@ func runServe(args []string) error {
 	}
 
 	ws, boundPort, err := agent.ListenWS(port)
+	if err != nil || len(ws) < 2 {
+		// A program that took 127.0.0.1 or [::1] first gets the pages'
+		// requests: say which, with its owner and path.
+		agent.LogPortHolders(log, port)
+	}
 	if err != nil {
 		if local == nil {
 			return fmt.Errorf("nothing to serve: %w", err)

@@ -11,10 +11,11 @@ import (
 	"kyso.vn/kyso/installer"
 	"kyso.vn/kyso/internal/rundir"
 	"kyso.vn/kyso/messages"
+	"kyso.vn/kyso/protocol"
 )
 
 func init() {
-	register(command{name: "status", usage: messages.HelpStatus, run: runStatus})
+	register(command{name: "status", usage: messages.HelpStatus, more: messages.StatusMore, run: runStatus})
 }
 
 // runStatus prints the state; it exits 3 when the agent is not running
@@ -25,7 +26,7 @@ func runStatus(args []string) error {
 		return err
 	}
 	env, paths, _, serr := doctorSetup(o, configFile)
-	fmt.Printf("Kyso %s (protocol 1)\n", engine.Version)
+	fmt.Printf("Kyso %s (protocol %d)\n", engine.Version, protocol.Version)
 
 	running := env.Agent() == nil
 	state := env.PortProbe(env.Port)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -28,15 +27,15 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func runTokens(args []string) error {
-	fs := flag.NewFlagSet("tokens", flag.ContinueOnError)
-	config := fs.String("config", "", say(messages.FlagConfig))
+	f := newFlags("tokens", messages.TokensSynopsis)
+	config := f.stringFlag("config", messages.ArgFile, messages.FlagConfig)
 	var mods stringList
-	fs.Var(&mods, "module", say(messages.FlagModule))
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), say(messages.TokensUsage))
-		fs.PrintDefaults()
+	f.varFlag(&mods, "module", messages.ArgPath, messages.FlagModule)
+	words, err := f.parse(args)
+	if err != nil {
+		return err
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := noWords(words); err != nil {
 		return err
 	}
 	cfgMods, err := configModules(*config)

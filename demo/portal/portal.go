@@ -39,7 +39,7 @@ const (
 
 // Options configures the portal.
 type Options struct {
-	KysoJS string // path of extension/kyso.js, served as /kyso.js
+	KysoJS string // path of the built page library (extension/kyso-js/dist/kyso.mjs), served as /kyso.js
 	Log    zerolog.Logger
 	Now    func() time.Time // tests pin the clock; nil means time.Now
 }

@@ -8,6 +8,7 @@
   const api = globalThis.browser ?? globalThis.chrome;
   let port = null; // one port per frame, opened on the first request
   const pending = new Set(); // request ids waiting on the background
+  const joining = new Map(); // id → pieces of an answer too large for one extension message
 
   // Answers go to this frame's window only; the target origin guards
   // against the frame having navigated elsewhere meanwhile. An opaque
@@ -21,14 +22,37 @@
     if (port) return port;
     port = api.runtime.connect({ name: "kyso" });
     port.onMessage.addListener((msg) => {
-      if (!msg || typeof msg !== "object" || msg.kyso !== "response") return;
-      pending.delete(msg.id);
+      if (!msg || typeof msg !== "object") return;
+      if (msg.kyso === "response-part") {
+        // The background checked the answer and cut it only because the
+        // browser limits one extension message to 64 MiB: join, then one
+        // response for the page.
+        const pieces = joining.get(msg.id) || [];
+        pieces.push(msg.data);
+        joining.set(msg.id, pieces);
+        if (pieces.length < msg.parts) return;
+        joining.delete(msg.id);
+        let resp;
+        try {
+          resp = JSON.parse(pieces.join(""));
+        } catch {
+          resp = { id: msg.id, ok: false, error: { code: "INTERNAL", message: "Kyso's answer could not be read" } };
+        }
+        pending.delete(msg.id);
+        reply({ ...resp, kyso: "response" });
+        return;
+      }
+      if (msg.kyso !== "response" && msg.kyso !== "progress") return;
+      // Progress messages come before the answer: the request is still
+      // pending (and answered INTERNAL if the background goes away).
+      if (msg.ok !== undefined) pending.delete(msg.id);
       reply(msg);
     });
     port.onDisconnect.addListener(() => {
       // The background went away (extension reloaded or updated): whatever
       // was pending will not be answered by it.
       port = null;
+      joining.clear();
       for (const id of pending) {
         reply({ kyso: "response", id, ok: false,
           error: { code: "INTERNAL", message: "Kyso extension restarted" } });

@@ -3,49 +3,8 @@
 // unbounded number of `kyso host` processes by flooding requests, and the
 // origin sent to the host is the browser's, never the page's.
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
-import vm from "node:vm";
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const source = fs.readFileSync(path.join(here, "../src/background.js"), "utf8");
-
-function listeners() {
-  const fns = [];
-  return { fns, addListener: (fn) => fns.push(fn), fire: (...a) => fns.forEach((fn) => fn(...a)) };
-}
-
-// loadBackground runs background.js against a fake chrome API whose native
-// ports never answer (a dialog left open), and returns what it started.
-function loadBackground() {
-  const natives = [];
-  const onConnect = listeners();
-  const chrome = {
-    runtime: {
-      id: "kyso-ext",
-      onConnect,
-      connectNative(name) {
-        const n = { name, posted: [], onMessage: listeners(), onDisconnect: listeners(), disconnected: false,
-          postMessage(m) { n.posted.push(m); }, disconnect() { n.disconnected = true; } };
-        natives.push(n);
-        return n;
-      },
-    },
-  };
-  vm.runInNewContext(source, { chrome, URL, Set, Map });
-  const connect = (origin, tabId = 1) => {
-    const port = { name: "kyso", sender: { id: "kyso-ext", tab: { id: tabId }, origin },
-      answers: [], onMessage: listeners(), onDisconnect: listeners(),
-      postMessage(m) { port.answers.push(m); }, disconnect() {} };
-    onConnect.fire(port);
-    return port;
-  };
-  return { natives, connect };
-}
-
-const request = (id) => ({ kyso: "request", request: { id, op: "version", params: {} }, frameOrigin: "https://a.gov.vn" });
+import { loadBackground, request } from "./fakebrowser.js";
 
 test("a frame flooding requests cannot start unbounded host processes", () => {
   const bg = loadBackground();
@@ -80,4 +39,51 @@ test("the origin is the browser's, narrowed by the frame's own view", () => {
   port.onMessage.fire({ ...request("y"), frameOrigin: "https://bank.gov.vn" });
   assert.equal(bg.natives[0].posted[0].origin, "https://a.gov.vn");
   assert.equal(bg.natives[1].posted[0].origin, "null");
+});
+
+// One tab that floods holds at most 8 ports, so other tabs — of the same
+// site or another — still reach the host.
+test("a flooding tab leaves ports to the other tabs", () => {
+  const bg = loadBackground();
+  const frames = [1, 2, 3].map(() => bg.connect("https://a.gov.vn", 7)); // three frames of tab 7
+  for (let i = 0; i < 300; i++) frames[i % 3].onMessage.fire(request("f" + i));
+  assert.equal(bg.natives.length, 8, "tab 7 holds 8 ports");
+  const same = bg.connect("https://a.gov.vn", 8);
+  same.onMessage.fire(request("same-site"));
+  const other = bg.connect("https://b.gov.vn", 9);
+  other.onMessage.fire(request("other-site"));
+  assert.equal(bg.natives.length, 10);
+  assert.ok(same.answers.length === 0 && other.answers.length === 0, "the other tabs were not refused");
+  // Tab 7 closes: its ports are freed (and their hosts told to stop).
+  frames.forEach((f) => f.onDisconnect.fire());
+  assert.equal(bg.natives.filter((n) => n.disconnected).length, 8);
+  const again = bg.connect("https://a.gov.vn", 7);
+  again.onMessage.fire(request("after"));
+  assert.equal(again.answers.length, 0);
+});
+
+// One site over many tabs holds at most 16; the browser at most 32.
+test("per-origin and total caps", () => {
+  const bg = loadBackground();
+  for (let tab = 1; tab <= 10; tab++) {
+    const p = bg.connect("https://a.gov.vn", tab);
+    for (let i = 0; i < 8; i++) p.onMessage.fire(request(`a${tab}-${i}`));
+  }
+  assert.equal(bg.natives.length, 16, "one origin holds 16");
+  const b = bg.connect("https://b.gov.vn", 50);
+  b.onMessage.fire(request("b"));
+  assert.equal(bg.natives.length, 17, "another origin still gets a port");
+  for (let tab = 100; tab < 120; tab++) {
+    const p = bg.connect(`https://s${tab}.gov.vn`, tab);
+    for (let i = 0; i < 3; i++) p.onMessage.fire(request(`s${tab}-${i}`));
+  }
+  assert.equal(bg.natives.length, 32, "32 in all");
+  const late = bg.connect("https://late.gov.vn", 200);
+  late.onMessage.fire(request("late"));
+  assert.equal(late.answers[0].error.code, "BUSY");
+  // An answer frees its port at once.
+  const n = bg.natives[0];
+  n.onMessage.fire({ id: n.posted[0].request.id, ok: true, result: {} });
+  late.onMessage.fire(request("late2"));
+  assert.equal(late.answers.length, 1, "served once a port was free");
 });

@@ -1,9 +1,13 @@
 // Tests of kyso.js's own logic under node's test runner: base64, ids, error
 // mapping, and the choice of path (extension, WebSocket, NOT_INSTALLED) with
-// a scripted window and WebSocket. Real browsers run it in the e2e tests.
+// a scripted window and WebSocket (fakes.js). Real browsers run it in the
+// e2e tests. The Local Network Access logic is in lna.test.js, the document
+// operations and progress in ops.test.js, the build and messages in
+// build.test.js.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createClient, fromBase64, KysoError, nextId, settle, toBase64 } from "../kyso.js";
+import { extension, fakeNavigator, fakeWebSocket, fakeWindow, ok } from "./fakes.js";
 
 test("toBase64 takes bytes in every form and checks strings", () => {
   const bytes = new Uint8Array([0, 1, 2, 250, 251, 252, 253, 254, 255]);
@@ -43,62 +47,6 @@ test("settle maps answers to results and KysoErrors", () => {
   assert.equal(settle({ ok: false }).error.code, "INTERNAL");
   assert.equal(settle("junk").error.code, "INTERNAL");
 });
-
-// A window as the page sees it: its own posts come back to its listeners
-// (as in a browser), and an optional content script answers them.
-function fakeWindow(contentScript) {
-  const listeners = [];
-  const win = {
-    origin: "https://portal.example.gov.vn",
-    posted: [],
-    addEventListener(type, fn) { if (type === "message") listeners.push(fn); },
-    postMessage(data, target) {
-      win.posted.push({ data, target });
-      setTimeout(() => {
-        for (const fn of listeners) fn({ source: win, data });
-        if (contentScript) contentScript(data, (reply) => setTimeout(() => {
-          for (const fn of listeners) fn({ source: win, data: reply });
-        }));
-      });
-    },
-    // Another frame posting into this window: must be ignored.
-    fromElsewhere(data) { for (const fn of listeners) fn({ source: {}, data }); },
-  };
-  return win;
-}
-
-// A content script over a scripted host: answers hello and each request.
-function extension(answer) {
-  return (data, reply) => {
-    if (data.kyso === "hello") reply({ kyso: "hello-ack", version: "0.1.0" });
-    if (data.kyso === "request") reply({ kyso: "response", ...answer(data) });
-  };
-}
-
-// A WebSocket class over a scripted agent; up=false refuses to connect.
-function fakeWebSocket(agent, state = { up: true, opened: 0, urls: [] }) {
-  return class {
-    constructor(url) {
-      state.urls.push(url);
-      this.sent = [];
-      state.last = this;
-      setTimeout(() => {
-        if (!state.up) { this.onerror?.({}); this.onclose?.({}); return; }
-        state.opened++;
-        this.onopen?.({});
-      });
-    }
-    send(s) {
-      const req = JSON.parse(s);
-      this.sent.push(req);
-      setTimeout(() => this.onmessage?.({ data: JSON.stringify(agent(req)) }));
-    }
-    close() { setTimeout(() => this.onclose?.({})); }
-    static state = state;
-  };
-}
-
-const ok = (result) => (req) => ({ id: req.id, ok: true, result });
 
 test("the extension answers when it is there", async () => {
   const win = fakeWindow(extension(ok({ version: "1.0.0", protocol: 1 })));
@@ -156,22 +104,29 @@ test("a WebSocket closing mid-request rejects it", async () => {
   await assert.rejects(c.version(), { code: "INTERNAL" });
 });
 
-test("the extension without its host falls back to the WebSocket", async () => {
-  const win = fakeWindow(extension((r) => ({ id: r.id, ok: false, error: { code: "NOT_INSTALLED", message: "no host" } })));
+test("an installed extension is the only path, even when its host is missing (the port may be anyone's)", async () => {
+  const win = fakeWindow(extension((r) => ({ id: r.id, ok: false,
+    error: { code: "NOT_INSTALLED", message: "Kyso is not installed on this computer (Specified native messaging host not found.)" } })));
   const WS = fakeWebSocket(ok({ via: "ws" }));
-  const c = createClient({ window: win, WebSocket: WS });
-  assert.deepEqual(await c.version(), { via: "ws" });
-  assert.deepEqual(await c.version(), { via: "ws" });
-  assert.equal(win.posted.filter((p) => p.data.kyso === "request").length, 1);
+  const c = createClient({ window: win, WebSocket: WS, lang: "vi" });
+  for (let i = 0; i < 2; i++) {
+    await assert.rejects(c.version(), (e) => {
+      assert.equal(e.code, "NOT_INSTALLED");
+      assert.match(e.detail, /native messaging host not found/);
+      return true;
+    });
+  }
+  assert.equal(WS.state.created, 0, "the WebSocket was tried");
+  assert.equal(win.posted.filter((p) => p.data.kyso === "request").length, 2);
 });
 
 test("NOT_INSTALLED when neither answers", async () => {
-  const state = { up: false, opened: 0, urls: [] };
+  const state = { mode: "fail" };
   const WS = fakeWebSocket(ok({ late: true }), state);
-  const c = createClient({ window: fakeWindow(null), WebSocket: WS, helloTimeout: 20 });
+  const c = createClient({ window: fakeWindow(null), WebSocket: WS, helloTimeout: 20, navigator: fakeNavigator() });
   await assert.rejects(c.version(), (e) => e instanceof KysoError && e.code === "NOT_INSTALLED");
   // The agent starts later: the next request connects.
-  state.up = true;
+  state.mode = "open";
   assert.deepEqual(await c.version(), { late: true });
   const none = createClient({ window: undefined, WebSocket: undefined });
   await assert.rejects(none.version(), { code: "NOT_INSTALLED" });

@@ -21,11 +21,24 @@
 #   /Library/Application Support/Mozilla/NativeMessagingHosts/…json
 #   /Library/LaunchAgents/vn.kyso.agent.plist                  start at login
 #   /Library/Application Support/Kyso/install.json             what was written
+#   /Library/Application Support/Kyso/LICENSE, THIRD_PARTY_NOTICES
 # and its postinstall loads the agent for the user logged in at the console.
 # Uninstall: sudo "/Library/Application Support/Kyso/kyso" uninstall --system
+#
+# Signing and notarisation (docs/install.md, "macOS: signing and
+# notarisation"), each step only when its variable is set:
+#   KYSO_MAC_APP_IDENTITY        "Developer ID Application: … (TEAMID)": codesign
+#                                the program with the hardened runtime and
+#                                entitlements.plist, before it is packed
+#   KYSO_MAC_INSTALLER_IDENTITY  "Developer ID Installer: … (TEAMID)": sign the .pkg
+#                                (the old second argument still works)
+#   KYSO_NOTARY_PROFILE          a notarytool keychain profile (xcrun notarytool
+#                                store-credentials): submit, wait, staple
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-identity=${2:-}
+identity=${2:-${KYSO_MAC_INSTALLER_IDENTITY:-}}
+app_identity=${KYSO_MAC_APP_IDENTITY:-}
+notary=${KYSO_NOTARY_PROFILE:-}
 bin="/Library/Application Support/Kyso/kyso"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -48,9 +61,20 @@ fi
 lipo -verify_arch x86_64 arm64 "$work/kyso" 2>/dev/null ||
   echo "warning: $work/kyso is not universal (x86_64 + arm64)" >&2
 
+if [ -n "$app_identity" ]; then
+  # Hardened runtime (notarisation requires it), a secure timestamp, and
+  # the one entitlement Kyso needs (entitlements.plist).
+  codesign --force --options runtime --timestamp \
+    --entitlements "$here/entitlements.plist" --sign "$app_identity" "$work/kyso"
+  codesign --verify --strict --verbose=2 "$work/kyso"
+fi
+
 root="$work/root"
 mkdir -p "$root/Library/Application Support/Kyso"
 install -m 0755 "$work/kyso" "$root$bin"
+# The licence and the third-party notices, beside the program.
+docs="$here"; [ -f "$docs/LICENSE" ] || docs="$here/../.."
+install -m 0644 "$docs/LICENSE" "$docs/THIRD_PARTY_NOTICES" "$root/Library/Application Support/Kyso/"
 # The same plan as an admin's `kyso install --system`, relocated into the
 # package root; its install record lets `kyso uninstall --system` remove
 # exactly these files later.
@@ -78,5 +102,12 @@ if [ -n "$identity" ]; then
   productbuild --package "$work/kyso-component.pkg" --sign "$identity" "$out/kyso-$version.pkg"
 else
   productbuild --package "$work/kyso-component.pkg" "$out/kyso-$version.pkg"
+fi
+if [ -n "$notary" ]; then
+  [ -n "$identity" ] || { echo "notarisation needs a signed package (KYSO_MAC_INSTALLER_IDENTITY)" >&2; exit 1; }
+  xcrun notarytool submit "$out/kyso-$version.pkg" --keychain-profile "$notary" --wait
+  xcrun stapler staple "$out/kyso-$version.pkg"
+  xcrun stapler validate "$out/kyso-$version.pkg"
+  spctl --assess --type install --verbose=2 "$out/kyso-$version.pkg"
 fi
 echo "built $out/kyso-$version.pkg"

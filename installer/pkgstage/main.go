@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"kyso.vn/kyso/installer"
+	"kyso.vn/kyso/internal/extid"
 )
 
 func main() {
@@ -23,8 +24,11 @@ func main() {
 	arch := flag.String("arch", "amd64", "the package architecture (Go's name)")
 	stage := flag.String("stage", "build/pkg", "staging directory for the generated files")
 	out := flag.String("out", "build/pkg/nfpm.yaml", "the nfpm configuration to write")
+	ids := flag.String("ids", "", "an ids.json to use instead of the embedded one (the pre-registration test)")
+	docs := flag.String("docs", ".", "the folder with LICENSE and THIRD_PARTY_NOTICES")
+	gpgKey := flag.String("gpg-key", "", "an armoured OpenPGP secret key file: sign the .deb (debsign, origin) and the .rpm; its passphrase comes from $NFPM_PASSPHRASE")
 	flag.Parse()
-	if err := run(*kyso, *version, *arch, *stage, *out); err != nil {
+	if err := run(*kyso, *version, *arch, *stage, *out, *ids, *docs, *gpgKey); err != nil {
 		fmt.Fprintln(os.Stderr, "pkgstage:", err)
 		os.Exit(1)
 	}
@@ -46,8 +50,29 @@ func PackageVersion(v string) string {
 	return "0.0.0+git." + strings.Trim(clean, ".")
 }
 
-func run(kyso, version, arch, stage, out string) error {
-	items, err := installer.Plan(installer.Options{System: true, Package: true, Binary: "/usr/bin/kyso"})
+// postInstall adds the system policy's extensionIds to the installed host
+// manifests (docs/admin.md); a failure must not fail the package install.
+const postInstall = `#!/bin/sh
+# Kyso: the browser host manifests also allow the extension ids listed in
+# /etc/kyso/policy.json (extensionIds), for a self-hosted build.
+/usr/bin/kyso install --system --manifests-only >/dev/null || echo "kyso: could not add the policy's extensionIds to the browser manifests; run: kyso install --system --manifests-only" >&2
+exit 0
+`
+
+// docFiles ship in /usr/share/doc/kyso: the licence (as Debian names it,
+// copyright) and the third-party notices.
+var docFiles = map[string]string{"LICENSE": "copyright", "THIRD_PARTY_NOTICES": "THIRD_PARTY_NOTICES"}
+
+func run(kyso, version, arch, stage, out, idsFile, docs, gpgKey string) error {
+	o := installer.Options{System: true, Package: true, Binary: "/usr/bin/kyso"}
+	if idsFile != "" {
+		x, err := extid.Load(idsFile)
+		if err != nil {
+			return err
+		}
+		o.IDs = &x
+	}
+	items, err := installer.Plan(o)
 	if err != nil {
 		return err
 	}
@@ -67,7 +92,7 @@ priority: optional
 maintainer: "Kyso <support@kyso.vn>"
 vendor: Kyso
 homepage: https://kyso.vn
-license: Proprietary
+license: Apache-2.0
 description: |-
   Kyso (ký số) signing agent.
   Lets web pages ask your USB token (PKCS#11) to sign, with your consent in a
@@ -83,12 +108,34 @@ overrides:
     depends:
       - zenity
     recommends: []
-contents:
+`, arch, PackageVersion(version))
+	if gpgKey != "" {
+		abs, err := filepath.Abs(gpgKey)
+		if err != nil {
+			return err
+		}
+		// debsign: an armoured detached signature over debian-binary,
+		// control.tar.gz and data.tar.gz, in the ar member _gpgorigin
+		// (what debsig-verify checks; installer/test-signatures.sh checks
+		// it with gpg). rpm: a header signature rpm -K checks.
+		fmt.Fprintf(&b, "deb:\n  signature:\n    method: debsign\n    type: origin\n    key_file: %q\nrpm:\n  signature:\n    key_file: %q\n", abs, abs)
+	}
+	fmt.Fprintf(&b, `contents:
   - src: %q
     dst: /usr/bin/kyso
     file_info:
       mode: 0755
-`, arch, PackageVersion(version), absKyso)
+`, absKyso)
+	for _, src := range []string{"LICENSE", "THIRD_PARTY_NOTICES"} {
+		abs, err := filepath.Abs(filepath.Join(docs, src))
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "  - src: %q\n    dst: %q\n    file_info:\n      mode: 0644\n", abs, "/usr/share/doc/kyso/"+docFiles[src])
+	}
 	for _, it := range items {
 		switch it.Kind {
 		case installer.KindFile:
@@ -109,6 +156,17 @@ contents:
 			return fmt.Errorf("unexpected %s item in a Linux plan", it.Kind)
 		}
 	}
+	// After installing or upgrading, the manifests the package ships get
+	// the system policy's extensionIds too (they list Kyso's own ids).
+	post := filepath.Join(stage, "postinstall.sh")
+	if err := os.MkdirAll(stage, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(post, []byte(postInstall), 0o755); err != nil {
+		return err
+	}
+	absPost, _ := filepath.Abs(post)
+	fmt.Fprintf(&b, "scripts:\n  postinstall: %q\n", absPost)
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}

@@ -89,21 +89,24 @@ func SharedAt(dir string, log zerolog.Logger) (Limits, error) {
 type FileGate struct {
 	mu   sync.Mutex
 	path string
-	f    *os.File // the lock file, kept open between operations (under mu)
 }
 
-// TryAcquire is engine.Gate's.
+// TryAcquire is engine.Gate's. The lock file is opened for each operation
+// (and closed with the lock): a file removed or replaced since (a cleaner
+// of the /tmp fallback) is then never locked in place of the one at the
+// path, which the other processes lock.
 func (g *FileGate) TryAcquire() (func(), bool, error) {
 	if !g.mu.TryLock() {
 		return nil, false, nil
 	}
-	f, err := g.file()
+	f, err := openLockFile(g.path)
 	if err != nil {
 		g.mu.Unlock()
 		return nil, false, fmt.Errorf("limits: interactive lock: %w", err)
 	}
 	held, err := tryLockFile(f)
 	if err != nil || !held {
+		f.Close()
 		g.mu.Unlock()
 		if err != nil {
 			return nil, false, fmt.Errorf("limits: interactive lock %s: %w", g.path, err)
@@ -112,29 +115,9 @@ func (g *FileGate) TryAcquire() (func(), bool, error) {
 	}
 	return func() {
 		unlockFile(f)
+		f.Close()
 		g.mu.Unlock()
 	}, true, nil
-}
-
-// file is the lock file, opened once and kept: opening and closing it for
-// every operation cost about as much as the rest of the request's limits
-// (BenchmarkSharedLimitsPerRequest). Called under mu. If the file was
-// removed or replaced since (a cleaner of the /tmp fallback), it is opened
-// again, so that every process locks the file at the path.
-func (g *FileGate) file() (*os.File, error) {
-	if g.f != nil && !lockFileGone(g.f) {
-		return g.f, nil
-	}
-	if g.f != nil {
-		g.f.Close()
-		g.f = nil
-	}
-	f, err := openLockFile(g.path)
-	if err != nil {
-		return nil, err
-	}
-	g.f = f
-	return f, nil
 }
 
 // FileDeclines is an engine.Declines kept in a small JSON file, read and
@@ -144,14 +127,6 @@ type FileDeclines struct {
 	mu         sync.Mutex
 	lock, path string
 	log        zerolog.Logger
-	// The record as last read under the lock, and the file it came from
-	// (under mu). The file is only ever replaced whole, by a rename, so
-	// the same file (and size and time) still holds the same record. (Two
-	// rewrites within one tick of the file clock, the second reusing the
-	// first's inode at the same size, would go unseen until the next one:
-	// a rate limit late by a decline, no more.)
-	seen    os.FileInfo
-	seenMap map[string][]time.Time
 }
 
 // declinesDoc is declines.json.
@@ -179,29 +154,12 @@ func (d *FileDeclines) Add(origin string, t time.Time) error {
 	})
 }
 
-// Count is engine.Declines'. Every interactive request asks, most find
-// no record at all (nobody declined a dialog in the last minute) or the one
-// read last time: a stat tells without the lock (BenchmarkSharedLimitsPerRequest).
+// Count is engine.Declines'.
 func (d *FileDeclines) Count(origin string, since time.Time) (n int, err error) {
-	d.mu.Lock()
-	st, serr := os.Stat(d.path)
-	switch {
-	case errors.Is(serr, fs.ErrNotExist):
-		d.mu.Unlock()
-		return 0, nil
-	case serr == nil && d.seen != nil && os.SameFile(st, d.seen) &&
-		st.ModTime().Equal(d.seen.ModTime()) && st.Size() == d.seen.Size():
-		n = len(after(d.seenMap[origin], since))
-		d.mu.Unlock()
-		return n, nil
-	}
-	d.mu.Unlock()
 	// Read under the lock: on Windows an open reader would make the
 	// writer's rename fail.
 	err = d.locked(func() error {
-		m, st := d.readStat()
-		d.seen, d.seenMap = st, m
-		n = len(after(m[origin], since))
+		n = len(after(d.read()[origin], since))
 		return nil
 	})
 	return n, err
@@ -228,26 +186,16 @@ func (d *FileDeclines) locked(fn func() error) error {
 // written whole by us, so that means tampering or a bug, and the rate limit
 // then starts over, which is lenient but never blocks signing for good.
 func (d *FileDeclines) read() map[string][]time.Time {
-	m, _ := d.readStat()
-	return m
-}
-
-// readStat is read, with the file it read (nil: none, or unreadable).
-func (d *FileDeclines) readStat() (map[string][]time.Time, os.FileInfo) {
 	m := map[string][]time.Time{}
 	f, err := os.Open(d.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return m, nil
+		return m
 	}
 	if err != nil {
 		d.log.Warn().Err(err).Msg("rate-limit record unreadable: starting over")
-		return m, nil
+		return m
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		st = nil
-	}
 	data, err := io.ReadAll(io.LimitReader(f, maxDeclinesSize+1))
 	var doc declinesDoc
 	if err == nil && len(data) > maxDeclinesSize {
@@ -258,7 +206,7 @@ func (d *FileDeclines) readStat() (map[string][]time.Time, os.FileInfo) {
 	}
 	if err != nil {
 		d.log.Warn().Err(err).Str("file", d.path).Msg("rate-limit record corrupt: starting over")
-		return m, st
+		return m
 	}
 	for o, ts := range doc.Declines {
 		if len(ts) > maxPerOrigin {
@@ -266,7 +214,7 @@ func (d *FileDeclines) readStat() (map[string][]time.Time, os.FileInfo) {
 		}
 		m[o] = ts
 	}
-	return m, st
+	return m
 }
 
 // write replaces the record: a temp file in the same directory, 0600, then

@@ -50,15 +50,3 @@ func flock(f *os.File, how int) error {
 	}
 	return ferr
 }
-
-// lockFileGone reports whether f, a lock file kept open, is no longer at
-// its path (removed, or replaced by a rename): locking it would not exclude
-// a process that opens the path now.
-func lockFileGone(f *os.File) bool {
-	st, err := f.Stat()
-	if err != nil {
-		return true
-	}
-	sys, ok := st.Sys().(*syscall.Stat_t)
-	return ok && sys.Nlink == 0
-}

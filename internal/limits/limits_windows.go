@@ -37,8 +37,3 @@ func unlockFile(f *os.File) error {
 	var ol windows.Overlapped
 	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &ol)
 }
-
-// lockFileGone: a file Go opened cannot be removed or replaced while the
-// handle is open (no FILE_SHARE_DELETE), so a kept lock file is always the
-// one at its path.
-func lockFileGone(*os.File) bool { return false }

@@ -135,6 +135,12 @@ func Xdotool(t testing.TB, display string, args ...string) string {
 	return out
 }
 
+// TryXdotool is Xdotool that returns the error instead of failing the test,
+// for callers that retry (a window Wine maps late).
+func TryXdotool(display string, args ...string) (string, error) {
+	return xdotool(display, stepLimit, args...)
+}
+
 func xdotool(display string, limit time.Duration, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
@@ -280,6 +286,12 @@ func HasWindow(t testing.TB, display, titlePattern string) bool {
 // (for people to look at; tests must not compare pixels).
 func Screenshot(t testing.TB, display, path string) {
 	t.Helper()
+	writePNG(t, screen(t, display), path)
+}
+
+// screen is the current picture of a display started by Display.
+func screen(t testing.TB, display string) image.Image {
+	t.Helper()
 	fbMu.Lock()
 	dir, ok := fbDirs[display]
 	fbMu.Unlock()
@@ -290,6 +302,11 @@ func Screenshot(t testing.TB, display, path string) {
 	if err != nil {
 		t.Fatalf("testenv: screenshot: %v", err)
 	}
+	return img
+}
+
+func writePNG(t testing.TB, img image.Image, path string) {
+	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatalf("testenv: screenshot: %v", err)

@@ -1,5 +1,5 @@
 // Package wire is the local socket's protocol between `kyso host` and the
-// agent (and `kyso status`): frames of internal/frame, each a small binary
+// agent (and `kyso status` and `kyso uninstall`): frames of internal/frame, each a small binary
 // header and a body. A request's body is the page's request as the
 // extension sent it, untouched — the agent's engine reads it, once — and an
 // answer's body is the engine's response as it wrote it, which the host
@@ -27,6 +27,7 @@ const (
 	Hello   = 'h' // both ways: [h][version]
 	Request = 'r' // host → agent: [r][tag 8][origin length 4][origin][request]
 	Stats   = 's' // status → agent: [s][tag 8]; the answer's body is agent.Stats
+	Quit    = 'q' // uninstall → agent: [q][tag 8]; an empty answer, then the agent stops
 	Answer  = 'a' // agent → host: [a][tag 8][body]
 	// Progress: agent → host, [p][tag 8][body]: a progress message of the
 	// request with that tag (the page's message as the engine wrote it),
@@ -41,7 +42,7 @@ const MaxFrame = frame.Max + 64
 // Message is one frame's content.
 type Message struct {
 	Kind   byte
-	Tag    uint64 // Request, Stats, Answer: chosen by the asker, echoed in the answer
+	Tag    uint64 // Request, Stats, Quit, Answer, Progress: chosen by the asker, echoed in the answer
 	Origin string // Request: as the host established it
 	Body   []byte // Request: the page's request; Answer: the response; Hello: the version
 }
@@ -60,7 +61,7 @@ func Append(b []byte, m Message) []byte {
 		b = binary.BigEndian.AppendUint64(b, m.Tag)
 		b = binary.BigEndian.AppendUint32(b, uint32(len(m.Origin)))
 		b = append(b, m.Origin...)
-	case Stats, Answer, Progress:
+	case Stats, Quit, Answer, Progress:
 		b = binary.BigEndian.AppendUint64(b, m.Tag)
 	}
 	return append(b, m.Body...)
@@ -83,7 +84,7 @@ func Parse(msg []byte) (Message, error) {
 		}
 		m.Body = rest
 		return m, nil
-	case Request, Stats, Answer, Progress:
+	case Request, Stats, Quit, Answer, Progress:
 		if len(rest) < 8 {
 			return m, fmt.Errorf("wire: %q message of %d bytes", m.Kind, len(msg))
 		}
@@ -98,8 +99,8 @@ func Parse(msg []byte) (Message, error) {
 		n := binary.BigEndian.Uint32(rest)
 		m.Origin, rest = string(rest[4:4+n]), rest[4+n:]
 	}
-	if m.Kind == Stats && len(rest) != 0 {
-		return m, errors.New("wire: stats question with a body")
+	if (m.Kind == Stats || m.Kind == Quit) && len(rest) != 0 {
+		return m, fmt.Errorf("wire: %q question with a body", m.Kind)
 	}
 	m.Body = rest
 	return m, nil

@@ -12,6 +12,7 @@ func TestRoundTrip(t *testing.T) {
 		{Kind: Request, Tag: 1 << 60, Origin: "", Body: []byte(`{}`)},
 		{Kind: Answer, Tag: 42, Body: []byte(`{"id":"r1","ok":true}`)},
 		{Kind: Stats, Tag: 7},
+		{Kind: Quit, Tag: 9},
 	} {
 		got, err := Parse(Append(nil, m))
 		if err != nil || got.Kind != m.Kind || got.Tag != m.Tag || got.Origin != m.Origin || !bytes.Equal(got.Body, m.Body) {
@@ -33,7 +34,7 @@ func TestOtherVersion(t *testing.T) {
 
 func TestBroken(t *testing.T) {
 	for _, msg := range []string{"", "x", "r", "r\x00\x00\x00\x00\x00\x00\x00\x01", "r\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x05abc",
-		"r\x00\x00\x00\x00\x00\x00\x00\x01\xff\xff\xff\xff", "s\x00\x00\x00\x00\x00\x00\x00\x01x", "a\x00\x01"} {
+		"r\x00\x00\x00\x00\x00\x00\x00\x01\xff\xff\xff\xff", "s\x00\x00\x00\x00\x00\x00\x00\x01x", "q\x00\x00\x00\x00\x00\x00\x00\x01x", "q\x00\x01", "a\x00\x01"} {
 		if _, err := Parse([]byte(msg)); err == nil || errors.Is(err, ErrOtherVersion) {
 			t.Errorf("%q: %v, want an error", msg, err)
 		}
@@ -45,6 +46,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(Append(nil, Message{Kind: Request, Tag: 3, Origin: "https://a.vn", Body: []byte(`{"id":"a"}`)}))
 	f.Add(Append(nil, Message{Kind: Answer, Tag: 3, Body: []byte(`{}`)}))
 	f.Add(Append(nil, Message{Kind: Stats, Tag: 1}))
+	f.Add(Append(nil, Message{Kind: Quit, Tag: 1}))
 	f.Add([]byte("r\x00\x00\x00\x00\x00\x00\x00\x01\xff\xff\xff\xff"))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		m, err := Parse(msg)

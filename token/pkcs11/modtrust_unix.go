@@ -5,8 +5,9 @@ package pkcs11
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"syscall"
+
+	"kyso.vn/kyso/internal/pathtrust"
 )
 
 // checkModuleFile refuses a module that another user could replace before
@@ -18,32 +19,8 @@ import (
 // module; this is about another local account planting one in a folder the
 // policy or a vendor's installer points at.
 func checkModuleFile(path string) error {
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil {
+	if err := pathtrust.Walk(path, trusted); err != nil {
 		return fmt.Errorf("module %s: %w", path, err)
-	}
-	fi, err := os.Stat(real)
-	if err != nil {
-		return fmt.Errorf("module %s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("module %s: not a regular file", path)
-	}
-	if err := trusted(real, fi, false); err != nil {
-		return fmt.Errorf("module %s: %w", path, err)
-	}
-	seen := map[string]bool{}
-	for _, p := range []string{filepath.Dir(filepath.Clean(path)), filepath.Dir(real)} {
-		for dir := p; !seen[dir]; dir = filepath.Dir(dir) {
-			seen[dir] = true
-			di, err := os.Stat(dir)
-			if err != nil {
-				return fmt.Errorf("module %s: %w", path, err)
-			}
-			if err := trusted(dir, di, true); err != nil {
-				return fmt.Errorf("module %s: %w", path, err)
-			}
-		}
 	}
 	return nil
 }

@@ -4,14 +4,24 @@
 
 // Loads the page library. A failed load (kyso.js missing) becomes the same
 // NOT_INSTALLED path as a missing extension/agent, with its own message.
+let loaded = null; // one client for the page's life
 export async function loadKyso() {
+  if (loaded) return loaded;
   try {
     const mod = await import('/kyso.js');
     // ?kysoPort=N: an agent on another port than 28418 (set by "port" in
     // Kyso's config); the e2e tests use it.
     const port = new URLSearchParams(location.search).get('kysoPort');
-    if (port && /^[0-9]{1,5}$/.test(port)) return mod.createClient({ port: Number(port) });
-    return mod;
+    const client = port && /^[0-9]{1,5}$/.test(port) ? mod.createClient({ port: Number(port) }) : mod;
+    // What kyso.js waits for is shown to the person: above all the
+    // browser's own prompt to let this page reach Kyso on this computer.
+    window.kysoStates = [];
+    client.onStateChange((state) => {
+      window.kysoStates.push(state);
+      if (stateText[state]) status(stateText[state]);
+    });
+    loaded = client;
+    return client;
   } catch (e) {
     const err = new Error('Không tải được /kyso.js: ' + e.message);
     err.code = 'KYSO_JS_MISSING';
@@ -54,7 +64,14 @@ export function clean(v) {
   return String(v).normalize('NFC').replace(/\s+/g, ' ').trim();
 }
 
+const stateText = {
+  'waiting-for-browser-permission': 'Trình duyệt đang hỏi bạn có cho trang này truy cập "các ứng dụng và dịch vụ khác trên thiết bị này" không: hãy chọn "Cho phép" (Allow) trong hộp hỏi của trình duyệt để trang kết nối được với Kyso.',
+  'connected': 'Đã kết nối với Kyso trên máy này.',
+  'extension-outdated': 'Tiện ích mở rộng Kyso trên trình duyệt đã cũ; hãy cập nhật để dùng đủ chức năng.',
+};
+
 const messages = {
+  LOCAL_NETWORK_BLOCKED: 'Trình duyệt đã chặn trang này kết nối tới Kyso trên máy của bạn. Hãy bấm biểu tượng cài đặt trang (bên trái thanh địa chỉ), cho phép "các ứng dụng và dịch vụ khác trên thiết bị này", rồi thử lại — hoặc cài tiện ích mở rộng Kyso, khi đó trình duyệt không cần hỏi.',
   NOT_INSTALLED: 'Chưa tìm thấy Kyso trên máy này. Hãy cài Kyso (chạy "kyso install"), nạp tiện ích mở rộng Kyso vào trình duyệt — hoặc chạy "kyso serve" — rồi tải lại trang. Xem hướng dẫn bên dưới.',
   USER_CANCELLED: 'Bạn đã hủy thao tác trong hộp thoại của Kyso. Hồ sơ chưa được ký.',
   ORIGIN_DENIED: 'Trang này chưa được phép dùng Kyso. Quản trị viên cần thêm địa chỉ trang vào "allowedOrigins" trong cấu hình Kyso, hoặc bạn chọn "Cho phép" khi Kyso hỏi.',
