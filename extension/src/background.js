@@ -2,7 +2,8 @@
 // For each request of a content script it opens one native-messaging port
 // to the Kyso host, sends {"origin", "request"} with the origin taken from
 // the browser's sender information — never from the page's message — and
-// passes the one answer back (joined first when the host sent it in parts).
+// passes the one answer back (joined first when the host sent it in parts),
+// and before it the operation's progress messages.
 // The native port is closed on the answer and when the frame goes away,
 // which makes the host cancel the operation and close its dialog.
 "use strict";
@@ -82,8 +83,10 @@ function disconnectError(message) {
 }
 
 // joiner reads what the host sends for request id: a plain response, the
-// parts of a large one, or progress (reserved: ignored). add returns
-// undefined while more is needed, else { resp, text } or { error }.
+// parts of a large one, or progress ({"id", "progress": {"done", "total"}}
+// of a long operation, before its answer). add returns undefined while more
+// is needed, { progress } for a progress message to pass on, else
+// { resp, text } or { error }.
 function joiner(id) {
   let n = 0; // parts announced by part 0
   let pieces = [];
@@ -125,7 +128,15 @@ function joiner(id) {
       }
       if (n > 0) return { error: "a message came between the parts" };
       if (typeof msg.ok === "boolean") return { resp: msg };
-      if ("progress" in msg) return undefined;
+      if ("progress" in msg) {
+        // Passed on as the host wrote it; another request's, or an odd one,
+        // is dropped (the page's library checks the numbers again).
+        const p = msg.progress;
+        if (msg.id !== id || !p || typeof p !== "object" || !Number.isInteger(p.done) || !Number.isInteger(p.total)) {
+          return undefined;
+        }
+        return { progress: { id, progress: { done: p.done, total: p.total } } };
+      }
       return { error: "an unexpected message" };
     },
   };
@@ -205,6 +216,10 @@ api.runtime.onConnect.addListener((port) => {
       }
       if (r.error) {
         fail(r.error);
+        return;
+      }
+      if (r.progress) {
+        post({ ...r.progress, kyso: "progress" });
         return;
       }
       answer(r.resp, r.text);

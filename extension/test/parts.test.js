@@ -44,10 +44,15 @@ test("one part is a response too, and plain responses and progress still work", 
   cut(signed, 1).forEach((p) => native.onMessage.fire(p));
   assert.deepEqual(plain(page.answers), [{ ...signed, kyso: "response" }]);
   ({ page, native } = start("v"));
-  native.onMessage.fire({ id: "v", progress: { step: "pin" } });
-  assert.equal(page.answers.length, 0, "progress is not the answer");
+  native.onMessage.fire({ id: "v", progress: { step: "pin" } }); // not a count: dropped
+  native.onMessage.fire({ id: "other", progress: { done: 1, total: 2 } }); // another request's: dropped
+  native.onMessage.fire({ id: "v", progress: { done: 1, total: 2 }, extra: "<b>" });
+  assert.ok(!native.disconnected, "progress is not the answer");
   native.onMessage.fire({ id: "v", ok: true, result: { version: "1" } });
-  assert.deepEqual(plain(page.answers), [{ id: "v", ok: true, result: { version: "1" }, kyso: "response" }]);
+  assert.deepEqual(plain(page.answers), [
+    { id: "v", progress: { done: 1, total: 2 }, kyso: "progress" },
+    { id: "v", ok: true, result: { version: "1" }, kyso: "response" },
+  ]);
 });
 
 function expectInternal(page, native, why) {
