@@ -13,6 +13,7 @@ func TestRoundTrip(t *testing.T) {
 		{Kind: Answer, Tag: 42, Body: []byte(`{"id":"r1","ok":true}`)},
 		{Kind: Stats, Tag: 7},
 		{Kind: Quit, Tag: 9},
+		{Kind: Progress, Tag: 9, Body: []byte(`{"id":"r1","progress":{"done":1,"total":2}}`)},
 	} {
 		got, err := Parse(Append(nil, m))
 		if err != nil || got.Kind != m.Kind || got.Tag != m.Tag || got.Origin != m.Origin || !bytes.Equal(got.Body, m.Body) {
@@ -34,7 +35,7 @@ func TestOtherVersion(t *testing.T) {
 
 func TestBroken(t *testing.T) {
 	for _, msg := range []string{"", "x", "r", "r\x00\x00\x00\x00\x00\x00\x00\x01", "r\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x05abc",
-		"r\x00\x00\x00\x00\x00\x00\x00\x01\xff\xff\xff\xff", "s\x00\x00\x00\x00\x00\x00\x00\x01x", "q\x00\x00\x00\x00\x00\x00\x00\x01x", "q\x00\x01", "a\x00\x01"} {
+		"r\x00\x00\x00\x00\x00\x00\x00\x01\xff\xff\xff\xff", "s\x00\x00\x00\x00\x00\x00\x00\x01x", "q\x00\x00\x00\x00\x00\x00\x00\x01x", "q\x00\x01", "a\x00\x01", "p\x00\x01"} {
 		if _, err := Parse([]byte(msg)); err == nil || errors.Is(err, ErrOtherVersion) {
 			t.Errorf("%q: %v, want an error", msg, err)
 		}
@@ -47,6 +48,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(Append(nil, Message{Kind: Answer, Tag: 3, Body: []byte(`{}`)}))
 	f.Add(Append(nil, Message{Kind: Stats, Tag: 1}))
 	f.Add(Append(nil, Message{Kind: Quit, Tag: 1}))
+	f.Add(Append(nil, Message{Kind: Progress, Tag: 1, Body: []byte(`{}`)}))
 	f.Add([]byte("r\x00\x00\x00\x00\x00\x00\x00\x01\xff\xff\xff\xff"))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		m, err := Parse(msg)
@@ -57,4 +59,16 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("%q read as %+v, written back as %q", msg, m, again)
 		}
 	})
+}
+
+// TestKindsDistinct: each kind is its own first byte (two branches added
+// Quit and Progress side by side).
+func TestKindsDistinct(t *testing.T) {
+	seen := map[byte]bool{}
+	for _, k := range []byte{Hello, Request, Stats, Quit, Answer, Progress} {
+		if seen[k] {
+			t.Errorf("kind %q used twice", k)
+		}
+		seen[k] = true
+	}
 }
