@@ -17,9 +17,13 @@ import (
 // sets DISPLAY for the dialogs it opens.
 
 const (
-	pinTitle     = "^Kyso — Nhập mã PIN$"
-	consentTitle = "^Kyso — Cho phép trang web\\?$"
-	pickerTitle  = "^Kyso — Chọn chứng thư số$"
+	pinTitle      = "^Kyso — Nhập mã PIN$"
+	consentTitle  = "^Kyso — Cho phép trang web\\?$"
+	pickerTitle   = "^Kyso — Chọn chứng thư số$"
+	confirmTitle  = "^Kyso — Xác nhận ký số$"
+	plugInTitle   = "^Kyso — Cắm token USB$"
+	progressTitle = "^Kyso — Đang ký số$"
+	padTitle      = "^Kyso — Nhập mã PIN trên đầu đọc$"
 )
 
 // answer runs ask in the background and returns a function that waits for
@@ -201,13 +205,12 @@ func TestHostileDescriptionShownPlain(t *testing.T) {
 func TestWindows(t *testing.T) {
 	d := testenv.UseDisplay(t)
 	p := Native("vi")
-	const plugIn, progress, pad = "^Kyso — Cắm token USB$", "^Kyso — Đang ký số$", "^Kyso — Nhập mã PIN trên đầu đọc$"
 
 	w, err := p.PlugIn(context.Background(), "https://dichvucong.gov.vn")
 	if err != nil {
 		t.Fatal(err)
 	}
-	testenv.Cancel(t, d, plugIn)
+	testenv.Cancel(t, d, plugInTitle)
 	select {
 	case <-w.Done():
 		if !errors.Is(w.Err(), ErrCancelled) {
@@ -216,19 +219,19 @@ func TestWindows(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the plug-in window is not Done after Cancel")
 	}
-	testenv.WaitNoWindow(t, d, plugIn)
+	testenv.WaitNoWindow(t, d, plugInTitle)
 
 	op := Operation{Origin: "https://dichvucong.gov.vn", Holder: "Nguyễn Văn A", Token: "VGCA", Count: 300}
 	w, err = p.Progress(context.Background(), op)
 	if err != nil {
 		t.Fatal(err)
 	}
-	testenv.WaitWindow(t, d, progress)
+	testenv.WaitWindow(t, d, progressTitle)
 	for i := 0; i <= 300; i += 30 {
 		w.Update(i)
 	}
 	w.Close()
-	testenv.WaitNoWindow(t, d, progress)
+	testenv.WaitNoWindow(t, d, progressTitle)
 	select {
 	case <-w.Done():
 		t.Fatal("a window Kyso closed is Done")
@@ -240,9 +243,9 @@ func TestWindows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testenv.WaitWindow(t, d, pad)
+	testenv.WaitWindow(t, d, padTitle)
 	cancel()
-	testenv.WaitNoWindow(t, d, pad)
+	testenv.WaitNoWindow(t, d, padTitle)
 	w.Close()
 	if w.Err() != nil {
 		t.Fatalf("a window closed by its ctx: %v", w.Err())

@@ -11,9 +11,11 @@ import (
 	"kyso.vn/kyso/internal/testenv"
 )
 
-// The 253-character lookalike in each real dialog: what is on the screen
-// (read back by OCR from the Xvfb frame buffer) has the registrable domain,
-// in capitals, and the trusted-looking start. Before the fix the origin was
+// The 253-character lookalike in each real dialog that names the origin —
+// the consent, the picker, the PIN dialog, the confirmation, and the
+// plug-in, PIN pad and progress windows: what is on the screen (read back
+// by OCR from the Xvfb frame buffer) has the registrable domain, in
+// capitals, and the trusted-looking start. Before the fix the origin was
 // cut at 200 characters and evil.com was nowhere in the dialogs (issue 16,
 // finding 3). The pictures are kept (go test -artifacts).
 func TestLookalikeDomainOnScreen(t *testing.T) {
@@ -55,6 +57,27 @@ func TestLookalikeDomainOnScreen(t *testing.T) {
 	})
 	look(pinTitle, "pin-lookalike")
 	waitPIN()
+
+	op := Operation{Origin: lookalike, Holder: "Nguyễn Văn A", Token: "VGCA Token", Count: 3}
+	waitConfirm := answer(t, func() (struct{}, error) { return struct{}{}, p.Confirm(context.Background(), op) })
+	look(confirmTitle, "confirm-lookalike")
+	waitConfirm()
+
+	for _, w := range []struct {
+		title, name string
+		open        func() (Shown, error)
+	}{
+		{plugInTitle, "plug-in-lookalike", func() (Shown, error) { return p.PlugIn(context.Background(), lookalike) }},
+		{padTitle, "pin-pad-lookalike", func() (Shown, error) { return p.PINPad(context.Background(), PINRequest{Operation: op}) }},
+		{progressTitle, "progress-lookalike", func() (Shown, error) { return p.Progress(context.Background(), op) }},
+	} {
+		win, err := w.open()
+		if err != nil {
+			t.Fatalf("%s: %v", w.name, err)
+		}
+		look(w.title, w.name)
+		win.Close()
+	}
 }
 
 // shows reports whether OCR text has want, ignoring case and the spaces
