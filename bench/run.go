@@ -744,32 +744,11 @@ const (
 // the policy stat throttle and the lock and decline caches were tuned to
 // shave on SoftHSM) is what these ratios show.
 func slowToken(r *results, c *config, self, tmp, module, softhsmConf string, s *scheme) error {
-	fault, err := filepath.Abs(c.fault)
-	if err != nil {
-		return err
-	}
-	if _, err := os.Stat(fault); err != nil {
-		return fmt.Errorf("the fault module (make fault): %w", err)
-	}
-	dir := filepath.Join(tmp, "slow")
-	control := filepath.Join(tmp, "slow-token.control")
-	if err := os.WriteFile(control, []byte(fmt.Sprintf("sign_delay_ms=%d\n", slowDelay.Milliseconds())), 0o600); err != nil {
-		return err
-	}
-	faultEnv := []string{"KYSO_FAULT_TARGET=" + module, "KYSO_FAULT_CONTROL=" + control}
-	cfg, err := slowAgentDir(dir, fault, module, ask)
-	if err != nil {
-		return err
-	}
-	ag, err := startAgentbench(c.agentbench, append(env(dir, softhsmConf), faultEnv...), cfg, "")
+	ag, fl, err := startSlow(c, self, filepath.Join(tmp, "slow"), module, softhsmConf, slowDelay, ask)
 	if err != nil {
 		return err
 	}
 	defer ag.stop()
-	fl, err := startFloor(self, fault, softhsmConf, testenv.PIN, faultEnv...)
-	if err != nil {
-		return err
-	}
 	defer fl.close()
 	ws, err := dialWS(ag.port)
 	if err != nil {

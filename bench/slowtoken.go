@@ -23,39 +23,17 @@ import (
 
 const slowSignDelay = 130 * time.Millisecond
 
-// slowTokenBatch measures it; fault is the fault module's path.
+// slowTokenBatch measures it.
 func slowTokenBatch(r *results, c *config, self, module, softhsmConf, tmp string) error {
-	fault, err := filepath.Abs(c.fault)
-	if err == nil {
-		_, err = os.Stat(fault)
-	}
-	if err != nil {
-		r.note("the batch on a slow token was not measured: %v (make fault)", err)
-		return nil
-	}
 	n := 1000
 	if c.quick {
 		n = 100
 	}
-	dir := filepath.Join(tmp, "slow-batch")
-	cfg, err := slowAgentDir(dir, fault, module, cached)
-	if err != nil {
-		return err
-	}
-	control := filepath.Join(dir, "fault.conf")
-	if err := os.WriteFile(control, fmt.Appendf(nil, "sign_delay_ms=%d\n", slowSignDelay.Milliseconds()), 0o600); err != nil {
-		return err
-	}
-	faultEnv := []string{"KYSO_FAULT_CONTROL=" + control, "KYSO_FAULT_TARGET=" + module}
-	ag, err := startAgentbench(c.agentbench, append(env(dir, softhsmConf), faultEnv...), cfg, "")
+	ag, fl, err := startSlow(c, self, filepath.Join(tmp, "slow-batch"), module, softhsmConf, slowSignDelay, cached)
 	if err != nil {
 		return err
 	}
 	defer ag.stop()
-	fl, err := startFloor(self, fault, softhsmConf, testenv.PIN, faultEnv...)
-	if err != nil {
-		return err
-	}
 	defer fl.close()
 	ws, err := dialWS(ag.port)
 	if err != nil {
@@ -107,28 +85,52 @@ func slowTokenBatch(r *results, c *config, self, module, softhsmConf, tmp string
 	return nil
 }
 
-// slowAgentDir prepares dir for a bench agent on the slow token: its
-// config with the fault module and its system policy with the PIN cache
-// (writeConfig), and its crash journal with module, the SoftHSM the fault
-// module wraps, disabled: SoftHSM itself, which p11-kit registers, is
-// skipped (as ` + "`kyso modules`" + ` lists a disabled module), so the token is seen
-// once, through the fault module. Returns the config's path.
-func slowAgentDir(dir, fault, module string, cache pinCache) (string, error) {
+// startSlow starts, in dir, a bench agent and a raw floor on a token that
+// takes delay more per signature: the fault module (c.fault) around
+// module, with the PIN cache of cache. The agent's crash journal has
+// module, the SoftHSM the fault module wraps, disabled: SoftHSM itself,
+// which p11-kit registers, is skipped (as ` + "`kyso modules`" + ` lists a disabled
+// module), so the token is seen once, through the fault module.
+func startSlow(c *config, self, dir, module, softhsmConf string, delay time.Duration, cache pinCache) (*proc, *floorProc, error) {
+	fault, err := filepath.Abs(c.fault)
+	if err == nil {
+		_, err = os.Stat(fault)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("the fault module (make fault): %w", err)
+	}
 	cfg, err := writeConfig(dir, fault, 0, cache)
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
 	real, err := filepath.EvalSymlinks(module)
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
 	journal := filepath.Join(dir, "cache", "kyso", "modules")
 	if err := os.MkdirAll(journal, 0o700); err != nil {
-		return "", err
+		return nil, nil, err
 	}
 	skip, _ := json.Marshal(map[string]any{"format": 1, "modules": map[string]any{
 		real: map[string]any{"crashes": 2, "disabled": true, "call": "C_Initialize"}}})
-	return cfg, os.WriteFile(filepath.Join(journal, "modules.json"), skip, 0o600)
+	if err := os.WriteFile(filepath.Join(journal, "modules.json"), skip, 0o600); err != nil {
+		return nil, nil, err
+	}
+	control := filepath.Join(dir, "fault.conf")
+	if err := os.WriteFile(control, fmt.Appendf(nil, "sign_delay_ms=%d\n", delay.Milliseconds()), 0o600); err != nil {
+		return nil, nil, err
+	}
+	faultEnv := []string{"KYSO_FAULT_CONTROL=" + control, "KYSO_FAULT_TARGET=" + module}
+	ag, err := startAgentbench(c.agentbench, append(env(dir, softhsmConf), faultEnv...), cfg, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	fl, err := startFloor(self, fault, softhsmConf, testenv.PIN, faultEnv...)
+	if err != nil {
+		ag.stop()
+		return nil, nil, err
+	}
+	return ag, fl, nil
 }
 
 // checkBatch checks a signBatch result of list: as many signatures, the
