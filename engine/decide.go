@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -26,15 +27,20 @@ func (e *Engine) policy() (*policy, error) {
 	}
 	p := e.o.Paths
 	// Under polMu: concurrent requests wait for one stat instead of all
-	// stat'ing; it is three stats, a few µs.
-	sig := [3]fileSig{statSig(p.System), statSig(p.User), statSig(p.Approvals)}
+	// stat'ing; it is three stats (and a registry key's time on Windows),
+	// a few µs.
+	sig := [4]fileSig{statSig(p.System), statSig(p.User), statSig(p.Approvals), groupPolicySig()}
 	e.polChecked = now
-	if !e.loaded || sig != e.polSig {
+	// A system policy refused for who may change it is looked at again
+	// each time: fixing its owner or mode does not change the file.
+	var untrusted *UntrustedPolicy
+	if !e.loaded || sig != e.polSig || errors.As(e.polErr, &untrusted) {
 		e.pol, e.polErr = loadPolicy(p)
 		e.polSig, e.loaded = sig, true
 		if e.polErr != nil {
 			e.o.Log.Error().Err(e.polErr).Msg("policy broken: every origin is denied until it is fixed")
 		}
+		e.warnIgnored(e.pol)
 	}
 	return e.pol, e.polErr
 }

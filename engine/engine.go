@@ -67,6 +67,11 @@ type Paths struct {
 	System    string
 	User      string
 	Approvals string
+
+	// systemMayBeOurs lets the system policy belong to the account that
+	// runs the engine, not only to the administrators: for this package's
+	// tests when they do not run as root. DefaultPaths never sets it.
+	systemMayBeOurs bool
 }
 
 // Engine answers protocol v1 requests. Safe for concurrent use.
@@ -74,7 +79,7 @@ type Engine struct {
 	o Options
 
 	polMu      sync.Mutex
-	polSig     [3]fileSig
+	polSig     [4]fileSig
 	pol        *policy
 	polErr     error
 	loaded     bool

@@ -26,6 +26,14 @@ type Settings struct {
 	Modules         []string
 	Port            int
 	PinCacheSeconds int
+	TimestampURL    string // system policy only (systempolicy.go)
+
+	// ModulesFromSystem: Modules are the system policy's, which only
+	// administrators' files may satisfy (token/pkcs11's PolicyModules).
+	ModulesFromSystem bool
+	// IgnoredUserKeys are the system-only keys the user's config sets:
+	// they have no effect, and the log and `kyso doctor` say so.
+	IgnoredUserKeys []string
 }
 
 // approvalsFileFormat is the format approvals.json is written in.
@@ -62,6 +70,7 @@ type fileSettings struct {
 	Modules         []modulePath   `json:"modules"`
 	Port            *port          `json:"port"`
 	PinCacheSeconds *pinSeconds    `json:"pinCacheSeconds"`
+	TimestampURL    *timestampURL  `json:"timestampUrl"`
 }
 
 // approvalsFile is approvals.json: the origins the user chose "Always allow"
@@ -109,9 +118,13 @@ type policy struct {
 // allowedOrigins is the union of the system list, the user's list and the
 // user's approvals — except that when the system policy sets userApproval
 // false, the user's list and approvals are ignored: an admin who turns off
-// user approval wants only the admin's list. A missing file counts as empty;
-// a malformed one is an error naming the file and line, and the engine then
-// denies every origin until it is fixed.
+// user approval wants only the admin's list. The system policy counts only
+// when administrators alone can change it, and takes Windows Group Policy
+// values over the file; keys only it may set are dropped from the user's
+// config (systempolicy.go). A missing file counts as empty; a malformed
+// one, or a system policy another account could change, is an error naming
+// the file (and line), and the engine then denies every origin until it is
+// fixed.
 func LoadSettings(p Paths) (Settings, error) {
 	pol, err := loadPolicy(p)
 	if err != nil {
@@ -121,18 +134,20 @@ func LoadSettings(p Paths) (Settings, error) {
 }
 
 func loadPolicy(p Paths) (*policy, error) {
-	var sys, usr fileSettings
-	if err := readJSONFile(p.System, &sys); err != nil {
+	sys, err := readSystemPolicy(p)
+	if err != nil {
 		return nil, err
 	}
+	var usr fileSettings
 	if err := readJSONFile(p.User, &usr); err != nil {
 		return nil, err
 	}
+	ignored := dropSystemOnly(&usr)
 	var appr approvalsFile
 	if err := readJSONFile(p.Approvals, &appr); err != nil {
 		return nil, err
 	}
-	pol := &policy{Settings: Settings{UserApproval: true, Port: protocol.DefaultPort}}
+	pol := &policy{Settings: Settings{UserApproval: true, Port: protocol.DefaultPort, IgnoredUserKeys: ignored}}
 	for _, f := range []*fileSettings{&usr, &sys} {
 		// User first, then system: the system's keys overwrite.
 		if f.UserApproval != nil {
@@ -153,7 +168,11 @@ func loadPolicy(p Paths) (*policy, error) {
 		if f.PinCacheSeconds != nil {
 			pol.PinCacheSeconds = int(*f.PinCacheSeconds)
 		}
+		if f.TimestampURL != nil {
+			pol.TimestampURL = string(*f.TimestampURL)
+		}
 	}
+	pol.ModulesFromSystem = sys.Modules != nil
 	pol.userLocked = sys.UserApproval != nil && !*sys.UserApproval
 
 	for _, b := range sys.BlockedOrigins {

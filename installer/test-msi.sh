@@ -20,4 +20,10 @@ for k in 'Software\Google\Chrome\NativeMessagingHosts\vn.kyso.signer' \
 done
 echo "$reg" | grep -F 'Software\Microsoft\Windows\CurrentVersion\Run' | grep -F 'Kyso' | grep -qF '"[INSTALLDIR]kysow.exe" serve' \
   || fail "Registry table lacks the Run value"
+# %ProgramData%\Kyso, the system policy's folder, is made with an ACL only
+# administrators can change (internal/filetrust's test checks that ACL).
+msiinfo export "$msi" CreateFolder | grep -qP '^KYSODATA\tPolicyFolder' || fail "CreateFolder table lacks KYSODATA"
+msiinfo export "$msi" Directory | grep -qP '^KYSODATA\tCommonAppDataFolder\tKyso' || fail "Directory table lacks CommonAppDataFolder\\Kyso"
+msiinfo export "$msi" MsiLockPermissionsEx | grep -F 'O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)' \
+  | grep -qP '^KysoDataAcl\tKYSODATA\tCreateFolder\t' || fail "MsiLockPermissionsEx lacks the ACL of KYSODATA"
 echo "package-test-msi: ok ($msi)"

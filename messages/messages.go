@@ -292,3 +292,19 @@ https://dichvucong.gov.vn. Changes apply at once, without restarting Kyso.
 	DoctorLNA                = Text{"Chrome/Edge hỏi người dùng một lần cho mỗi trang trước khi trang được kết nối tới 127.0.0.1 (quyền \"truy cập mạng cục bộ\"); tiện ích Kyso không cần quyền này", "Chrome/Edge ask once per site before a public page may reach 127.0.0.1 (\"local network access\"); the Kyso extension path does not need it"}
 	DoctorLNAFix             = Text{"Quản trị viên có thể cho phép trước bằng chính sách LocalNetworkAccessAllowedForUrls (xem docs/admin.md)", "Administrators can pre-allow sites with the LocalNetworkAccessAllowedForUrls policy (see docs/admin.md)"}
 )
+
+// The system policy refused for who may change it (engine.UntrustedPolicy).
+// Each: %s = the policy (a file, or the Group Policy key), %s = the file or
+// folder at fault, then what is wrong with it. And a key only the system
+// policy may set, found in the user's config: %s = the file, %s = the key.
+var (
+	DoctorPolicyNotOwned   = Text{"Không dùng chính sách hệ thống %s: %s thuộc về %s, không phải quản trị viên (%s), nên có thể do người khác đặt vào. Kyso từ chối mọi trang web cho tới khi sửa xong.", "The system policy %s is not used: %s belongs to %s, not to the administrators (%s), so someone else may have put it there. Kyso denies every website until this is fixed."}
+	DoctorPolicyWritable   = Text{"Không dùng chính sách hệ thống %s: %s có thể bị %s sửa hoặc thay (%s). Kyso từ chối mọi trang web cho tới khi sửa xong.", "The system policy %s is not used: %s can be changed or replaced by %s (%s). Kyso denies every website until this is fixed."}
+	DoctorPolicyNotRegular = Text{"Không dùng chính sách hệ thống %s: %s không phải là một tệp thông thường. Kyso từ chối mọi trang web cho tới khi sửa xong.", "The system policy %s is not used: %s is not a regular file. Kyso denies every website until this is fixed."}
+	DoctorPolicyUnchecked  = Text{"Không dùng chính sách hệ thống %s: không kiểm tra được ai có quyền sửa %s (%s). Kyso từ chối mọi trang web cho tới khi sửa xong.", "The system policy %s is not used: cannot tell who may change %s (%s). Kyso denies every website until this is fixed."}
+	DoctorPolicyTrustFix   = Text{"Chỉ quản trị viên được sở hữu và ghi tệp đó cùng mọi thư mục chứa nó. Linux/macOS: sudo chown root TỆP THƯ-MỤC; sudo chmod go-w TỆP THƯ-MỤC. Windows: cài lại Kyso (bộ cài MSI đặt quyền cho C:\\ProgramData\\Kyso) hoặc sửa quyền bằng icacls. Nếu tệp không phải do quản trị viên đặt, hãy xóa nó. Xem docs/admin.md.", "Only administrators may own and write that file and every folder above it. Linux/macOS: sudo chown root FILE FOLDER; sudo chmod go-w FILE FOLDER. Windows: reinstall Kyso (the MSI sets the permissions of C:\\ProgramData\\Kyso) or fix them with icacls. If your administrator did not put the file there, delete it. See docs/admin.md."}
+	DoctorOtherUsers       = Text{"người dùng khác", "other users"}
+	DoctorGroup            = Text{"nhóm %s", "group %s"}
+	DoctorSystemOnlyKey    = Text{"%s đặt \"%s\", khóa mà chỉ chính sách hệ thống của quản trị viên được đặt: khóa này bị bỏ qua", "%s sets \"%s\", which only the administrator's system policy may set: it is ignored"}
+	DoctorSystemOnlyKeyFix = Text{"Xóa khóa đó khỏi tệp; nếu cần, nhờ quản trị viên đặt nó trong chính sách hệ thống (docs/policy.md)", "Remove it from the file; if it is needed, ask your administrator to set it in the system policy (docs/policy.md)"}
+)

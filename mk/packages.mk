@@ -45,6 +45,7 @@ msi: dist/windows/kyso.exe
 	go run ./installer/manifestgen -path kyso.exe -dir dist/.msi
 	wixl -a x64 -D Version=$(MSIVER) -D ExeSource=dist/windows/kyso.exe -D ExeWSource=dist/windows/kysow.exe -D ManifestDir=dist/.msi \
 	  -o dist/kyso-$(MSIVER)-x64.msi installer/windows/kyso.wxs
+	msibuild dist/kyso-$(MSIVER)-x64.msi -i installer/windows/MsiLockPermissionsEx.idt
 	@echo "built dist/kyso-$(MSIVER)-x64.msi"
 
 package-test: package-test-deb package-test-msi

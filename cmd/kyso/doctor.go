@@ -50,17 +50,20 @@ func doctorSetup(o installer.Options, configFile string) (installer.Env, engine.
 	if serr != nil || port == 0 {
 		port = protocol.DefaultPort
 	}
-	var modules []string
+	var policyMods, userMods []string
 	if serr == nil {
-		modules = settings.Modules
+		policyMods, userMods = setup.Modules(settings)
 	}
 	// Cautious: the diagnostics skip a module that crashed Kyso even once,
 	// so that they can still say which one it was.
-	p := pkcs11.New(pkcs11.Options{Modules: modules, Log: zerolog.Nop(),
+	p := pkcs11.New(pkcs11.Options{PolicyModules: policyMods, Modules: userMods, Log: zerolog.Nop(),
 		Journal: doctorJournal(), Cautious: true})
 	env := installer.Env{
 		User: user, System: system, Binary: o.Binary, Port: port,
-		Settings:  func() error { return serr },
+		Settings: func() error { return serr },
+		IgnoredKeys: func() (string, []string) {
+			return paths.User, settings.IgnoredUserKeys
+		},
 		Modules:   p.Modules,
 		Tokens:    func() ([]token.Info, error) { return inventoryInfos(p) },
 		PortProbe: probePort,

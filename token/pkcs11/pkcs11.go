@@ -26,8 +26,14 @@ import (
 
 // Options configures the PKCS#11 provider.
 type Options struct {
-	Modules     []string // from the policy/config `modules`, tried first
-	NoDiscovery bool     // use only Modules (tests), no p11-kit or vendor search
+	// PolicyModules are the system policy's `modules`, tried first. They
+	// act for every user of the machine, so each is loaded only when the
+	// administrators own it and every folder above it (filetrust.Admins).
+	PolicyModules []string
+	// Modules are the user's own (config.json `modules`, `kyso tokens
+	// --module`), tried next: the administrators or the user may own them.
+	Modules     []string
+	NoDiscovery bool // use only Modules (tests), no p11-kit or vendor search
 	Log         zerolog.Logger
 	// Journal is the crash journal (nil: none): modules it disabled are
 	// skipped, and calls into modules are marked in it.
@@ -181,7 +187,7 @@ func (p *Provider) rediscover() ([]*module, bool) {
 }
 
 func (p *Provider) discoverLocked() {
-	p.status = discover(p.o.Modules, !p.o.NoDiscovery, p.crashJournal(), p.o.Cautious)
+	p.status = discover(p.o.PolicyModules, p.o.Modules, !p.o.NoDiscovery, p.crashJournal(), p.o.Cautious)
 	p.mods = nil
 	for _, st := range p.status {
 		if !st.Loaded {
@@ -189,7 +195,7 @@ func (p *Provider) discoverLocked() {
 			continue
 		}
 		delete(p.reported, st.real)
-		if m, err := loadModule(st.real); err == nil {
+		if m, err := loadModule(st.real, st.owners); err == nil {
 			p.mods = append(p.mods, m)
 		}
 	}
