@@ -325,8 +325,8 @@ func certOnly(f []found) []token.Certificate {
 // list and no error (the engine then answers NO_CERTIFICATE).
 //
 // A signing certificate is an end-entity X.509 certificate whose key usage
-// has digitalSignature or nonRepudiation, or that has no key usage extension
-// at all (RFC 5280: no restriction), and whose key is on the token: a
+// has digitalSignature or nonRepudiation (a certificate without the key
+// usage extension is not one: isSigningCert), and whose key is on the token: a
 // private key, or, failing that, a public key with the same CKA_ID (tokens
 // hide private keys marked CKA_PRIVATE until login). Expired certificates are
 // listed too (the dialog shows their validity); valid ones come first.
@@ -435,14 +435,17 @@ func (p *Provider) readToken(t slotToken) ([]found, error) {
 	return out, nil
 }
 
-// isSigningCert: an end-entity certificate allowed to sign. CA certificates
-// are the chain, not signing certificates, even when their key is present.
+// isSigningCert: an end-entity certificate whose key usage says it signs:
+// digitalSignature or nonRepudiation. CA certificates are the chain, not
+// signing certificates, even when their key is present. A certificate
+// without the keyUsage extension is not offered either, although RFC 5280
+// reads that as "no restriction": the CAs of Vietnam's signing tokens
+// always set it (digitalSignature, nonRepudiation), so a certificate
+// without it is a TLS, VPN or home-made one, whose key a page must not
+// get signatures from (issue 16, finding 10; docs/tokens.md).
 func isSigningCert(c *x509.Certificate) bool {
 	if c.BasicConstraintsValid && c.IsCA {
 		return false
-	}
-	if c.KeyUsage == 0 { // no key usage extension: no restriction
-		return true
 	}
 	return c.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) != 0
 }
