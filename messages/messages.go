@@ -308,3 +308,19 @@ var (
 	DoctorSystemOnlyKey    = Text{"%s đặt \"%s\", khóa mà chỉ chính sách hệ thống của quản trị viên được đặt: khóa này bị bỏ qua", "%s sets \"%s\", which only the administrator's system policy may set: it is ignored"}
 	DoctorSystemOnlyKeyFix = Text{"Xóa khóa đó khỏi tệp; nếu cần, nhờ quản trị viên đặt nó trong chính sách hệ thống (docs/policy.md)", "Remove it from the file; if it is needed, ask your administrator to set it in the system policy (docs/policy.md)"}
 )
+
+// kyso history: what the person signed, for which website (internal/audit).
+// HistorySkipped: %d = lines; HistoryDocument: %s = name, %s = SHA-256;
+// HistoryMore: %d = items not shown.
+var (
+	HelpHistory           = Text{"những gì bạn đã ký, cho trang web nào (mới nhất trước)", "what you signed, and for which website (newest first)"}
+	HistoryUsage          = Text{"Cách dùng: kyso history [--limit N] [--json]\n\nNhững gì bạn đã ký và cho trang web nào, mới nhất trước, theo nhật ký ký số (audit.log).", "Usage: kyso history [--limit N] [--json]\n\nWhat you signed and for which website, newest first, from the signing record (audit.log)."}
+	FlagLimit             = Text{"chỉ hiện N bản ghi mới nhất (0: tất cả)", "show only the N newest records (0: all)"}
+	FlagJSON              = Text{"in các bản ghi đầy đủ dưới dạng JSON (cho quản trị viên)", "print the full records as JSON (for administrators)"}
+	HistoryEmpty          = Text{"Nhật ký ký số chưa có bản ghi nào.", "The signing record holds nothing yet."}
+	HistorySkipped        = Text{"(đã bỏ qua %d dòng không đọc được)", "(%d unreadable lines skipped)"}
+	HistoryGetCertificate = Text{"Gửi chứng thư số cho trang web", "Give your certificate to the website"}
+	HistoryOK             = Text{"thành công", "done"}
+	HistoryDocument       = Text{"Tài liệu %s — SHA-256 %s", "Document %s — SHA-256 %s"}
+	HistoryMore           = Text{"… và %d mục nữa (xem đủ: kyso history --json)", "… and %d more (all of them: kyso history --json)"}
+)

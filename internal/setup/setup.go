@@ -6,10 +6,10 @@
 package setup
 
 import (
-	"os"
-
 	"github.com/rs/zerolog"
+
 	"kyso.vn/kyso/engine"
+	"kyso.vn/kyso/internal/audit"
 	"kyso.vn/kyso/internal/limits"
 	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/prompt"
@@ -86,13 +86,12 @@ func shareLimits(o *engine.Options, log zerolog.Logger) {
 
 // openAudit opens the signing record (audit.log beside kyso.log) for the
 // life of the process; nil when it cannot (kyso.log still has every line).
-func openAudit(log zerolog.Logger) *zerolog.Logger {
+func openAudit(log zerolog.Logger) *audit.Log {
 	dir, err := logging.Dir()
 	if err == nil {
-		var audit zerolog.Logger
-		if audit, _, err = logging.NewAudit(dir, "audit"); err == nil {
-			audit = audit.With().Int("pid", os.Getpid()).Logger()
-			return &audit
+		var a *audit.Log
+		if a, _, err = audit.Open(dir); err == nil {
+			return a
 		}
 	}
 	log.Warn().Err(err).Msg("no audit log")
