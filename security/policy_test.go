@@ -15,15 +15,12 @@ package security
 
 import (
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"kyso.vn/kyso/internal/frame"
 	"kyso.vn/kyso/internal/testenv"
 	"kyso.vn/kyso/internal/wire"
 )
@@ -33,24 +30,8 @@ import (
 // reads the answer.
 func localCall(t *testing.T, a *testenv.Agent, origin string, r any) response {
 	t.Helper()
-	c, err := net.DialTimeout("unix", a.Sock, 10*time.Second)
-	if err != nil {
-		t.Fatalf("local socket: %v", err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(60 * time.Second))
 	body, _ := json.Marshal(r)
-	if err := frame.Write(c, wire.Append(nil, wire.Message{Kind: wire.Request, Tag: 7, Origin: origin, Body: body})); err != nil {
-		t.Fatal(err)
-	}
-	b, err := frame.Read(c, wire.MaxFrame)
-	if err != nil {
-		t.Fatalf("reading the answer: %v", err)
-	}
-	m, err := wire.Parse(b)
-	if err != nil || m.Kind != wire.Answer || m.Tag != 7 {
-		t.Fatalf("answer %q: %v", b, err)
-	}
+	m := askLocal(t, a, wire.Message{Kind: wire.Request, Tag: 7, Origin: origin, Body: body})
 	var resp response
 	if err := json.Unmarshal(m.Body, &resp); err != nil {
 		t.Fatalf("answer %q: %v", m.Body, err)

@@ -35,18 +35,24 @@ func (c checker) object(p string, k kind) error {
 	if k != kindFile && !fi.IsDir() {
 		return c.fail(p, NotRegular, "", "", errors.New("not a folder"))
 	}
+	// FAT and exFAT volumes have no permissions at all (an error here):
+	// anyone may write there, so nothing there is trusted.
 	raw, err := windows.GetNamedSecurityInfo(p, windows.SE_FILE_OBJECT,
 		windows.OWNER_SECURITY_INFORMATION|windows.DACL_SECURITY_INFORMATION)
+	return c.checkRaw(p, k, raw, err)
+}
+
+// checkRaw applies the rule to a descriptor as Windows returned it (with
+// the error of getting it).
+func (c checker) checkRaw(object string, k kind, raw *windows.SECURITY_DESCRIPTOR, err error) error {
 	if err != nil {
-		// FAT and exFAT volumes have no permissions at all: anyone may
-		// write there, so it cannot be trusted either.
-		return c.fail(p, Unknown, "", "", err)
+		return c.fail(object, Unknown, "", "", err)
 	}
 	sd, err := descriptor(raw)
 	if err != nil {
-		return c.fail(p, Unknown, "", "", err)
+		return c.fail(object, Unknown, "", "", err)
 	}
-	return c.checkSD(p, k, sd)
+	return c.checkSD(object, k, sd)
 }
 
 // CheckRegistryKey applies the rule for administrators (Admins) to an open
@@ -54,17 +60,9 @@ func (c checker) object(p string, k kind) error {
 // only they may own it, set its values, add subkeys, delete it or change
 // its permissions. name is how messages name it.
 func CheckRegistryKey(k registry.Key, name string) error {
-	c := checker{path: name, who: Admins}
 	raw, err := windows.GetSecurityInfo(windows.Handle(k), windows.SE_REGISTRY_KEY,
 		windows.OWNER_SECURITY_INFORMATION|windows.DACL_SECURITY_INFORMATION)
-	if err != nil {
-		return c.fail(name, Unknown, "", "", err)
-	}
-	sd, err := descriptor(raw)
-	if err != nil {
-		return c.fail(name, Unknown, "", "", err)
-	}
-	return c.checkSD(name, kindKey, sd)
+	return checker{path: name, who: Admins}.checkRaw(name, kindKey, raw, err)
 }
 
 // ACE types (winnt.h) that deny; every other type in a DACL is read as a
