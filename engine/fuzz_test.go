@@ -859,6 +859,8 @@ var settingsSeeds = [][3]string{
 	{``, `{"modules": ["\u002fopt\u002fx.so", "rel\u002fx.so"]}`, ``},
 	{``, ``, `{"format":1,"approved":[{"origin":"https://a.example","at":"yesterday"}]}`},
 	{``, "{\n \"pinCacheSeconds\": -1}", `{"approved":[{"origin":"https://ok.example","at":5}]}`},
+	{`{"timestampUrl": "http://tsa.example:8080/tsa?td=sha256"}`, `{"timestampUrl": "https://tsa.user.example"}`, ``},
+	{"{\n \"timestampUrl\": \"https://u:p@tsa.example\"}", ``, ``},
 }
 
 func FuzzSettings(f *testing.F) {
