@@ -34,10 +34,14 @@ func (e *Engine) policy() (*policy, error) {
 	// A system policy refused for who may change it is looked at again
 	// each time: fixing its owner or mode does not change the file.
 	var untrusted *UntrustedPolicy
-	if !e.loaded || sig != e.polSig || errors.As(e.polErr, &untrusted) {
+	recheck := errors.As(e.polErr, &untrusted)
+	if !e.loaded || sig != e.polSig || recheck {
+		before := e.polErr
 		e.pol, e.polErr = loadPolicy(p)
 		e.polSig, e.loaded = sig, true
-		if e.polErr != nil {
+		// Logged once per change: the re-check must not log on every
+		// request a page sends.
+		if e.polErr != nil && (before == nil || before.Error() != e.polErr.Error()) {
 			e.o.Log.Error().Err(e.polErr).Msg("policy broken: every origin is denied until it is fixed")
 		}
 		e.warnIgnored(e.pol)

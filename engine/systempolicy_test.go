@@ -66,7 +66,7 @@ func TestUntrustedSystemPolicy(t *testing.T) {
 			}
 			// Neither the planted origin nor the user's own: every origin
 			// is denied, and the page learns nothing about the file.
-			for _, o := range []string{"https://evil.example", portal} {
+			for _, o := range []string{"https://evil.example", portal, portal, portal} {
 				r := h.call(o, "version", nil)
 				if code(r) != "ORIGIN_DENIED" || strings.Contains(r.Error.Message, h.paths.System) {
 					t.Fatalf("%s with a planted policy: %s %v", o, code(r), r.Error)
@@ -75,10 +75,31 @@ func TestUntrustedSystemPolicy(t *testing.T) {
 					t.Fatalf("MayAsk(%s) allowed with a planted policy", o)
 				}
 			}
+			// Looked at again on every request, logged once.
+			logMu.Lock()
+			n := strings.Count(h.logs.String(), "policy broken")
+			logMu.Unlock()
+			if n != 1 {
+				t.Fatalf("the refused policy logged %d times, want once", n)
+			}
 		})
 	}
-	// A missing system policy is the defaults, and a trusted one counts.
+	// Fixed by a chmod alone (the file is not edited): the next request
+	// sees it.
 	h := newHarness(t, newFakeProvider(t), allowPortal)
+	writeFile(t, h.paths.System, `{"blockedOrigins": ["https://other.example"]}`)
+	os.Chmod(filepath.Dir(h.paths.System), 0o755)
+	os.Chmod(h.paths.System, 0o666)
+	if r := h.call(portal, "version", nil); code(r) != "ORIGIN_DENIED" {
+		t.Fatalf("world-writable policy: %s", code(r))
+	}
+	os.Chmod(h.paths.System, 0o644)
+	if r := h.call(portal, "version", nil); code(r) != "OK" {
+		t.Fatalf("after chmod 0644: %s %v", code(r), r.Error)
+	}
+
+	// A missing system policy is the defaults, and a trusted one counts.
+	h = newHarness(t, newFakeProvider(t), allowPortal)
 	if r := h.call(portal, "version", nil); code(r) != "OK" {
 		t.Fatalf("no system policy: %v", r.Error)
 	}
