@@ -20,6 +20,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"kyso.vn/kyso/internal/audit"
 	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/prompt"
@@ -39,10 +40,11 @@ type Options struct {
 	Prompter prompt.Prompter
 	Paths    Paths // where the policy, config and approvals live
 	Log      zerolog.Logger
-	// Audit, when set, also gets the line of every request that a person
-	// or a token took part in (see audited): the signing record, which a
-	// page cannot flush out of the logs by asking `version` in a loop.
-	Audit *zerolog.Logger
+	// Audit, when set, gets the record of every request that a person or
+	// a token took part in (see audited, audit.go): the signing record,
+	// which a page cannot flush out of the logs by asking `version` in a
+	// loop, and which `kyso history` shows.
+	Audit *audit.Log
 
 	// UserTimeout bounds the whole interactive part of an operation
 	// (dialogs and signing); 0 means DefaultUserTimeout (120 s).
@@ -67,6 +69,11 @@ type Paths struct {
 	System    string
 	User      string
 	Approvals string
+
+	// systemMayBeOurs lets the system policy belong to the account that
+	// runs the engine, not only to the administrators: for this package's
+	// tests when they do not run as root. DefaultPaths never sets it.
+	systemMayBeOurs bool
 }
 
 // Engine answers protocol v1 requests. Safe for concurrent use.
@@ -74,7 +81,7 @@ type Engine struct {
 	o Options
 
 	polMu  sync.Mutex
-	polSig [3]fileSig
+	polSig [4]fileSig // the three files and the Group Policy key
 	pol    *policy
 	polErr error
 	loaded bool
@@ -124,10 +131,14 @@ func audited(op string, code protocol.Code) bool {
 	return false
 }
 
-// logRec collects what the request's one log line says.
+// logRec collects what the request's one log line and its audit record
+// say; the operation fills it in as it learns.
 type logRec struct {
 	op, id, cert string
 	count        int
+	origin       string   // the origin as parsed, once it is
+	subject      string   // the certificate's holder, when known
+	job          *signJob // sign, signBatch: what was to be signed
 }
 
 // Handle answers one raw request from origin (ParseRequest, then Answer).
@@ -188,7 +199,7 @@ func (e *Engine) logRequest(rawOrigin string, start time.Time, rec logRec, resp 
 	}
 	line(e.o.Log.Info())
 	if e.o.Audit != nil && audited(rec.op, code) {
-		line(e.o.Audit.Info())
+		e.audit(rec, outcome)
 	}
 }
 
@@ -216,6 +227,7 @@ func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, re
 	if err != nil {
 		return nil, &failure{code: protocol.OriginDenied, args: []any{logging.Truncate(rawOrigin, 100)}, cause: err}
 	}
+	rec.origin = o.String()
 	d := pol.decide(o)
 	if d == denied {
 		return nil, fail(protocol.OriginDenied, o.String())
@@ -246,7 +258,7 @@ func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, re
 		if f != nil {
 			return nil, f
 		}
-		rec.cert, rec.count = job.certID, len(job.hashes)
+		rec.cert, rec.count, rec.job = job.certID, len(job.hashes), &job
 		return e.interactive(ctx, o, d, func(ctx context.Context, op *operation) (any, error) {
 			return e.sign(ctx, op, pol, job)
 		})

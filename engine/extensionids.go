@@ -1,10 +1,6 @@
 package engine
 
-import (
-	"fmt"
-
-	"kyso.vn/kyso/internal/extid"
-)
+import "kyso.vn/kyso/internal/extid"
 
 // SystemPolicyPath is the admin's policy file of this OS (no override).
 func SystemPolicyPath() string { return systemPolicyPath() }
@@ -13,7 +9,10 @@ func SystemPolicyPath() string { return systemPolicyPath() }
 // (SystemPolicyPath, or the same file under kyso install --root): the
 // Chromium-family ids that kyso install writes into the host manifests
 // and kyso host accepts as callers. A missing file gives none; a broken
-// one gives an error naming the file and line.
+// one gives an error naming the file and line, and one that another
+// account than the administrators could have written gives none and an
+// *UntrustedPolicy (systempolicy.go): a planted policy must not let an
+// extension start the host.
 func SystemExtensionIDs(path string) ([]string, error) {
 	s, err := LoadSettings(Paths{System: path})
 	return s.ExtensionIDs, err
@@ -31,13 +30,4 @@ func systemExtensionIDs(sys []extensionID) []string {
 		ids[i] = string(id)
 	}
 	return extid.Merge(ids)
-}
-
-// systemOnly warns that the user's config (path, its bytes data) sets key,
-// which counts only in the system policy (pinCacheSeconds, timestampUrl,
-// extensionIds): the value has no effect, and the log and kyso doctor say
-// so, with the line.
-func (pol *policy) systemOnly(path string, data []byte, key string) {
-	pol.Warnings = append(pol.Warnings, fmt.Sprintf("%s:%d: %s is read from the system policy only; ignored here",
-		path, keyLine(data, key), key))
 }

@@ -50,17 +50,24 @@ func doctorSetup(o installer.Options, configFile string) (installer.Env, engine.
 	if serr != nil || port == 0 {
 		port = protocol.DefaultPort
 	}
-	var modules []string
+	var policyMods, userMods []string
 	if serr == nil {
-		modules = settings.Modules
+		policyMods, userMods = setup.Modules(settings)
 	}
 	// Cautious: the diagnostics skip a module that crashed Kyso even once,
 	// so that they can still say which one it was.
-	p := pkcs11.New(pkcs11.Options{Modules: modules, Log: zerolog.Nop(),
+	p := pkcs11.New(pkcs11.Options{PolicyModules: policyMods, Modules: userMods, Log: zerolog.Nop(),
 		Journal: doctorJournal(), Cautious: true})
 	env := installer.Env{
 		User: user, System: system, Binary: o.Binary, Port: port,
-		Settings:    func() error { return serr },
+		Settings: func() error { return serr },
+		IgnoredKeys: func() []installer.IgnoredKey {
+			var out []installer.IgnoredKey
+			for _, k := range settings.IgnoredUserKeys {
+				out = append(out, installer.IgnoredKey{Where: k.Where(), Key: k.Key})
+			}
+			return out
+		},
 		Modules:     p.Modules,
 		Tokens:      func() ([]token.Info, error) { return inventoryInfos(p) },
 		PortProbe:   probePort,

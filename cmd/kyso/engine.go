@@ -11,7 +11,9 @@ import (
 // loadSettings reads the policy files. A broken one is logged and replaced
 // by the defaults: the engine denies every origin while a policy file is
 // broken and picks up the fix without a restart; the port and modules fall
-// back to their defaults until then.
+// back to their defaults until then. Keys of the user's config that only
+// the system policy may set are logged by the engine when it reads the
+// files (engine.Settings.IgnoredUserKeys).
 func loadSettings(config string, log zerolog.Logger) (engine.Paths, engine.Settings, error) {
 	paths, err := engine.DefaultPaths(config)
 	if err != nil {
@@ -21,9 +23,6 @@ func loadSettings(config string, log zerolog.Logger) (engine.Paths, engine.Setti
 	if err != nil {
 		log.Error().Err(err).Msg("policy or config file broken: every origin is denied until it is fixed")
 		settings = engine.Settings{}
-	}
-	for _, w := range settings.Warnings {
-		log.Warn().Msg(w)
 	}
 	return paths, settings, nil
 }
