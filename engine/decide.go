@@ -1,6 +1,9 @@
 package engine
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // policy returns the current policy, re-reading the files when one of them
 // changed (size or mtime): an edit by an admin, `kyso origins allow` or
@@ -12,20 +15,23 @@ func (e *Engine) policy() (*policy, error) {
 	defer e.polMu.Unlock()
 	p := e.o.Paths
 	// Under polMu: concurrent requests wait for one stat instead of all
-	// stat'ing; it is three stats, a few µs.
-	sig := [3]fileSig{statSig(p.System), statSig(p.User), statSig(p.Approvals)}
-	if !e.loaded || sig != e.polSig {
+	// stat'ing; it is three stats (and a registry key's time on Windows),
+	// a few µs.
+	sig := [4]fileSig{statSig(p.System), statSig(p.User), statSig(p.Approvals), groupPolicySig()}
+	// A system policy refused for who may change it is looked at again
+	// each time: fixing its owner or mode does not change the file.
+	var untrusted *UntrustedPolicy
+	recheck := errors.As(e.polErr, &untrusted)
+	if !e.loaded || sig != e.polSig || recheck {
+		before := e.polErr
 		e.pol, e.polErr = loadPolicy(p)
 		e.polSig, e.loaded = sig, true
-		if e.polErr != nil {
+		// Logged once per change: the re-check must not log on every
+		// request a page sends.
+		if e.polErr != nil && (before == nil || before.Error() != e.polErr.Error()) {
 			e.o.Log.Error().Err(e.polErr).Msg("policy broken: every origin is denied until it is fixed")
-		} else {
-			// Once per reading of the files: the user's config sets a key
-			// only the system policy may (it has no effect).
-			for _, w := range e.pol.Warnings {
-				e.o.Log.Warn().Str("key", w.Key).Str("file", w.File).Int("line", w.Line).Msg(w.String())
-			}
 		}
+		e.warnIgnored(e.pol)
 	}
 	return e.pol, e.polErr
 }

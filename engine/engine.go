@@ -24,6 +24,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"kyso.vn/kyso/internal/audit"
 	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/prompt"
@@ -43,10 +44,11 @@ type Options struct {
 	Prompter prompt.Prompter
 	Paths    Paths // where the policy, config and approvals live
 	Log      zerolog.Logger
-	// Audit, when set, also gets the line of every request that a person
-	// or a token took part in (see audited): the signing record, which a
-	// page cannot flush out of the logs by asking `version` in a loop.
-	Audit *zerolog.Logger
+	// Audit, when set, gets the record of every request that a person or
+	// a token took part in (see audited, audit.go): the signing record,
+	// which a page cannot flush out of the logs by asking `version` in a
+	// loop, and which `kyso history` shows.
+	Audit *audit.Log
 
 	// UserTimeout bounds each dialog: the person's time to answer it
 	// (never the token's: signing has no time limit); 0 means
@@ -72,6 +74,11 @@ type Paths struct {
 	System    string
 	User      string
 	Approvals string
+
+	// systemMayBeOurs lets the system policy belong to the account that
+	// runs the engine, not only to the administrators: for this package's
+	// tests when they do not run as root. DefaultPaths never sets it.
+	systemMayBeOurs bool
 }
 
 // Engine answers protocol v1 requests. Safe for concurrent use.
@@ -79,7 +86,7 @@ type Engine struct {
 	o Options
 
 	polMu  sync.Mutex
-	polSig [3]fileSig
+	polSig [4]fileSig // the three files and the Group Policy key
 	pol    *policy
 	polErr error
 	loaded bool
@@ -123,16 +130,20 @@ func audited(op string, code protocol.Code) bool {
 		return false
 	}
 	switch code {
-	case "", protocol.UserCancelled, protocol.Timeout, protocol.PINLocked, protocol.TokenRemoved, protocol.TokenError, protocol.Internal:
+	case "", protocol.UserCancelled, protocol.Timeout, protocol.PINLocked, protocol.TokenRemoved, protocol.TokenError, protocol.Internal, protocol.NoDialog:
 		return true
 	}
 	return false
 }
 
-// logRec collects what the request's one log line says.
+// logRec collects what the request's one log line and its audit record
+// say; the operation fills it in as it learns.
 type logRec struct {
 	op, id, cert string
 	count        int
+	origin       string   // the origin as parsed, once it is
+	subject      string   // the certificate's holder, when known
+	job          *signJob // sign, signBatch: what was to be signed
 }
 
 // Handle answers one raw request from origin (ParseRequest, then Answer).
@@ -195,7 +206,7 @@ func (e *Engine) logRequest(rawOrigin string, start time.Time, rec logRec, resp 
 	}
 	line(e.o.Log.Info())
 	if e.o.Audit != nil && audited(rec.op, code) {
-		line(e.o.Audit.Info())
+		e.audit(rec, outcome)
 	}
 }
 
@@ -223,6 +234,7 @@ func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, or
 	if err != nil {
 		return nil, &failure{code: protocol.OriginDenied, args: []any{logging.Truncate(rawOrigin, 100)}, cause: err}
 	}
+	rec.origin = o.String()
 	d := pol.decide(o)
 	if d == denied {
 		return nil, fail(protocol.OriginDenied, o.String())
@@ -253,7 +265,7 @@ func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, or
 		if f != nil {
 			return nil, f
 		}
-		rec.cert, rec.count = job.certID, len(job.hashes)
+		rec.cert, rec.count, rec.job = job.certID, len(job.hashes), &job
 		return e.interactive(ctx, o, d, or, func(ctx context.Context, op *operation) (any, error) {
 			return e.signJob(ctx, op, pol, signJobOf(job))
 		})

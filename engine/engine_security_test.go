@@ -2,13 +2,15 @@ package engine
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
+	"kyso.vn/kyso/internal/audit"
 	"kyso.vn/kyso/prompt/prompttest"
 )
 
@@ -138,10 +140,9 @@ func TestPageCannotChooseModule(t *testing.T) {
 // the audit log. What a person or a token answered goes to both.
 func TestAuditLogOnlyWhatPeopleDid(t *testing.T) {
 	prov := newFakeProvider(t)
-	var audit strings.Builder
+	var buf strings.Builder
 	h := newHarness(t, prov, `{"allowedOrigins": ["https://dichvucong.gov.vn"], "userApproval": false}`, func(o *Options) {
-		l := zerolog.New(syncWriter{w: &audit})
-		o.Audit = &l
+		o.Audit = audit.New(syncWriter{w: &buf})
 	})
 	sign := map[string]any{"certificateId": prov.certs[0].ID, "hash": hashB64("x"), "hashFunction": "SHA-256"}
 	for i := 0; i < 50; i++ {
@@ -151,7 +152,7 @@ func TestAuditLogOnlyWhatPeopleDid(t *testing.T) {
 		h.call(portal, "sign", map[string]any{"certificateId": strings.Repeat("ab", 32), "hash": hashB64("x"), "hashFunction": "SHA-256"}) // CERTIFICATE_NOT_FOUND
 	}
 	logMu.Lock()
-	quiet := audit.String()
+	quiet := buf.String()
 	logMu.Unlock()
 	if quiet != "" {
 		t.Fatalf("the audit log got requests nobody answered:\n%s", quiet)
@@ -164,9 +165,46 @@ func TestAuditLogOnlyWhatPeopleDid(t *testing.T) {
 		t.Fatalf("cancelled sign: %s", code(r))
 	}
 	logMu.Lock()
-	got := audit.String()
+	got := buf.String()
 	logMu.Unlock()
 	if strings.Count(got, `"outcome":"OK"`) != 1 || strings.Count(got, `"outcome":"USER_CANCELLED"`) != 1 || strings.Count(got, "\n") != 2 {
 		t.Fatalf("audit log:\n%s", got)
+	}
+}
+
+// The signing record of each signature holds what DESIGN says — time,
+// origin, op, the certificate id, every hash in full, the page's
+// description, the outcome — and never the PIN.
+func TestAuditRecord(t *testing.T) {
+	prov := newFakeProvider(t)
+	var buf strings.Builder
+	h := newHarness(t, prov, allowPortal, func(o *Options) { o.Audit = audit.New(syncWriter{w: &buf}) })
+	h.pr.OnPIN(prompttest.PIN("123456"))
+	hashes := []string{hashB64("một"), hashB64("hai"), hashB64("ba")}
+	before := time.Now()
+	r := h.call(portal+":443", "signBatch", map[string]any{"certificateId": prov.certs[0].ID, "hashes": hashes,
+		"hashFunction": "SHA-256", "description": "Hồ sơ 2026/17 — Sở Tư pháp"})
+	if !r.OK {
+		t.Fatalf("signBatch: %s", code(r))
+	}
+	logMu.Lock()
+	line := buf.String()
+	logMu.Unlock()
+	if strings.Contains(line, "123456") {
+		t.Fatalf("the PIN is in the audit log: %s", line)
+	}
+	var rec audit.Record
+	if err := json.Unmarshal([]byte(line), &rec); err != nil {
+		t.Fatalf("%q: %v", line, err)
+	}
+	if rec.Origin != portal || rec.Op != "signBatch" || rec.CertID != prov.certs[0].ID || rec.Outcome != "OK" ||
+		rec.Description != "Hồ sơ 2026/17 — Sở Tư pháp" || rec.Time.Before(before) || len(rec.Items) != 3 {
+		t.Fatalf("record %+v", rec)
+	}
+	for i, it := range rec.Items {
+		raw, _ := base64.StdEncoding.DecodeString(hashes[i])
+		if it.HashFunction != "SHA-256" || it.Hash != hex.EncodeToString(raw) {
+			t.Fatalf("item %d: %+v, want the full hash %x", i, it, raw)
+		}
 	}
 }

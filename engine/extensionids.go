@@ -9,7 +9,10 @@ func SystemPolicyPath() string { return systemPolicyPath() }
 // (SystemPolicyPath, or the same file under kyso install --root): the
 // Chromium-family ids that kyso install writes into the host manifests
 // and kyso host accepts as callers. A missing file gives none; a broken
-// one gives an error naming the file and line.
+// one gives an error naming the file and line, and one that another
+// account than the administrators could have written gives none and an
+// *UntrustedPolicy (systempolicy.go): a planted policy must not let an
+// extension start the host.
 func SystemExtensionIDs(path string) ([]string, error) {
 	s, err := LoadSettings(Paths{System: path})
 	return s.ExtensionIDs, err

@@ -18,8 +18,8 @@ func TestExtensionIDsSystemOnly(t *testing.T) {
 	if len(s.ExtensionIDs) != 0 {
 		t.Fatalf("a user's extensionIds took effect: %v", s.ExtensionIDs)
 	}
-	if len(s.Warnings) != 1 || s.Warnings[0].String() != paths.User+":2: extensionIds is read from the system policy only; ignored here" {
-		t.Fatalf("warnings %q", s.Warnings)
+	if len(s.IgnoredUserKeys) != 1 || !strings.Contains(s.IgnoredUserKeys[0].String(), paths.User+":2: extensionIds is read from the system policy only") {
+		t.Fatalf("ignored keys %v", s.IgnoredUserKeys)
 	}
 	writeFile(t, paths.System, `{"extensionIds": ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "cccccccccccccccccccccccccccccccc", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]}`)
 	s, err = LoadSettings(paths)
@@ -31,7 +31,7 @@ func TestExtensionIDsSystemOnly(t *testing.T) {
 	}
 	// The system policy alone, as kyso install and kyso host read it.
 	s, err = LoadSettings(Paths{System: paths.System})
-	if err != nil || len(s.ExtensionIDs) != 2 || len(s.Warnings) != 0 {
+	if err != nil || len(s.ExtensionIDs) != 2 || len(s.IgnoredUserKeys) != 0 {
 		t.Fatalf("system only: %+v %v", s, err)
 	}
 }

@@ -872,6 +872,8 @@ var settingsSeeds = [][3]string{
 	{``, "{\n \"pinCacheSeconds\": -1}", `{"approved":[{"origin":"https://ok.example","at":5}]}`},
 	{`{"extensionIds": ["abcdefghijklmnopabcdefghijklmnop", "abcdefghijklmnopabcdefghijklmnop"]}`, `{"extensionIds": ["x"]}`, ``},
 	{"{\"extensionIds\": [\n\"\\u0061bc\"]}", ``, ``},
+	{`{"timestampUrl": "http://tsa.example:8080/tsa?td=sha256"}`, `{"timestampUrl": "https://tsa.user.example"}`, ``},
+	{"{\n \"timestampUrl\": \"https://u:p@tsa.example\"}", ``, ``},
 }
 
 func FuzzSettings(f *testing.F) {
@@ -880,9 +882,9 @@ func FuzzSettings(f *testing.F) {
 	}
 	dir := f.TempDir()
 	in := Paths{System: filepath.Join(dir, "in", "policy.json"), User: filepath.Join(dir, "in", "config.json"),
-		Approvals: filepath.Join(dir, "in", "approvals.json")}
+		Approvals: filepath.Join(dir, "in", "approvals.json"), systemMayBeOurs: os.Getuid() != 0}
 	again := Paths{System: filepath.Join(dir, "again", "policy.json"), User: filepath.Join(dir, "again", "config.json"),
-		Approvals: filepath.Join(dir, "again", "approvals.json")}
+		Approvals: filepath.Join(dir, "again", "approvals.json"), systemMayBeOurs: os.Getuid() != 0}
 	for _, d := range []string{"in", "again"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			f.Fatal(err)
@@ -904,9 +906,13 @@ func FuzzSettings(f *testing.F) {
 		}
 		// Written back as one system policy, it reads the same.
 		s := pol.Settings
-		out, err := json.MarshalIndent(map[string]any{"allowedOrigins": s.AllowedOrigins, "blockedOrigins": s.BlockedOrigins,
+		back := map[string]any{"allowedOrigins": s.AllowedOrigins, "blockedOrigins": s.BlockedOrigins,
 			"userApproval": s.UserApproval, "allowLocalhost": s.AllowLocalhost, "modules": s.Modules, "port": s.Port,
-			"pinCacheSeconds": s.PinCacheSeconds, "extensionIds": s.ExtensionIDs}, "", "  ")
+			"pinCacheSeconds": s.PinCacheSeconds, "extensionIds": s.ExtensionIDs}
+		if s.TimestampURL != "" {
+			back["timestampUrl"] = s.TimestampURL
+		}
+		out, err := json.MarshalIndent(back, "", "  ")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -917,7 +923,9 @@ func FuzzSettings(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-marshalled policy %s: %v", out, err)
 		}
-		s.Warnings = nil // about the user's config, which the round trip leaves out
+		// Written as the system's, the modules are the system's, and no key
+		// of the user's is left to ignore.
+		s.ModulesFromSystem, s.IgnoredUserKeys = s.Modules != nil, nil
 		if !reflect.DeepEqual(pol2.Settings, s) {
 			t.Fatalf("re-parsed %+v, want %+v", pol2.Settings, s)
 		}

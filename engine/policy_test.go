@@ -270,5 +270,5 @@ func TestApproveRevokeCLI(t *testing.T) {
 // userPINCacheWarned: the settings warn that the user's config sets
 // pinCacheSeconds (on line 2, as TestPrecedence writes it).
 func userPINCacheWarned(s Settings) bool {
-	return slices.ContainsFunc(s.Warnings, func(w Warning) bool { return w.Key == "pinCacheSeconds" && w.Line == 2 })
+	return slices.ContainsFunc(s.IgnoredUserKeys, func(k IgnoredKey) bool { return k.Key == "pinCacheSeconds" && k.Line == 2 })
 }

@@ -26,45 +26,20 @@ type Settings struct {
 	Modules         []string
 	Port            int
 	PinCacheSeconds int
+	TimestampURL    string // system policy only (systempolicy.go)
 	// ExtensionIDs are more Chromium-family extension ids (a self-hosted
 	// build packed with the admin's key): kyso install writes them into the
 	// host manifests and kyso host accepts them as callers. System policy
 	// only.
 	ExtensionIDs []string
-	// Warnings are problems that change nothing but that the person or the
-	// admin should hear of (a system-only key in the user's config:
-	// systemOnly); the engine logs them when it reads the files and kyso
-	// doctor shows them.
-	Warnings []Warning
-}
 
-// Warning is a key of the user's config (File, on Line; 0: not known)
-// that only the system policy may set: it has no effect.
-type Warning struct {
-	File string
-	Line int
-	Key  string
-}
-
-// Where is the file and line as messages name them: "config.json:2".
-func (w Warning) Where() string {
-	if w.Line == 0 {
-		return w.File
-	}
-	return fmt.Sprintf("%s:%d", w.File, w.Line)
-}
-
-// String is the English of the logs.
-func (w Warning) String() string {
-	return fmt.Sprintf("%s: %s is read from the system policy only; ignored here", w.Where(), w.Key)
-}
-
-// systemOnly warns that the user's config (path, its bytes data) sets key,
-// which counts only in the system policy (pinCacheSeconds, extensionIds):
-// the value has no effect, and the log and kyso doctor say so, with the
-// line.
-func (pol *policy) systemOnly(path string, data []byte, key string) {
-	pol.Warnings = append(pol.Warnings, Warning{File: path, Line: keyLine(data, key), Key: key})
+	// ModulesFromSystem: Modules are the system policy's, which only
+	// administrators' files may satisfy (token/pkcs11's PolicyModules).
+	ModulesFromSystem bool
+	// IgnoredUserKeys are the system-only keys the user's config sets
+	// (systemOnly): they have no effect, and the log and `kyso doctor`
+	// say so, with the file's line.
+	IgnoredUserKeys []IgnoredKey
 }
 
 // approvalsFileFormat is the format approvals.json is written in.
@@ -101,6 +76,7 @@ type fileSettings struct {
 	Modules         []modulePath   `json:"modules"`
 	Port            *port          `json:"port"`
 	PinCacheSeconds *pinSeconds    `json:"pinCacheSeconds"`
+	TimestampURL    *timestampURL  `json:"timestampUrl"`
 	ExtensionIDs    []extensionID  `json:"extensionIds"`
 }
 
@@ -152,9 +128,13 @@ type policy struct {
 // allowedOrigins is the union of the system list, the user's list and the
 // user's approvals — except that when the system policy sets userApproval
 // false, the user's list and approvals are ignored: an admin who turns off
-// user approval wants only the admin's list. A missing file counts as empty;
-// a malformed one is an error naming the file and line, and the engine then
-// denies every origin until it is fixed.
+// user approval wants only the admin's list. The system policy counts only
+// when administrators alone can change it, and takes Windows Group Policy
+// values over the file; keys only it may set are dropped from the user's
+// config (systempolicy.go). A missing file counts as empty; a malformed
+// one, or a system policy another account could change, is an error naming
+// the file (and line), and the engine then denies every origin until it is
+// fixed.
 func LoadSettings(p Paths) (Settings, error) {
 	pol, err := loadPolicy(p)
 	if err != nil {
@@ -164,19 +144,21 @@ func LoadSettings(p Paths) (Settings, error) {
 }
 
 func loadPolicy(p Paths) (*policy, error) {
-	var sys, usr fileSettings
-	if err := readJSONFile(p.System, &sys); err != nil {
+	sys, err := readSystemPolicy(p)
+	if err != nil {
 		return nil, err
 	}
+	var usr fileSettings
 	usrData, err := readJSON(p.User, &usr)
 	if err != nil {
 		return nil, err
 	}
+	ignored := dropSystemOnly(p.User, usrData, &usr)
 	var appr approvalsFile
 	if err := readJSONFile(p.Approvals, &appr); err != nil {
 		return nil, err
 	}
-	pol := &policy{Settings: Settings{UserApproval: true, Port: protocol.DefaultPort}}
+	pol := &policy{Settings: Settings{UserApproval: true, Port: protocol.DefaultPort, IgnoredUserKeys: ignored}}
 	for _, f := range []*fileSettings{&usr, &sys} {
 		// User first, then system: the system's keys overwrite.
 		if f.UserApproval != nil {
@@ -194,21 +176,16 @@ func loadPolicy(p Paths) (*policy, error) {
 		if f.Port != nil {
 			pol.Port = int(*f.Port)
 		}
+		if f.PinCacheSeconds != nil {
+			pol.PinCacheSeconds = int(*f.PinCacheSeconds)
+		}
+		if f.TimestampURL != nil {
+			pol.TimestampURL = string(*f.TimestampURL)
+		}
 	}
-	// pinCacheSeconds is the system policy's alone: anything that can
-	// write the user's config (the user's own programs) must not turn
-	// typing the PIN off.
-	if sys.PinCacheSeconds != nil {
-		pol.PinCacheSeconds = int(*sys.PinCacheSeconds)
-	}
-	if usr.PinCacheSeconds != nil {
-		pol.systemOnly(p.User, usrData, "pinCacheSeconds")
-	}
+	pol.ModulesFromSystem = sys.Modules != nil
 	pol.userLocked = sys.UserApproval != nil && !*sys.UserApproval
 	pol.ExtensionIDs = systemExtensionIDs(sys.ExtensionIDs)
-	if usr.ExtensionIDs != nil {
-		pol.systemOnly(p.User, usrData, "extensionIds")
-	}
 
 	for _, b := range sys.BlockedOrigins {
 		pol.block(b.pattern, fromSystem)

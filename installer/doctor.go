@@ -3,12 +3,14 @@ package installer
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"kyso.vn/kyso/internal/filetrust"
 	"kyso.vn/kyso/manifests"
 	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/token"
@@ -43,19 +45,28 @@ const (
 // Env is what the checks look at. The functions are the real ones in the
 // kyso command and fakes (or real parts on a temporary tree) in tests.
 type Env struct {
-	User      Options // per-user scope (Home, Root)
-	System    Options // all-users scope (Root)
-	Binary    string  // the running kyso, to tell stale manifests
-	Port      int
-	Settings  func() error                 // engine.LoadSettings; its error names file and line
-	Modules   func() []token.ModuleStatus  // the modules found and whether they loaded
-	Tokens    func() ([]token.Info, error) // tokens present
-	PortProbe func(port int) PortState     // who listens on Port
+	User     Options // per-user scope (Home, Root)
+	System   Options // all-users scope (Root)
+	Binary   string  // the running kyso, to tell stale manifests
+	Port     int
+	Settings func() error // engine.LoadSettings; its error names file and line
+	// IgnoredKeys: the keys of the user's config that only the system
+	// policy may set (engine.Settings.IgnoredUserKeys).
+	IgnoredKeys func() []IgnoredKey
+	Modules     func() []token.ModuleStatus  // the modules found and whether they loaded
+	Tokens      func() ([]token.Info, error) // tokens present
+	PortProbe   func(port int) PortState     // who listens on Port
 	// PortHolders names the programs listening on Port that are not a
 	// Kyso agent of this user (nil: not known on this OS).
 	PortHolders func(port int) []PortHolder
 	Agent       func() error // nil when the agent's local socket answers
 	Dialog      func() error // nil when a dialog can be shown (DialogAvailable)
+}
+
+// IgnoredKey is a key of the user's config that only the system policy may
+// set: Where is the file and line ("config.json:2"), Key the key.
+type IgnoredKey struct {
+	Where, Key string
 }
 
 // PortHolder is a program holding the agent's port, as the doctor names
@@ -284,18 +295,57 @@ func autostartPresent(o Options) bool {
 	return n > 0
 }
 
-// CheckSettings: the policy, config and approvals files parse.
+// CheckSettings: the policy, config and approvals files parse, the system
+// policy is one only administrators could have written, and the user's
+// config sets no key that only the system policy may set.
 func CheckSettings(env Env) []Finding {
 	if env.Settings == nil {
 		return nil
 	}
 	if err := env.Settings(); err != nil {
+		var fe *filetrust.Error
+		if errors.As(err, &fe) {
+			return []Finding{untrustedPolicy(fe)}
+		}
 		return []Finding{{Check: "settings", Level: LevelFault,
 			Problem: messages.DoctorSettingsBad.With(err.Error()),
 			Fix:     messages.DoctorSettingsBadFix}}
 	}
-	return []Finding{{Check: "settings", Level: LevelOK,
+	out := []Finding{{Check: "settings", Level: LevelOK,
 		Problem: messages.DoctorSettingsOK}}
+	if env.IgnoredKeys != nil {
+		for _, k := range env.IgnoredKeys() {
+			out = append(out, Finding{Check: "settings", Level: LevelNote,
+				Problem: messages.DoctorSystemOnlyKey.With(k.Where, k.Key),
+				Fix:     messages.DoctorSystemOnlyKeyFix})
+		}
+	}
+	return out
+}
+
+// untrustedPolicy says which file or folder of the system policy another
+// account could change, and how.
+func untrustedPolicy(fe *filetrust.Error) Finding {
+	var p messages.Text
+	switch fe.Problem {
+	case filetrust.NotOwned:
+		p = messages.DoctorPolicyNotOwned.With(fe.Path, fe.Object, fe.Who, fe.Owners.Names())
+	case filetrust.Writable:
+		who := messages.Text{VI: fe.Who, EN: fe.Who}
+		if fe.Who == filetrust.OtherUsers {
+			who = messages.DoctorOtherUsers
+		} else if gid, ok := strings.CutPrefix(fe.Who, filetrust.GroupPrefix); ok {
+			who = messages.DoctorGroup.With(gid)
+		}
+		w := messages.DoctorPolicyWritable
+		p = messages.Text{VI: fmt.Sprintf(w.VI, fe.Path, fe.Object, who.VI, fe.Detail),
+			EN: fmt.Sprintf(w.EN, fe.Path, fe.Object, who.EN, fe.Detail)}
+	case filetrust.NotRegular:
+		p = messages.DoctorPolicyNotRegular.With(fe.Path, fe.Object)
+	default:
+		p = messages.DoctorPolicyUnchecked.With(fe.Path, fe.Object, fmt.Sprint(fe.Err))
+	}
+	return Finding{Check: "settings", Level: LevelFault, Problem: p, Fix: messages.DoctorPolicyTrustFix}
 }
 
 // CheckModules: at least one PKCS#11 module loads, and a token is present.

@@ -2,11 +2,13 @@ package installer
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"kyso.vn/kyso/internal/filetrust"
 	"kyso.vn/kyso/token"
 )
 
@@ -71,6 +73,18 @@ func TestDoctorFaults(t *testing.T) {
 		{"bad policy", func(e *Env) {
 			e.Settings = func() error { return errors.New("/etc/kyso/policy.json:3: invalid JSON") }
 		}, "settings", []string{"/etc/kyso/policy.json:3", "Correct the file and line"}},
+		{"planted policy", func(e *Env) {
+			e.Settings = func() error {
+				return fmt.Errorf("the system policy is not used: %w", &filetrust.Error{Path: "/etc/kyso/policy.json",
+					Object: "/etc/kyso", Problem: filetrust.NotOwned, Who: "uid 1000", Owners: filetrust.Admins})
+			}
+		}, "settings", []string{"The system policy /etc/kyso/policy.json is not used: /etc/kyso belongs to uid 1000, not to the administrators", "sudo chown root"}},
+		{"policy writable by others", func(e *Env) {
+			e.Settings = func() error {
+				return &filetrust.Error{Path: `C:\ProgramData\Kyso\policy.json`, Object: `C:\ProgramData\Kyso`,
+					Problem: filetrust.Writable, Who: `BUILTIN\Users (S-1-5-32-545)`, Detail: "access 0x1301bf"}
+			}
+		}, "settings", []string{`C:\ProgramData\Kyso can be changed or replaced by BUILTIN\Users (S-1-5-32-545) (access 0x1301bf)`, "icacls"}},
 		{"no module", func(e *Env) {
 			e.Modules = func() []token.ModuleStatus { return nil }
 		}, "module", []string{"No PKCS#11 module", "modules"}},
@@ -117,4 +131,24 @@ func TestDoctorFaults(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A key only the system policy may set, in the user's config: a note, not
+// a fault (it has no effect).
+func TestDoctorSystemOnlyKey(t *testing.T) {
+	env := goodEnv(t)
+	env.IgnoredKeys = func() []IgnoredKey {
+		return []IgnoredKey{{Where: "/home/an/.config/kyso/config.json:3", Key: "timestampUrl"}}
+	}
+	fs, ok := Diagnose(env)
+	if !ok {
+		t.Fatalf("faults: %+v", faults(fs))
+	}
+	for _, f := range fs {
+		if f.Level == LevelNote && strings.Contains(f.Problem.EN, `/home/an/.config/kyso/config.json:3 sets "timestampUrl", which only`) &&
+			strings.Contains(f.Problem.VI, "bị bỏ qua") {
+			return
+		}
+	}
+	t.Fatalf("no note about timestampUrl: %+v", fs)
 }

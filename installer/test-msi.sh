@@ -28,4 +28,13 @@ echo "$reg" | grep -F 'Software\Microsoft\Windows\CurrentVersion\Run' | grep -F 
 # under pipefail a writer still writing then fails the pipeline (SIGPIPE).
 actions=$(msiinfo export "$msi" CustomAction)
 echo "$actions" | grep -q 'taskkill' || fail "CustomAction table lacks the taskkill that closes running agents"
+# %ProgramData%\Kyso, the system policy's folder, is made with an ACL only
+# administrators can change (internal/filetrust's test checks that ACL).
+folders=$(msiinfo export "$msi" CreateFolder)
+echo "$folders" | grep -qP '^KYSODATA\tPolicyFolder' || fail "CreateFolder table lacks KYSODATA"
+dirs=$(msiinfo export "$msi" Directory)
+echo "$dirs" | grep -qP '^KYSODATA\tCommonAppDataFolder\tKyso' || fail "Directory table lacks CommonAppDataFolder\\Kyso"
+locks=$(msiinfo export "$msi" MsiLockPermissionsEx)
+echo "$locks" | grep -F 'O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)' \
+  | grep -qP '^KysoDataAcl\tKYSODATA\tCreateFolder\t' || fail "MsiLockPermissionsEx lacks the ACL of KYSODATA"
 echo "package-test-msi: ok ($msi)"

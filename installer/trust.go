@@ -3,6 +3,8 @@ package installer
 import (
 	"errors"
 	"fmt"
+
+	"kyso.vn/kyso/internal/filetrust"
 )
 
 // ErrUntrusted: a --system install was asked to register a program that a
@@ -21,6 +23,16 @@ func checkInstall(o Options) error {
 		}
 	}
 	return checkPlatform(o)
+}
+
+// CheckSystemBinary: the program (as registered, and the file it resolves
+// to) and every folder above both must belong to the administrators and be
+// changeable by no one else, and on Windows no one else may add a file
+// beside it (internal/filetrust's CheckProgram, the rule of the system
+// policy and its modules). Program Files and /usr/bin pass; a folder a
+// user created (C:\Tools, ~/bin, Downloads) does not.
+func CheckSystemBinary(path string) error {
+	return untrusted(filetrust.CheckProgram(path))
 }
 
 // untrusted makes err (of the walk, or a refusal) an ErrUntrusted.

@@ -143,7 +143,6 @@ var (
 	// done, %d total.
 	ProgressTitle = Text{"Kyso — Đang ký số", "Kyso — Signing"}
 	ProgressDone  = Text{"Đã ký %d/%d", "Signed %d of %d"}
-	ProgressWait  = Text{"Đang chờ token…", "Waiting for the token…"}
 
 	// The buttons of the plug-in, PIN pad and progress windows: Cancel,
 	// and the OK button zenity always shows, greyed until a progress bar is
@@ -331,8 +330,6 @@ var (
 	DoctorAutostartFix       = Text{"Chạy: kyso install", "Run: kyso install"}
 	DoctorSettingsOK         = Text{"Chính sách và cấu hình: hợp lệ", "Policy and config: valid"}
 	DoctorSettingsBad        = Text{"Tệp chính sách/cấu hình lỗi, Kyso từ chối mọi trang cho tới khi sửa: %s", "A policy/config file is invalid; Kyso denies every page until it is fixed: %s"}
-	DoctorSystemOnlyKey      = Text{"%s trong cấu hình của người dùng (%s) không có tác dụng: chỉ chính sách hệ thống của quản trị viên đặt được khóa này", "%s in the user's config (%s) has no effect: only the administrator's system policy can set it"}
-	DoctorSystemOnlyKeyFix   = Text{"Xóa khóa %s khỏi tệp đó; nếu cần, quản trị viên đặt nó trong chính sách hệ thống", "Remove the %s key from that file; an administrator may set it in the system policy"}
 	DoctorSettingsBadFix     = Text{"Sửa tệp và dòng nêu trên (JSON hợp lệ, khóa đúng tên), hoặc xóa tệp cấu hình của bạn", "Correct the file and line named above (valid JSON, known keys), or remove your config file"}
 	DoctorModuleOK           = Text{"Mô-đun PKCS#11 (%s): %s", "PKCS#11 module (%s): %s"}
 	DoctorModuleFailed       = Text{"Mô-đun PKCS#11 không nạp được: %s", "PKCS#11 module did not load: %s"}
@@ -389,3 +386,40 @@ var docDetails = map[string]Text{
 	"taxPeriod":     {"Kỳ tính thuế", "Tax period"},
 	"form":          {"Mẫu", "Form"},
 }
+
+// The system policy refused for who may change it (engine.UntrustedPolicy).
+// Each: %s = the policy (a file, or the Group Policy key), %s = the file or
+// folder at fault, then what is wrong with it. And a key only the system
+// policy may set, found in the user's config: %s = the file and line
+// ("config.json:3"), %s = the key.
+var (
+	DoctorPolicyNotOwned   = Text{"Không dùng chính sách hệ thống %s: %s thuộc về %s, không phải quản trị viên (%s), nên có thể do người khác đặt vào. Kyso từ chối mọi trang web cho tới khi sửa xong.", "The system policy %s is not used: %s belongs to %s, not to the administrators (%s), so someone else may have put it there. Kyso denies every website until this is fixed."}
+	DoctorPolicyWritable   = Text{"Không dùng chính sách hệ thống %s: %s có thể bị %s sửa hoặc thay (%s). Kyso từ chối mọi trang web cho tới khi sửa xong.", "The system policy %s is not used: %s can be changed or replaced by %s (%s). Kyso denies every website until this is fixed."}
+	DoctorPolicyNotRegular = Text{"Không dùng chính sách hệ thống %s: %s không phải là một tệp thông thường. Kyso từ chối mọi trang web cho tới khi sửa xong.", "The system policy %s is not used: %s is not a regular file. Kyso denies every website until this is fixed."}
+	DoctorPolicyUnchecked  = Text{"Không dùng chính sách hệ thống %s: không kiểm tra được ai có quyền sửa %s (%s). Kyso từ chối mọi trang web cho tới khi sửa xong.", "The system policy %s is not used: cannot tell who may change %s (%s). Kyso denies every website until this is fixed."}
+	DoctorPolicyTrustFix   = Text{"Chỉ quản trị viên được sở hữu và ghi tệp đó cùng mọi thư mục chứa nó. Linux/macOS: sudo chown root TỆP THƯ-MỤC; sudo chmod go-w TỆP THƯ-MỤC. Windows: cài lại Kyso (bộ cài MSI đặt quyền cho C:\\ProgramData\\Kyso) hoặc sửa quyền bằng icacls. Nếu tệp không phải do quản trị viên đặt, hãy xóa nó. Xem docs/admin.md.", "Only administrators may own and write that file and every folder above it. Linux/macOS: sudo chown root FILE FOLDER; sudo chmod go-w FILE FOLDER. Windows: reinstall Kyso (the MSI sets the permissions of C:\\ProgramData\\Kyso) or fix them with icacls. If your administrator did not put the file there, delete it. See docs/admin.md."}
+	DoctorOtherUsers       = Text{"người dùng khác", "other users"}
+	DoctorGroup            = Text{"nhóm %s", "group %s"}
+	DoctorSystemOnlyKey    = Text{"%s đặt \"%s\", khóa mà chỉ chính sách hệ thống của quản trị viên được đặt: khóa này bị bỏ qua", "%s sets \"%s\", which only the administrator's system policy may set: it is ignored"}
+	DoctorSystemOnlyKeyFix = Text{"Xóa khóa đó khỏi tệp; nếu cần, nhờ quản trị viên đặt nó trong chính sách hệ thống (docs/policy.md)", "Remove it from the file; if it is needed, ask your administrator to set it in the system policy (docs/policy.md)"}
+)
+
+// kyso history: what the person signed, for which website (internal/audit).
+// Its help follows the command line's style (Help…, …Synopsis, …More,
+// Flag…). HistoryBadLimit: %d = the value; HistorySkipped: %d = lines;
+// HistoryDocument: %s = name, %s = SHA-256; HistoryItemsMore: %d = items
+// not shown.
+var (
+	HelpHistory           = Text{"những gì bạn đã ký, cho trang web nào (mới nhất trước)", "what you signed, and for which website (newest first)"}
+	HistorySynopsis       = Text{"[--limit N] [--json]", "[--limit N] [--json]"}
+	HistoryMore           = Text{"Những gì bạn đã ký và cho trang web nào, mới nhất trước, theo nhật ký ký số (audit.log). --json in các bản ghi đầy đủ (cho quản trị viên; docs/agent.md).", "What you signed and for which website, newest first, from the signing record (audit.log). --json prints the full records (for administrators; docs/agent.md)."}
+	ArgN                  = Text{"N", "N"}
+	FlagLimit             = Text{"chỉ hiện N bản ghi mới nhất (0: tất cả; mặc định 50)", "show only the N newest records (0: all; default 50)"}
+	HistoryBadLimit       = Text{"--limit %d: phải là 0 hoặc lớn hơn", "--limit %d: must be 0 or more"}
+	HistoryEmpty          = Text{"Nhật ký ký số chưa có bản ghi nào.", "The signing record holds nothing yet."}
+	HistorySkipped        = Text{"(đã bỏ qua %d dòng không đọc được)", "(%d unreadable lines skipped)"}
+	HistoryGetCertificate = Text{"Gửi chứng thư số cho trang web", "Give your certificate to the website"}
+	HistoryOK             = Text{"thành công", "done"}
+	HistoryDocument       = Text{"Tài liệu %s — SHA-256 %s", "Document %s — SHA-256 %s"}
+	HistoryItemsMore      = Text{"… và %d mục nữa (xem đủ: kyso history --json)", "… and %d more (all of them: kyso history --json)"}
+)

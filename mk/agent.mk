@@ -3,7 +3,7 @@
 # although only Linux runs the tests here.
 .PHONY: agent-cross
 agent-cross:
-	GOOS=windows CGO_ENABLED=0 go vet ./agent/ ./internal/logging/ ./internal/rundir/ ./internal/limits/
-	GOOS=darwin CGO_ENABLED=0 go vet ./agent/ ./internal/logging/ ./internal/rundir/ ./internal/limits/
+	GOOS=windows CGO_ENABLED=0 go vet ./agent/ ./internal/logging/ ./internal/rundir/ ./internal/limits/ ./internal/filetrust/
+	GOOS=darwin CGO_ENABLED=0 go vet ./agent/ ./internal/logging/ ./internal/rundir/ ./internal/limits/ ./internal/filetrust/
 
 TEST_EXTRA += agent-cross

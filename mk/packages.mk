@@ -83,12 +83,15 @@ dist/windows/kyso.exe: FORCE package-deps signing-keys
 # beside the manifests in its ManifestDir $(1).
 msi-docs = cp LICENSE $(1)/LICENSE.txt && cp THIRD_PARTY_NOTICES $(1)/THIRD_PARTY_NOTICES.txt
 
+# msibuild adds the policy folder's ACL (MsiLockPermissionsEx.idt, which wixl
+# cannot write) before the MSI is signed: the signature covers the tables.
 msi: dist/windows/kyso.exe
 	rm -rf dist/.msi && mkdir -p dist/.msi
 	go run ./installer/manifestgen -path kyso.exe -dir dist/.msi -wxi
 	$(call msi-docs,dist/.msi)
 	wixl -a x64 -D Version=$(MSIVER) -D ExeSource=dist/windows/kyso.exe -D ExeWSource=dist/windows/kysow.exe -D ManifestDir=dist/.msi -I dist/.msi \
 	  -o dist/kyso-$(MSIVER)-x64.msi installer/windows/kyso.wxs
+	msibuild dist/kyso-$(MSIVER)-x64.msi -i installer/windows/MsiLockPermissionsEx.idt
 	bash scripts/authenticode-sign.sh dist/kyso-$(MSIVER)-x64.msi
 	@echo "built dist/kyso-$(MSIVER)-x64.msi"
 

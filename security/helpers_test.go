@@ -162,28 +162,36 @@ type Stats struct {
 // stats asks the agent for its Stats over the local socket.
 func stats(t testing.TB, a *testenv.Agent) Stats {
 	t.Helper()
-	c, err := net.DialTimeout("unix", a.Sock, 10*time.Second)
-	if err != nil {
-		t.Fatalf("local socket: %v", err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	if err := frame.Write(c, wire.Append(nil, wire.Message{Kind: wire.Stats, Tag: 1})); err != nil {
-		t.Fatal(err)
-	}
-	b, err := frame.Read(c, wire.MaxFrame)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := wire.Parse(b)
-	if err != nil || m.Kind != wire.Answer {
-		t.Fatalf("stats answer %q: %v", b, err)
-	}
+	m := askLocal(t, a, wire.Message{Kind: wire.Stats, Tag: 1})
 	var s Stats
 	if err := json.Unmarshal(m.Body, &s); err != nil {
 		t.Fatalf("stats %q: %v", m.Body, err)
 	}
 	return s
+}
+
+// askLocal sends m on the agent's local socket, as `kyso status` or the
+// extension's host does, and returns the answer to it.
+func askLocal(t testing.TB, a *testenv.Agent, m wire.Message) wire.Message {
+	t.Helper()
+	c, err := net.DialTimeout("unix", a.Sock, 10*time.Second)
+	if err != nil {
+		t.Fatalf("local socket: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	if err := frame.Write(c, wire.Append(nil, m)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := frame.Read(c, wire.MaxFrame)
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	ans, err := wire.Parse(b)
+	if err != nil || ans.Kind != wire.Answer || ans.Tag != m.Tag {
+		t.Fatalf("answer %q: %v", b, err)
+	}
+	return ans
 }
 
 // settled waits until the agent is back to its baseline: no more goroutines

@@ -106,6 +106,13 @@ basicConstraints = critical, CA:false
 keyUsage = critical, keyEncipherment
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+# No keyUsage extension at all (RFC 5280: no restriction): Kyso does not
+# offer it for signing (docs/tokens.md).
+[ noku_ext ]
+basicConstraints = critical, CA:false
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 EOF
 
 run openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$CA/ca.key"
@@ -173,7 +180,7 @@ store() {
 # RSA key generation is most of the run time: make all keys at once, in the
 # background, while the tokens are initialized.
 declare -A KEYSPECS=([kyso-rsa2048]=rsa:2048 [kyso-ec256]=ec:P-256 [kyso-rsa3072]=rsa:3072
-  [kyso-two]=rsa:2048 [kyso-two-expired]=rsa:2048 [kyso-two-enc]=rsa:2048)
+  [kyso-two]=rsa:2048 [kyso-two-expired]=rsa:2048 [kyso-two-enc]=rsa:2048 [kyso-two-noku]=ec:P-256)
 pids=()
 for name in "${!KEYSPECS[@]}"; do
   genkey "$name" "${KEYSPECS[$name]}" >>"$LOG" 2>&1 &
@@ -204,6 +211,8 @@ issue kyso-two-expired rsa:2048 "/C=VN/L=Huế/O=Kyso/CN=VÕ THỊ HẾT HẠN" 
 store kyso-two kyso-two-expired 02
 issue kyso-two-enc rsa:2048 "/C=VN/L=Huế/O=Kyso/CN=ĐẶNG VĂN MÃ HÓA" enc_ext "" ""
 store kyso-two kyso-two-enc 03
+issue kyso-two-noku ec:P-256 "/C=VN/L=Huế/O=Kyso/CN=HOÀNG VĂN KHÔNG" noku_ext "" ""
+store kyso-two kyso-two-noku 04
 
 # The CA key is no longer needed; the private keys stay in DIR/keys (mode
 # 700) so tests may compare, but nothing should need them.

@@ -22,7 +22,8 @@ func HashSize(h HashFunc) int { return hashSizes[h] }
 
 // Module sources, in the order a PKCS#11 provider tries them.
 const (
-	SourceConfig = "config"  // policy or config `modules`
+	SourcePolicy = "policy"  // the system policy's `modules`: administrators' files only
+	SourceConfig = "config"  // the user's config `modules` (or `kyso tokens --module`)
 	SourceP11Kit = "p11-kit" // registered with p11-kit (Linux)
 	SourceVendor = "vendor"  // a known vendor module found in a system folder
 )

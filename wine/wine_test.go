@@ -4,8 +4,9 @@
 // the command line, the per-user install and uninstall read back from the
 // registry, the MSI installed and removed by msiexec, the agent serving the
 // WebSocket and the named pipe, the native-messaging host relaying to it,
-// and the consent and PIN dialogs (zenity's Windows backend) on an Xvfb
-// display answered with xdotool. `make wine-test` (part of `make test`)
+// the consent and PIN dialogs (zenity's Windows backend) on an Xvfb
+// display answered with xdotool, and a planted system policy refused by
+// kyso.exe doctor. `make wine-test` (part of `make test`)
 // builds the MSI and runs it; without KYSO_WINDOWS_DIST the test is skipped.
 //
 // Wine 8.0's gaps are worked around here, never in Kyso:
@@ -330,6 +331,7 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 	t.Run("user-install", func(t *testing.T) { w.t = t; testUserInstall(w) })
 	t.Run("serve-host-dialogs", func(t *testing.T) { w.t = t; testServe(w, port) })
 	t.Run("msi", func(t *testing.T) { w.t = t; testMSI(w, msi) })
+	t.Run("planted-policy", func(t *testing.T) { w.t = t; testPlantedPolicy(w) })
 	t.Run("no-display-consent", func(t *testing.T) { w.t = t; testNoDisplay(w) })
 	w.t = t
 	t.Logf("whole Wine check: %s", time.Since(begin).Round(time.Millisecond))
@@ -703,6 +705,45 @@ func testMSI(w *prefix, msi string) {
 			t.Errorf("HKLM %s left: %q", k, v)
 		}
 	}
+}
+
+// Issue 16, finding 2, on the Windows build: a policy.json a standard user
+// put in %ProgramData%\Kyso (here written from Linux, so Wine gives it the
+// prefix user's descriptor, as Windows gives a user the files they make)
+// is not used, and kyso.exe doctor says which object and why, through the
+// real GetNamedSecurityInfo and the descriptor reading of
+// internal/filetrust. Wine runs everything as one user and fakes the
+// descriptors of C:\ and C:\ProgramData, so only the refusal is checked
+// here; the rule itself is tested on recorded Windows ACLs
+// (internal/filetrust/TestWindowsRule).
+func testPlantedPolicy(w *prefix) {
+	t := w.t
+	policy := w.drive("ProgramData/Kyso/policy.json")
+	if err := os.MkdirAll(filepath.Dir(policy), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(policy, []byte(`{"allowedOrigins": ["https://evil.example"]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(policy)
+	out, code := w.run(time.Minute, "", kysoExe, "doctor", "--json")
+	var rep struct {
+		Findings []struct {
+			Check, Level string
+			Message      struct{ EN string }
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 {
+		t.Fatalf("kyso.exe doctor --json with a planted policy: %d %v\n%s", code, err, out)
+	}
+	for _, f := range rep.Findings {
+		if f.Check == "settings" && f.Level == "fault" &&
+			strings.Contains(f.Message.EN, `C:\ProgramData\Kyso\policy.json`) && strings.Contains(f.Message.EN, "is not used") {
+			t.Logf("under Wine: %s", f.Message.EN)
+			return
+		}
+	}
+	t.Errorf("kyso.exe doctor does not refuse the planted policy:\n%s", out)
 }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }

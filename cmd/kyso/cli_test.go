@@ -127,6 +127,7 @@ func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"nosuchcommand"}, {"help", "nosuchcommand"}, {"doctor", "--nosuchflag"},
 		{"status", "extra"}, {"tokens", "--module"}, {"origins"}, {"version", "x"},
+		{"history", "extra"}, {"history", "--limit", "-1"}, {"history", "--limit", "x"},
 	} {
 		out, errOut, code := kyso(t, args...)
 		if code != 2 || out != "" || errOut == "" {

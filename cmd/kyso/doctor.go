@@ -50,17 +50,24 @@ func doctorSetup(o installer.Options, configFile string) (installer.Env, engine.
 	if serr != nil || port == 0 {
 		port = protocol.DefaultPort
 	}
-	var modules []string
+	var policyMods, userMods []string
 	if serr == nil {
-		modules = settings.Modules
+		policyMods, userMods = setup.Modules(settings)
 	}
 	// Cautious: the diagnostics skip a module that crashed Kyso even once,
 	// so that they can still say which one it was.
-	p := pkcs11.New(pkcs11.Options{Modules: modules, Log: zerolog.Nop(),
+	p := pkcs11.New(pkcs11.Options{PolicyModules: policyMods, Modules: userMods, Log: zerolog.Nop(),
 		Journal: doctorJournal(), Cautious: true})
 	env := installer.Env{
 		User: user, System: system, Binary: o.Binary, Port: port,
-		Settings:    func() error { return serr },
+		Settings: func() error { return serr },
+		IgnoredKeys: func() []installer.IgnoredKey {
+			var out []installer.IgnoredKey
+			for _, k := range settings.IgnoredUserKeys {
+				out = append(out, installer.IgnoredKey{Where: k.Where(), Key: k.Key})
+			}
+			return out
+		},
 		Modules:     p.Modules,
 		Tokens:      func() ([]token.Info, error) { return inventoryInfos(p) },
 		PortProbe:   probePort,
@@ -172,7 +179,7 @@ func runDoctor(args []string) error {
 	if err != nil {
 		return err
 	}
-	env, _, settings, _ := doctorSetup(o, *sc.config)
+	env, _, _, _ := doctorSetup(o, *sc.config)
 	defer doctorJournal().Close()
 	// Modules skipped for crashing get a finding of their own below, in
 	// the user's language, instead of CheckModules' generic note.
@@ -188,7 +195,6 @@ func runDoctor(args []string) error {
 		return out
 	}
 	findings, ok := installer.Diagnose(env)
-	findings = withSettingsWarnings(findings, settings.Warnings)
 	findings, crashOK := withCrashFindings(findings, doctorJournal().Records())
 	ok = ok && crashOK
 	if *asJSON {
@@ -206,27 +212,6 @@ func runDoctor(args []string) error {
 	}
 	fmt.Println(say(messages.DoctorOK))
 	return nil
-}
-
-// withSettingsWarnings adds, right after the policy's finding, a note for
-// each key of the user's config that only the system policy may set
-// (pinCacheSeconds, extensionIds): it has no effect.
-func withSettingsWarnings(findings []installer.Finding, ws []engine.Warning) []installer.Finding {
-	if len(ws) == 0 {
-		return findings
-	}
-	notes := make([]installer.Finding, 0, len(ws))
-	for _, w := range ws {
-		notes = append(notes, installer.Finding{Check: "settings/" + w.Key, Level: installer.LevelNote,
-			Problem: messages.DoctorSystemOnlyKey.With(w.Key, w.Where()), Fix: messages.DoctorSystemOnlyKeyFix.With(w.Key)})
-	}
-	at := len(findings)
-	for i, g := range findings {
-		if g.Check == "settings" {
-			at = i + 1
-		}
-	}
-	return slices.Insert(findings, at, notes...)
 }
 
 // withCrashFindings puts a finding for each module the crash journal knows

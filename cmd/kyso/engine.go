@@ -13,7 +13,7 @@ import (
 // broken and picks up the fix without a restart; the port and modules fall
 // back to their defaults until then. Keys of the user's config that only
 // the system policy may set are logged by the engine when it reads the
-// files (engine.Settings.Warnings).
+// files (engine.Settings.IgnoredUserKeys).
 func loadSettings(config string, log zerolog.Logger) (engine.Paths, engine.Settings, error) {
 	paths, err := engine.DefaultPaths(config)
 	if err != nil {

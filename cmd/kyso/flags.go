@@ -40,6 +40,12 @@ func (f *cmdFlags) stringFlag(name string, value, text messages.Text) *string {
 	return f.String(name, "", say(text))
 }
 
+// intFlag defines --name VALUE, a whole number (def when not given).
+func (f *cmdFlags) intFlag(name string, def int, value, text messages.Text) *int {
+	f.values[name] = value
+	return f.Int(name, def, say(text))
+}
+
 // boolFlag defines --name.
 func (f *cmdFlags) boolFlag(name string, text messages.Text) *bool {
 	return f.Bool(name, false, say(text))

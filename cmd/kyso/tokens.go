@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"kyso.vn/kyso/engine"
+	"kyso.vn/kyso/internal/setup"
 	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/token"
 	"kyso.vn/kyso/token/pkcs11"
@@ -38,29 +39,31 @@ func runTokens(args []string) error {
 	if err := noWords(words); err != nil {
 		return err
 	}
-	cfgMods, err := configModules(*config)
+	policyMods, cfgMods, err := configModules(*config)
 	if err != nil {
 		return err
 	}
 	// Cautious, like status and doctor: a module that crashed the agent is
 	// not loaded here either, or `kyso tokens` would die where it died.
-	p := pkcs11.New(pkcs11.Options{Modules: append(mods, cfgMods...), Log: zerolog.Nop(),
+	p := pkcs11.New(pkcs11.Options{PolicyModules: policyMods, Modules: append(mods, cfgMods...), Log: zerolog.Nop(),
 		Journal: doctorJournal(), Cautious: true})
 	return printTokens(os.Stdout, p)
 }
 
 // configModules is the `modules` key of the merged settings (system policy
-// over the user's config), so `kyso tokens` tries what the agent tries.
-func configModules(file string) ([]string, error) {
+// over the user's config), so `kyso tokens` tries what the agent tries,
+// split as setup.Modules splits it.
+func configModules(file string) (policy, user []string, err error) {
 	paths, err := engine.DefaultPaths(file)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s, err := engine.LoadSettings(paths)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.Modules, nil
+	policy, user = setup.Modules(s)
+	return policy, user, nil
 }
 
 func printTokens(w io.Writer, p *pkcs11.Provider) error {

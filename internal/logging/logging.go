@@ -72,15 +72,18 @@ func NewIn(dir, component string) (zerolog.Logger, io.Closer, error) {
 	return zerolog.New(w).With().Timestamp().Str("component", component).Logger(), rf, nil
 }
 
-// NewAudit returns the logger of the signing record (AuditFileName in
-// dir), rotated like kyso.log. If the file cannot be opened it returns a
-// logger that writes nowhere, with the error: kyso.log still has the lines.
-func NewAudit(dir, component string) (zerolog.Logger, io.Closer, error) {
-	rf, err := openRotating(dir, AuditFileName)
-	if err != nil {
-		return zerolog.Nop(), nopCloser{}, err
-	}
-	return zerolog.New(rf).With().Timestamp().Str("component", component).Logger(), rf, nil
+// OpenAudit opens the signing record (AuditFileName in dir) for appending,
+// rotated like kyso.log. Its lines are internal/audit's records, one JSON
+// object each, written by the engine and read by `kyso history`.
+func OpenAudit(dir string) (io.WriteCloser, error) {
+	return openRotating(dir, AuditFileName)
+}
+
+// Generations lists the files of a log in dir as rotation keeps them,
+// oldest first: the rotated one (name.1), then the current one.
+func Generations(dir, name string) []string {
+	path := filepath.Join(dir, name)
+	return []string{path + ".1", path}
 }
 
 func openRotating(dir, name string) (*rotating, error) {

@@ -122,20 +122,20 @@ func TestLogBoundedWhileRunning(t *testing.T) {
 }
 
 // The signing record is a file of its own beside kyso.log, private too.
-func TestNewAuditOwnFile(t *testing.T) {
+func TestOpenAuditOwnFile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "kyso")
 	log, c, err := NewIn(dir, "agent")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	audit, ac, err := NewAudit(dir, "audit")
+	audit, err := OpenAudit(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	log.Info().Msg("every request")
-	audit.Info().Str("outcome", "OK").Msg("request")
-	if err := ac.Close(); err != nil {
+	audit.Write([]byte(`{"outcome":"OK"}` + "\n"))
+	if err := audit.Close(); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, AuditFileName))
@@ -144,5 +144,8 @@ func TestNewAuditOwnFile(t *testing.T) {
 	}
 	if st, _ := os.Stat(filepath.Join(dir, AuditFileName)); st.Mode().Perm() != 0o600 {
 		t.Errorf("audit.log mode %o", st.Mode().Perm())
+	}
+	if g := Generations(dir, AuditFileName); len(g) != 2 || g[0] != filepath.Join(dir, "audit.log.1") || g[1] != filepath.Join(dir, "audit.log") {
+		t.Errorf("generations %v", g)
 	}
 }

@@ -6,10 +6,10 @@
 package setup
 
 import (
-	"os"
-
 	"github.com/rs/zerolog"
+
 	"kyso.vn/kyso/engine"
+	"kyso.vn/kyso/internal/audit"
 	"kyso.vn/kyso/internal/limits"
 	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/prompt"
@@ -23,7 +23,8 @@ func Engine(paths engine.Paths, settings engine.Settings, pr prompt.Prompter, la
 	// The crash journal: a module that crashed this process twice in a
 	// row is skipped until the user re-enables it (`kyso modules`). It is
 	// opened with the first module load, not before.
-	p11 := pkcs11.New(pkcs11.Options{Modules: settings.Modules, Log: log,
+	policyMods, userMods := Modules(settings)
+	p11 := pkcs11.New(pkcs11.Options{PolicyModules: policyMods, Modules: userMods, Log: log,
 		OpenJournal: func() *pkcs11.Journal { return OpenJournal(log) }})
 	done = func() {
 		if err := p11.CloseJournal(); err != nil {
@@ -41,6 +42,15 @@ func Engine(paths engine.Paths, settings engine.Settings, pr prompt.Prompter, la
 	shareLimits(&o, log)
 	eng, err = engine.New(o)
 	return eng, done, err
+}
+
+// Modules splits the settings' modules by who chose them: the system
+// policy's, which only administrators' files may satisfy, or the user's.
+func Modules(s engine.Settings) (policy, user []string) {
+	if s.ModulesFromSystem {
+		return s.Modules, nil
+	}
+	return nil, s.Modules
 }
 
 // OpenJournal opens the crash journal every Kyso process that calls into
@@ -76,13 +86,12 @@ func shareLimits(o *engine.Options, log zerolog.Logger) {
 
 // openAudit opens the signing record (audit.log beside kyso.log) for the
 // life of the process; nil when it cannot (kyso.log still has every line).
-func openAudit(log zerolog.Logger) *zerolog.Logger {
+func openAudit(log zerolog.Logger) *audit.Log {
 	dir, err := logging.Dir()
 	if err == nil {
-		var audit zerolog.Logger
-		if audit, _, err = logging.NewAudit(dir, "audit"); err == nil {
-			audit = audit.With().Int("pid", os.Getpid()).Logger()
-			return &audit
+		var a *audit.Log
+		if a, _, err = audit.Open(dir); err == nil {
+			return a
 		}
 	}
 	log.Warn().Err(err).Msg("no audit log")

@@ -45,6 +45,16 @@ type AgentOptions struct {
 	// holding it is mounted over /etc/kyso (root and unshare(1) needed,
 	// else the test is skipped). The real /etc/kyso is not touched.
 	SystemPolicy map[string]any
+	// Wrap, when set, is a command the agent is started through: Wrap[0]
+	// runs with Wrap[1:], then the kyso binary and its arguments (such as
+	// unshare and a shell that mounts a test's /etc/kyso, see
+	// security/TestPlantedSystemPolicy). It must exec kyso in the end, so
+	// that the process is the agent.
+	Wrap []string
+	// LocalOnly: wait only for the local socket, not for the WebSocket
+	// port (an agent in a network namespace of its own, whose port the
+	// test cannot reach).
+	LocalOnly bool
 }
 
 // Agent is `kyso serve` from the shipped binary, run in a home of its own:
@@ -59,13 +69,14 @@ type Agent struct {
 	URL    string // ws://127.0.0.1:Port/v1
 	Sock   string // the user-only local socket
 	Env    []string
-	PIN    string // the tokens' PIN, looked for at cleanup
+	PIN    string   // the tokens' PIN, looked for at cleanup
+	Wrap   []string // AgentOptions.Wrap
+	local  bool     // AgentOptions.LocalOnly
 
 	t      testing.TB
 	out    *syncBuffer
 	cmd    *exec.Cmd
 	exited chan error
-	policy string // the folder mounted over /etc/kyso, "" for none
 }
 
 // StartAgent starts `kyso serve` and waits until it accepts connections.
@@ -79,7 +90,7 @@ func StartAgent(t testing.TB, o AgentOptions) *Agent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &Agent{Home: home, Config: filepath.Join(home, "config.json"), PIN: o.Tokens.PIN, t: t}
+	a := &Agent{Home: home, Config: filepath.Join(home, "config.json"), PIN: o.Tokens.PIN, Wrap: o.Wrap, local: o.LocalOnly, t: t}
 	cfg := map[string]any{}
 	for k, v := range o.Config {
 		cfg[k] = v
@@ -115,7 +126,9 @@ func StartAgent(t testing.TB, o AgentOptions) *Agent {
 		skipModules(t, filepath.Join(home, "cache", "kyso", "modules"), o.SkipModules)
 	}
 	if o.SystemPolicy != nil {
-		a.policy = systemPolicy(t, home, o.SystemPolicy)
+		// unshare execs sh, which mounts and execs kyso: one process.
+		a.Wrap = []string{"unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+			`mount --bind "$0" /etc/kyso && exec "$@"`, systemPolicy(t, home, o.SystemPolicy)}
 	}
 	a.out = &syncBuffer{}
 	t.Cleanup(func() {
@@ -138,13 +151,7 @@ func StartAgent(t testing.TB, o AgentOptions) *Agent {
 func (a *Agent) Start() {
 	t := a.t
 	t.Helper()
-	a.cmd = exec.Command(KysoBinary(t), "serve", "--config", a.Config)
-	if a.policy != "" {
-		// unshare execs sh, which mounts and execs kyso: one process.
-		a.cmd = exec.Command("unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
-			`mount --bind "$0" /etc/kyso && exec "$@"`, a.policy, KysoBinary(t), "serve", "--config", a.Config)
-	}
-	a.cmd.Env = a.Env
+	a.cmd = a.Command("serve", "--config", a.Config)
 	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
 	if err := a.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -155,8 +162,10 @@ func (a *Agent) Start() {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(a.Port), time.Second)
-		if err == nil {
-			c.Close()
+		if err == nil || a.local {
+			if c != nil {
+				c.Close()
+			}
 			if _, err := os.Stat(a.Sock); err == nil {
 				return
 			}
@@ -172,6 +181,15 @@ func (a *Agent) Start() {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// Command is the kyso binary with args, run as the agent runs: its
+// environment, through its Wrap.
+func (a *Agent) Command(args ...string) *exec.Cmd {
+	argv := append(append(append([]string{}, a.Wrap...), KysoBinary(a.t)), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = a.Env
+	return cmd
 }
 
 // Exited delivers the agent process's exit (once).

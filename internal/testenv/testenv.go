@@ -25,7 +25,7 @@ const (
 	LabelRSA     = "kyso-rsa2048" // RSA-2048 key (CN=NGUYỄN VĂN AN) and the CA certificate
 	LabelEC      = "kyso-ec256"   // ECDSA P-256 key (CN=TRẦN THỊ BÌNH)
 	LabelRSA3072 = "kyso-rsa3072" // RSA-3072 key (CN=LÊ VĂN CƯỜNG)
-	LabelTwo     = "kyso-two"     // valid, expired and encryption-only keys
+	LabelTwo     = "kyso-two"     // valid, expired, encryption-only and no-key-usage keys
 )
 
 // Certificate names for Tokens.CertFile (object labels on the tokens too).
@@ -36,6 +36,7 @@ const (
 	CertTwo     = "kyso-two"         // CN=PHẠM MINH ĐỨC, valid
 	CertExpired = "kyso-two-expired" // CN=VÕ THỊ HẾT HẠN, expired in 2021
 	CertEnc     = "kyso-two-enc"     // CN=ĐẶNG VĂN MÃ HÓA, keyEncipherment only
+	CertNoKU    = "kyso-two-noku"    // CN=HOÀNG VĂN KHÔNG, EC P-256, no keyUsage extension
 	CertCA      = "ca"               // the test CA (stored on kyso-rsa2048)
 )
 

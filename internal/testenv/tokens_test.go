@@ -123,6 +123,7 @@ func TestSharedTokens(t *testing.T) {
 		{LabelTwo, "01", CertTwo, "PHẠM MINH ĐỨC", false, x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment},
 		{LabelTwo, "02", CertExpired, "VÕ THỊ HẾT HẠN", true, x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment},
 		{LabelTwo, "03", CertEnc, "ĐẶNG VĂN MÃ HÓA", false, x509.KeyUsageKeyEncipherment},
+		{LabelTwo, "04", CertNoKU, "HOÀNG VĂN KHÔNG", false, 0},
 	}
 	onToken := map[string]map[string][]byte{}
 	for l, s := range slots {
@@ -167,8 +168,8 @@ func TestSharedTokens(t *testing.T) {
 			t.Errorf("%s/%s does not chain to the test CA: %v", w.token, w.id, err)
 		}
 	}
-	if n := len(onToken[LabelTwo]); n != 3 {
-		t.Errorf("%s holds %d certificates, want 3", LabelTwo, n)
+	if n := len(onToken[LabelTwo]); n != 4 {
+		t.Errorf("%s holds %d certificates, want 4", LabelTwo, n)
 	}
 }
 
@@ -181,7 +182,7 @@ func TestTokenKeysSign(t *testing.T) {
 	hash := sha256.Sum256([]byte("Kyso ký số"))
 	for _, c := range []struct{ token, id, file string }{
 		{LabelRSA, "01", CertRSA}, {LabelEC, "01", CertEC}, {LabelRSA3072, "01", CertRSA3072},
-		{LabelTwo, "01", CertTwo}, {LabelTwo, "02", CertExpired},
+		{LabelTwo, "01", CertTwo}, {LabelTwo, "02", CertExpired}, {LabelTwo, "04", CertNoKU},
 	} {
 		sig := signWith(t, ctx, slots[c.token], c.id, hash[:])
 		verifyHash(t, tk.CertFile(c.file), hash[:], sig)

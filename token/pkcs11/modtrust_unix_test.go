@@ -9,16 +9,21 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"kyso.vn/kyso/internal/filetrust"
 )
 
+// The module rule of a user's own choice (filetrust.AdminsOrSelf); the
+// policy's modules (filetrust.Admins) in security/policy_test.go and
+// internal/filetrust's own tests.
 func TestCheckModuleFile(t *testing.T) {
 	dir := t.TempDir() // 0700, ours, under a sticky /tmp
 	good := filepath.Join(dir, "good.so")
 	os.WriteFile(good, []byte("x"), 0o755)
-	if err := checkModuleFile(good); err != nil {
+	if err := checkModuleFile(good, filetrust.AdminsOrSelf); err != nil {
 		t.Fatalf("our own 0755 file in our 0700 dir: %v", err)
 	}
-	if err := checkModuleFile(filepath.Join(dir, "none.so")); !errors.Is(err, fs.ErrNotExist) {
+	if err := checkModuleFile(filepath.Join(dir, "none.so"), filetrust.AdminsOrSelf); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("missing: %v", err)
 	}
 
@@ -39,7 +44,7 @@ func TestCheckModuleFile(t *testing.T) {
 	os.Chmod(sticky, 0o777|os.ModeSticky)
 	inSticky := filepath.Join(sticky, "m.so")
 	os.WriteFile(inSticky, []byte("x"), 0o755)
-	if err := checkModuleFile(inSticky); err != nil {
+	if err := checkModuleFile(inSticky, filetrust.AdminsOrSelf); err != nil {
 		t.Fatalf("our file in a sticky dir: %v", err)
 	}
 
@@ -55,7 +60,7 @@ func TestCheckModuleFile(t *testing.T) {
 
 	// The Debian SoftHSM module passes, as root's files in /usr do.
 	if _, err := os.Stat("/usr/lib/softhsm/libsofthsm2.so"); err == nil {
-		if err := checkModuleFile("/usr/lib/softhsm/libsofthsm2.so"); err != nil {
+		if err := checkModuleFile("/usr/lib/softhsm/libsofthsm2.so", filetrust.Admins); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -63,7 +68,7 @@ func TestCheckModuleFile(t *testing.T) {
 
 func wantRefused(t *testing.T, path, why string) {
 	t.Helper()
-	if err := checkModuleFile(path); err == nil || !strings.Contains(err.Error(), why) {
+	if err := checkModuleFile(path, filetrust.AdminsOrSelf); err == nil || !strings.Contains(err.Error(), why) {
 		t.Fatalf("%s: %v, want refused (%s)", path, err, why)
 	}
 }

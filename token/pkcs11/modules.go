@@ -13,6 +13,7 @@ import (
 
 	"github.com/miekg/pkcs11"
 
+	"kyso.vn/kyso/internal/filetrust"
 	"kyso.vn/kyso/token"
 )
 
@@ -55,21 +56,23 @@ var vendorModules = []string{
 // under: "/", a temp dir in tests.
 var vendorRoot = "/"
 
-// Discover lists the modules to use, in order: configured ones, then the
-// p11-kit registered ones (Linux), then known vendor modules found on disk.
-// Each is loaded and initialised (once per process); a module that fails is
+// Discover lists the modules to use, in order: configured ones (the user's:
+// they may belong to the administrators or to the user), then the p11-kit
+// registered ones (Linux), then known vendor modules found on disk. Each is
+// loaded and initialised (once per process); a module that fails is
 // reported in its status, never fatal. Modules are deduplicated by their
 // resolved real path, so a vendor module also registered with p11-kit is
 // loaded once, under its first source.
 func Discover(configured []string) []token.ModuleStatus {
-	return statuses(discover(configured, true, nil, false))
+	return statuses(discover(nil, configured, true, nil, false))
 }
 
 // moduleStatus is a module's token.ModuleStatus with its resolved path,
-// the key of the process-wide module map.
+// the key of the process-wide module map, and who may own it.
 type moduleStatus struct {
 	token.ModuleStatus
-	real string
+	real   string
+	owners filetrust.Owners
 }
 
 func statuses(in []moduleStatus) []token.ModuleStatus {
@@ -80,12 +83,16 @@ func statuses(in []moduleStatus) []token.ModuleStatus {
 	return out
 }
 
-// discover is Discover with the crash journal j (nil: none): a module it
-// disabled is not loaded (its status has a *CrashError), nor, when
-// cautious, one with a crash not yet cleared. Loading is journaled.
-func discover(configured []string, auto bool, j *Journal, cautious bool) []moduleStatus {
+// discover is Discover with the system policy's modules first and the
+// crash journal j (nil: none): a module it disabled is not loaded (its
+// status has a *CrashError), nor, when cautious, one with a crash not yet
+// cleared. Loading is journaled.
+func discover(policy, configured []string, auto bool, j *Journal, cautious bool) []moduleStatus {
 	type cand struct{ path, source string }
 	var cands []cand
+	for _, p := range policy {
+		cands = append(cands, cand{p, token.SourcePolicy})
+	}
 	for _, p := range configured {
 		cands = append(cands, cand{p, token.SourceConfig})
 	}
@@ -105,14 +112,15 @@ func discover(configured []string, auto bool, j *Journal, cautious bool) []modul
 			continue
 		}
 		seen[real] = true
-		st := moduleStatus{ModuleStatus: token.ModuleStatus{Path: c.path, Source: c.source}, real: real}
+		st := moduleStatus{ModuleStatus: token.ModuleStatus{Path: c.path, Source: c.source}, real: real,
+			owners: moduleOwners(c.source)}
 		if rec, ok := j.Record(real); ok && (rec.Disabled || cautious && rec.Crashes > 0) {
 			st.Err = &CrashError{Path: c.path, Record: rec}
 			out = append(out, st)
 			continue
 		}
 		r := j.markFor(real).enter("C_Initialize")
-		_, err := loadModule(real)
+		_, err := loadModule(real, st.owners)
 		r.leave()
 		if err != nil {
 			st.Err = err
@@ -141,7 +149,27 @@ var (
 	modErrs   = map[string]error{}
 )
 
-func loadModule(path string) (*module, error) {
+// moduleOwners is who may own a module of a source: the administrators for
+// the system policy's, which every user's Kyso loads; the administrators
+// or the user for the others (the user's own choice, p11-kit's registry
+// and the vendors' system folders, which root owns anyway).
+func moduleOwners(source string) filetrust.Owners {
+	if source == token.SourcePolicy {
+		return filetrust.Admins
+	}
+	return filetrust.AdminsOrSelf
+}
+
+// loadModule loads the module at path (resolved) once per process. Before
+// that, and before every later use, the module must pass the ownership
+// rule of its source (internal/filetrust): another local account must not
+// be able to plant or replace code that runs inside Kyso. That check is
+// not remembered, so a module whose permissions are fixed is used at the
+// next discovery.
+func loadModule(path string, who filetrust.Owners) (*module, error) {
+	if err := checkModuleFile(path, who); err != nil {
+		return nil, err
+	}
 	modulesMu.Lock()
 	defer modulesMu.Unlock()
 	if m, ok := modules[path]; ok {
@@ -163,10 +191,18 @@ func loadModule(path string) (*module, error) {
 	return m, nil
 }
 
-func openModule(path string) (*module, error) {
-	if err := checkModuleFile(path); err != nil {
-		return nil, err
+// checkModuleFile refuses a module that another account than who could
+// plant or replace (internal/filetrust). A page never names a module; this
+// is about another local account planting one in a folder the policy, the
+// config or a vendor's installer points at.
+func checkModuleFile(path string, who filetrust.Owners) error {
+	if err := filetrust.Check(path, who); err != nil {
+		return fmt.Errorf("module %s: %w", path, err)
 	}
+	return nil
+}
+
+func openModule(path string) (*module, error) {
 	ctx := pkcs11.New(path)
 	if ctx == nil {
 		return nil, fmt.Errorf("module %s: cannot load it or it has no C_GetFunctionList", path)

@@ -38,7 +38,7 @@ func TestDiscoverDedupes(t *testing.T) {
 	if err := os.Symlink(tk.Module, link); err != nil {
 		t.Fatal(err)
 	}
-	st := discover([]string{tk.Module, link, "/nonexistent/x.so"}, false, nil, false)
+	st := discover(nil, []string{tk.Module, link, "/nonexistent/x.so"}, false, nil, false)
 	if len(st) != 2 || !st[0].Loaded || st[0].Path != tk.Module || st[1].Loaded || st[1].Err == nil {
 		t.Errorf("discover = %+v", st)
 	}

@@ -26,8 +26,14 @@ import (
 
 // Options configures the PKCS#11 provider.
 type Options struct {
-	Modules     []string // from the policy/config `modules`, tried first
-	NoDiscovery bool     // use only Modules (tests), no p11-kit or vendor search
+	// PolicyModules are the system policy's `modules`, tried first. They
+	// act for every user of the machine, so each is loaded only when the
+	// administrators own it and every folder above it (filetrust.Admins).
+	PolicyModules []string
+	// Modules are the user's own (config.json `modules`, `kyso tokens
+	// --module`), tried next: the administrators or the user may own them.
+	Modules     []string
+	NoDiscovery bool // use only Modules (tests), no p11-kit or vendor search
 	Log         zerolog.Logger
 	// Journal is the crash journal (nil: none): modules it disabled are
 	// skipped, and calls into modules are marked in it.
@@ -181,7 +187,7 @@ func (p *Provider) rediscover() ([]*module, bool) {
 }
 
 func (p *Provider) discoverLocked() {
-	p.status = discover(p.o.Modules, !p.o.NoDiscovery, p.crashJournal(), p.o.Cautious)
+	p.status = discover(p.o.PolicyModules, p.o.Modules, !p.o.NoDiscovery, p.crashJournal(), p.o.Cautious)
 	p.mods = nil
 	for _, st := range p.status {
 		if !st.Loaded {
@@ -189,7 +195,7 @@ func (p *Provider) discoverLocked() {
 			continue
 		}
 		delete(p.reported, st.real)
-		if m, err := loadModule(st.real); err == nil {
+		if m, err := loadModule(st.real, st.owners); err == nil {
 			p.mods = append(p.mods, m)
 		}
 	}
@@ -319,8 +325,8 @@ func certOnly(f []found) []token.Certificate {
 // list and no error (the engine then answers NO_CERTIFICATE).
 //
 // A signing certificate is an end-entity X.509 certificate whose key usage
-// has digitalSignature or nonRepudiation, or that has no key usage extension
-// at all (RFC 5280: no restriction), and whose key is on the token: a
+// has digitalSignature or nonRepudiation (a certificate without the key
+// usage extension is not one: isSigningCert), and whose key is on the token: a
 // private key, or, failing that, a public key with the same CKA_ID (tokens
 // hide private keys marked CKA_PRIVATE until login). Expired certificates are
 // listed too (the dialog shows their validity); valid ones come first.
@@ -429,14 +435,17 @@ func (p *Provider) readToken(t slotToken) ([]found, error) {
 	return out, nil
 }
 
-// isSigningCert: an end-entity certificate allowed to sign. CA certificates
-// are the chain, not signing certificates, even when their key is present.
+// isSigningCert: an end-entity certificate whose key usage says it signs:
+// digitalSignature or nonRepudiation. CA certificates are the chain, not
+// signing certificates, even when their key is present. A certificate
+// without the keyUsage extension is not offered either, although RFC 5280
+// reads that as "no restriction": the CAs of Vietnam's signing tokens
+// always set it (digitalSignature, nonRepudiation), so a certificate
+// without it is a TLS, VPN or home-made one, whose key a page must not
+// get signatures from (issue 16, finding 10; docs/tokens.md).
 func isSigningCert(c *x509.Certificate) bool {
 	if c.BasicConstraintsValid && c.IsCA {
 		return false
-	}
-	if c.KeyUsage == 0 { // no key usage extension: no restriction
-		return true
 	}
 	return c.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) != 0
 }

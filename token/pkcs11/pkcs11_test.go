@@ -97,8 +97,9 @@ func TestCertificatesListing(t *testing.T) {
 			t.Errorf("signing certificate %q not listed; have %v", cn, keys(byCN))
 		}
 	}
-	// keyEncipherment only: not a signing certificate. The CA: chain only.
-	for _, cn := range []string{"ĐẶNG VĂN MÃ HÓA", "Kyso Test CA"} {
+	// keyEncipherment only, or no keyUsage at all: not a signing
+	// certificate (issue 16, finding 10). The CA: chain only.
+	for _, cn := range []string{"ĐẶNG VĂN MÃ HÓA", "HOÀNG VĂN KHÔNG", "Kyso Test CA"} {
 		if _, ok := byCN[cn]; ok {
 			t.Errorf("%q must not be listed as a signing certificate", cn)
 		}
@@ -159,9 +160,13 @@ func TestOpenUnknown(t *testing.T) {
 	if _, err := p.Open(context.Background(), strings.Repeat("ab", 32)); codeOf(err) != protocol.CertificateNotFound {
 		t.Errorf("Open unknown: %v, want CERTIFICATE_NOT_FOUND", err)
 	}
-	// The encryption-only certificate is on a token but is no signing one.
-	if _, err := p.Open(context.Background(), token.CertID(readCert(t, testenv.Shared(t).CertFile(testenv.CertEnc)).Raw)); codeOf(err) != protocol.CertificateNotFound {
-		t.Errorf("Open encryption-only: %v, want CERTIFICATE_NOT_FOUND", err)
+	// The encryption-only certificate, and the one without keyUsage, are
+	// on a token with their keys but are no signing ones: a page that
+	// learnt their ids elsewhere cannot sign with them either.
+	for _, name := range []string{testenv.CertEnc, testenv.CertNoKU} {
+		if _, err := p.Open(context.Background(), token.CertID(readCert(t, testenv.Shared(t).CertFile(name)).Raw)); codeOf(err) != protocol.CertificateNotFound {
+			t.Errorf("Open %s: %v, want CERTIFICATE_NOT_FOUND", name, err)
+		}
 	}
 }
 

@@ -50,6 +50,9 @@ func TestKysoTokensCommand(t *testing.T) {
 	if strings.Contains(s, "ĐẶNG VĂN MÃ HÓA") {
 		t.Errorf("the encryption-only certificate is listed:\n%s", s)
 	}
+	if strings.Contains(s, "HOÀNG VĂN KHÔNG") {
+		t.Errorf("the certificate without keyUsage is listed:\n%s", s)
+	}
 	// No PIN: drop the hex ids and serials (which may contain any digit
 	// run by chance), then look for the test PIN.
 	noHex := regexp.MustCompile(`[0-9a-f]{16,}`).ReplaceAllString(s, "")

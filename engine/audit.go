@@ -1,0 +1,30 @@
+package engine
+
+import (
+	"encoding/hex"
+	"time"
+
+	"kyso.vn/kyso/internal/audit"
+)
+
+// audit writes the signing record of one request that audited says a
+// person or a token took part in: who asked (the origin), what (the
+// operation, the certificate, every hash in full, the page's description)
+// and how it ended. It is called once per request, from logRequest, after
+// the answer is known — the one place that builds an audit.Record: the
+// operation only fills rec (rec.cert, rec.subject, rec.job) as it goes.
+// Never a PIN: nothing of the PIN dialog reaches rec.
+func (e *Engine) audit(rec logRec, outcome string) {
+	r := audit.Record{Time: time.Now(), Origin: rec.origin, Op: rec.op, CertID: rec.cert, Subject: rec.subject,
+		Outcome: outcome}
+	if j := rec.job; j != nil {
+		r.Description = j.description
+		r.Items = make([]audit.Item, len(j.hashes))
+		for i, h := range j.hashes {
+			r.Items[i] = audit.Item{HashFunction: string(j.hashFunc), Hash: hex.EncodeToString(h)}
+		}
+	}
+	if err := e.o.Audit.Write(r); err != nil {
+		e.o.Log.Error().Err(err).Msg("writing the signing record failed")
+	}
+}
