@@ -18,7 +18,7 @@ import (
 
 	"kyso.vn/kyso/document"
 	"kyso.vn/kyso/document/cms"
-	"kyso.vn/kyso/document/internal/doctest"
+	"kyso.vn/kyso/internal/doctest"
 	"kyso.vn/kyso/document/tsa"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"kyso.vn/kyso/document"
-	"kyso.vn/kyso/document/internal/doctest"
+	"kyso.vn/kyso/internal/doctest"
 	"kyso.vn/kyso/document/pdf"
 )
 

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"kyso.vn/kyso/document"
-	"kyso.vn/kyso/document/internal/doctest"
+	"kyso.vn/kyso/internal/doctest"
 	"kyso.vn/kyso/document/pdf"
 	"kyso.vn/kyso/document/tsa"
 )

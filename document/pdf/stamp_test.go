@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
-	"kyso.vn/kyso/document/internal/doctest"
+	"kyso.vn/kyso/internal/doctest"
 	"kyso.vn/kyso/document/pdf"
 )
 
