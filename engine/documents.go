@@ -186,7 +186,7 @@ func parseDocList[D, P any](r *docRequest[D], certID, desc string, docs *[]P, gi
 // where names the document a failure is about, when the page gave a list.
 func (r *docRequest[D]) where(i int, f *failure) *failure {
 	if r.list && len(f.args) == 1 {
-		f.args = []any{fmt.Sprintf("document %d: %v", i, f.args[0])}
+		f.args = []any{fmt.Sprintf("documents[%d]: %v", i, f.args[0])}
 	}
 	return f
 }
@@ -225,6 +225,9 @@ func parseStamp(raw jsontext.Value) (*pdf.Stamp, *failure) {
 	}
 	if string(raw) == "null" {
 		return nil, nil
+	}
+	if raw.Kind() != '{' {
+		return nil, badRequest("\"stamp\" must be an object, or null for an invisible signature")
 	}
 	var p stampParams
 	if f := decodeStrict(raw, &p, "params: stamp: "); f != nil {
@@ -405,7 +408,7 @@ func inDocument(list bool, i int, err error) error {
 	var de *document.Error
 	if list && errors.As(err, &de) {
 		c := *de
-		c.Reason = fmt.Sprintf("document %d: %s", i, de.Reason)
+		c.Reason = fmt.Sprintf("documents[%d]: %s", i, de.Reason)
 		return &c
 	}
 	return err
