@@ -8,12 +8,9 @@
 package docsign
 
 import (
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,28 +155,9 @@ func readFile(t testing.TB, path string) []byte {
 	return b
 }
 
-func cert(t testing.TB, name string) *x509.Certificate {
-	t.Helper()
-	b, err := os.ReadFile(tokens(t).CertFile(name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blk, _ := pem.Decode(b)
-	if blk == nil {
-		t.Fatalf("%s: no PEM", name)
-	}
-	c, err := x509.ParseCertificate(blk.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func cert(t testing.TB, name string) *x509.Certificate { return tokens(t).Cert(t, name) }
 
-// certID is the protocol's certificateId of a token certificate.
-func certID(t testing.TB, name string) string {
-	sum := sha256.Sum256(cert(t, name).Raw)
-	return hex.EncodeToString(sum[:])
-}
+func certID(t testing.TB, name string) string { return tokens(t).CertID(t, name) }
 
 // run runs a command and fails the test when it fails.
 func run(t testing.TB, name string, args ...string) []byte {

@@ -256,7 +256,7 @@ func TestSignPdfEngine(t *testing.T) {
 		{"pdf": b64s(out), "fileName": "spec-signed.pdf", "stamp": map[string]any{"page": 1, "rect": []int{36, 36, 200, 60}, "text": "Đã ký\nBộ phận một cửa"}},
 		{"pdf": b64s(other), "fileName": "libtasn1.pdf", "stamp": nil},
 	}})
-	list := result[pdfListResult](t, r)
+	list := result[docListResult[pdfResult]](t, r)
 	if len(list.Documents) != 2 || len(h.pr.PINCalls()) != 2 {
 		t.Fatalf("%d documents, %d PIN dialogs", len(list.Documents), len(h.pr.PINCalls()))
 	}
@@ -473,7 +473,7 @@ func TestSignXmlEngine(t *testing.T) {
 	if len(d) != 1 || d[0].Kind != "xml" || d[0].FileName != "hd-123.xml" || len(d[0].Details) == 0 {
 		t.Fatalf("the dialog shows %+v", d)
 	}
-	list := result[xmlListResult](t, h.call(portal, "signXml", map[string]any{"certificateId": h.prov.certs[0].ID,
+	list := result[docListResult[xmlResult]](t, h.call(portal, "signXml", map[string]any{"certificateId": h.prov.certs[0].ID,
 		"documents": []map[string]any{{"xml": string(invoice)}, {"xml": "<r><a Id=\"x\">ư</a></r>", "reference": "#x"}}}))
 	if len(list.Documents) != 2 || !strings.Contains(list.Documents[1].XML, "<a Id=\"x\">ư</a>") {
 		t.Fatalf("%+v", list)
