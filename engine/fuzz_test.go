@@ -58,7 +58,8 @@ var designCodes = map[protocol.Code]bool{
 	"BAD_REQUEST": true, "UNKNOWN_OP": true, "ORIGIN_DENIED": true, "USER_CANCELLED": true,
 	"TIMEOUT": true, "BUSY": true, "RATE_LIMITED": true, "NO_TOKEN": true, "NO_CERTIFICATE": true,
 	"CERTIFICATE_NOT_FOUND": true, "UNSUPPORTED_ALGORITHM": true, "PIN_LOCKED": true,
-	"TOKEN_REMOVED": true, "TOKEN_ERROR": true, "INTERNAL": true,
+	"TOKEN_REMOVED": true, "TOKEN_ERROR": true, "BAD_DOCUMENT": true, "TIMESTAMP_FAILED": true,
+	"NO_DIALOG": true, "INTERNAL": true,
 }
 
 // fuzzHandleCodes are the outcomes possible in FuzzHandle's set-up: an
@@ -68,6 +69,7 @@ var designCodes = map[protocol.Code]bool{
 var fuzzHandleCodes = map[protocol.Code]bool{
 	"OK": true, "BAD_REQUEST": true, "UNKNOWN_OP": true, "USER_CANCELLED": true,
 	"CERTIFICATE_NOT_FOUND": true, "UNSUPPORTED_ALGORITHM": true, "NO_CERTIFICATE": true,
+	"BAD_DOCUMENT": true, // a document operation's PDF or XML
 }
 
 func b64(n int) string { return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xa5}, n)) }
@@ -96,6 +98,14 @@ func fuzzHandleSeeds() []string {
 			`"],"hashFunction":"SHA-256"}}`,
 		`{"id":"b","op":"signBatch","params":{"certificateId":"` + fuzzRSAID + `","hashes":["` + b64(48) +
 			`"],"hashFunction":"SHA3-384","scheme":"RSASSA-PSS","description":"x"}}`,
+		// The document operations: a tiny PDF (BAD_DOCUMENT), XML that
+		// signs, a CMS, a list.
+		`{"id":"p","op":"signPdf","params":{"certificateId":"` + fuzzRSAID + `","pdf":"JVBERi0xLjQK","stamp":{"page":1,"rect":[1,2,30,40],"text":"a\nb"}}}`,
+		`{"id":"p","op":"signPdf","params":{"certificateId":"` + fuzzECID + `","documents":[{"pdf":"JVBERi0xLjQK","stamp":null}]}}`,
+		`{"id":"x","op":"signXml","params":{"certificateId":"` + fuzzRSAID + `","xml":"<a><b Id=\"i\">ư</b></a>","reference":"#i","parent":"/a","signingTime":true}}`,
+		`{"id":"x","op":"signXml","params":{"certificateId":"` + fuzzECID + `","documents":[{"xml":"<a/>"},{"xml":"<!DOCTYPE a><a/>"}]}}`,
+		`{"id":"c","op":"signCms","params":{"certificateId":"` + fuzzRSAID + `","hash":"` + b64(32) + `","hashFunction":"SHA-256","fileName":"a.p7s"}}`,
+		`{"id":"c","op":"signCms","params":{"certificateId":"` + fuzzECID + `","hashes":["` + b64(64) + `"],"hashFunction":"SHA-512"}}`,
 		`{"id":"x","op":"sign","params":{"hashfunction":"SHA-256"}}`,
 		`{"ID":"x","OP":"version"}`,
 		`{"id":"x","id":"y","op":"version"}`,
@@ -235,7 +245,7 @@ func keys(m map[string]json.RawMessage) []string {
 // when the request starts as a JSON object whose "id" (spelled so; the last
 // one wins) is a string of 1–64 characters, else "".
 func fuzzRequestID(raw []byte) string {
-	if len(raw) > protocol.MaxMessage || !utf8.Valid(raw) {
+	if len(raw) > protocol.MaxDocumentMessage || !utf8.Valid(raw) {
 		return ""
 	}
 	if b := bytes.TrimSpace(raw); len(b) == 0 || b[0] != '{' {
@@ -486,6 +496,9 @@ func strictVerdict(raw []byte) verdict {
 			return verdictValid
 		}
 		return verdictInvalid
+	case "signPdf", "signCms", "signXml":
+		// Their params have their own table test (TestDocumentParams).
+		return verdictUnsure
 	}
 	return verdictUnknownOp
 }
@@ -595,6 +608,7 @@ func lenientInvalid(raw []byte) string {
 		if !specSignValid(s, env.Op == "signBatch") {
 			return "its params break the spec"
 		}
+	case "signPdf", "signCms", "signXml":
 	default:
 		return "its op is unknown"
 	}
@@ -620,11 +634,13 @@ func checkResult(t *testing.T, raw []byte, result json.RawMessage, prov *fakePro
 	}
 	switch env.Op {
 	case "version":
-		if want := fmt.Sprintf(`{"version":%q,"protocol":1}`, Version); string(result) != want {
+		if want := fmt.Sprintf(`{"version":%q,"protocol":1,"ops":["version","getCertificate","sign","signBatch","signPdf","signCms","signXml"]}`, Version); string(result) != want {
 			t.Fatalf("version result %s", result)
 		}
 		return
 	case "sign", "signBatch":
+	case "signPdf", "signCms", "signXml":
+		return // their results have their own tests
 	default:
 		t.Fatalf("OK for op %q (the picker is always cancelled): %.300q", env.Op, raw)
 	}
