@@ -89,10 +89,15 @@ func (b *budget) readMessage(r io.Reader) (msg []byte, charged int64, err error)
 	// message. The buffers left behind are garbage.
 	for c := cap(msg); ; {
 		if len(msg) == c {
-			if c > protocol.MaxDocumentMessage {
-				return refuse(errTooLarge)
+			if c >= protocol.MaxDocumentMessage {
+				// Full at the limit: the message must end here.
+				var one [1]byte
+				if n, err := io.ReadFull(r, one[:]); n > 0 || err != io.EOF {
+					return refuse(errors.Join(errTooLarge, err))
+				}
+				return msg, charged, nil
 			}
-			c = min(c+c/2, protocol.MaxDocumentMessage+1)
+			c = min(c+c/2, protocol.MaxDocumentMessage)
 			add := int64(c-cap(msg)) * chargeFactor
 			if !b.take(add) {
 				return refuse(errOverBudget)
