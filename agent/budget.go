@@ -60,64 +60,67 @@ func (b *budget) give(n int64) { b.used.Add(-n) }
 var errOverBudget = errors.New("agent: memory budget for large requests reached")
 
 // readMessage reads one WebSocket message. Up to protocol.MaxMessage it
-// costs nothing; past it, each growth of the buffer is charged to the
-// budget (chargeFactor per byte of capacity) before it is allocated, so a
-// message the budget cannot hold is never buffered whole: errOverBudget,
-// with the rest of the message read and dropped unheld. charged is what
-// the caller gives back when the answer is written. The connection's read
-// limit (gorilla's) bounds the message at protocol.MaxDocumentMessage.
+// costs nothing; past it, the message is read in chunks of chunkSize, each
+// charged to the budget (chargeFactor per byte) before it is allocated, so
+// a message the budget cannot hold is never buffered whole: errOverBudget,
+// with the rest of the message read and dropped unheld. The chunks are
+// then joined into one buffer of the message's size (what the engine
+// reads): a growing buffer would leave garbage of about twice the message
+// behind it and hold up to half as much again unused, chunks leave one
+// copy. charged is what the caller gives back when the answer is written.
+// The connection's read limit (gorilla's) bounds the message at
+// protocol.MaxDocumentMessage.
 func (b *budget) readMessage(r io.Reader) (msg []byte, charged int64, err error) {
-	msg, err = io.ReadAll(io.LimitReader(r, protocol.MaxMessage+1))
-	if err != nil || len(msg) <= protocol.MaxMessage {
-		return msg, 0, err
+	first, err := io.ReadAll(io.LimitReader(r, protocol.MaxMessage+1))
+	if err != nil || len(first) <= protocol.MaxMessage {
+		return first, 0, err
 	}
 	// A refused message's first bytes are returned with the error (where
 	// its id is when the page wrote it first), the rest read and dropped.
 	refuse := func(why error) ([]byte, int64, error) {
 		b.give(charged)
-		head := bytes.Clone(msg[:min(len(msg), headBytes)])
-		msg = nil
+		head := bytes.Clone(first[:headBytes])
 		_, err := io.Copy(io.Discard, r)
 		return head, 0, errors.Join(why, err)
 	}
-	if charged = int64(cap(msg)) * chargeFactor; !b.take(charged) {
+	if charged = int64(cap(first)) * chargeFactor; !b.take(charged) {
 		charged = 0
 		return refuse(errOverBudget)
 	}
-	// Grown by half each time, not doubled: the capacity is what is
-	// charged and held, and a doubled buffer would hold up to twice the
-	// message. The buffers left behind are garbage.
-	for c := cap(msg); ; {
-		if len(msg) == c {
-			if c >= protocol.MaxDocumentMessage {
-				// Full at the limit: the message must end here.
-				var one [1]byte
-				if n, err := io.ReadFull(r, one[:]); n > 0 || err != io.EOF {
-					return refuse(errors.Join(errTooLarge, err))
-				}
-				return msg, charged, nil
-			}
-			c = min(c+c/2, protocol.MaxDocumentMessage)
-			add := int64(c-cap(msg)) * chargeFactor
-			if !b.take(add) {
-				return refuse(errOverBudget)
-			}
-			charged += add
-			m := make([]byte, len(msg), c)
-			copy(m, msg)
-			msg = m
+	chunks, total := [][]byte{first}, len(first)
+	for {
+		if total > protocol.MaxDocumentMessage {
+			chunks = nil
+			return refuse(errTooLarge)
 		}
-		n, rerr := r.Read(msg[len(msg):c])
-		msg = msg[:len(msg)+n]
-		if rerr == io.EOF {
-			return msg, charged, nil
+		if !b.take(chunkSize * chargeFactor) {
+			chunks = nil
+			return refuse(errOverBudget)
+		}
+		charged += chunkSize * chargeFactor
+		c := make([]byte, chunkSize)
+		n, rerr := io.ReadFull(r, c)
+		chunks, total = append(chunks, c[:n]), total+n
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
 		}
 		if rerr != nil {
 			b.give(charged)
 			return nil, 0, rerr
 		}
 	}
+	msg = make([]byte, 0, total)
+	for _, c := range chunks {
+		msg = append(msg, c...)
+	}
+	// Settled at the message's size: the chunks are garbage now.
+	keep := int64(total) * chargeFactor
+	b.give(charged - keep)
+	return msg, keep, nil
 }
+
+// chunkSize is the unit a large WebSocket message is read and charged in.
+const chunkSize = 1 << 20
 
 // errTooLarge: past the document limit. gorilla's read limit fails the
 // read before; kept so that readMessage holds for any reader.

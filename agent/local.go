@@ -73,7 +73,18 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 		c.Close() // unblocks the read loop at shutdown
 	}()
 	var wmu sync.Mutex
-	write := func(msg []byte) {
+	// send writes m as one frame, built in place after the frame's length
+	// (an answer may be a signed document of tens of megabytes).
+	send := func(m wire.Message) {
+		buf := wire.Append(make([]byte, frame.HeaderLen, frame.HeaderLen+16+len(m.Body)), m)
+		wmu.Lock()
+		defer wmu.Unlock()
+		_ = c.SetWriteDeadline(time.Now().Add(writeWait))
+		if err := frame.WriteReserved(c, buf, wire.MaxFrame); err != nil {
+			a.o.Log.Debug().Err(err).Msg("local socket write failed")
+		}
+	}
+	write := func(msg []byte) { // a JSON frame, to a host of another version
 		wmu.Lock()
 		defer wmu.Unlock()
 		_ = c.SetWriteDeadline(time.Now().Add(writeWait))
@@ -81,15 +92,11 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 			a.o.Log.Debug().Err(err).Msg("local socket write failed")
 		}
 	}
-	answer := func(tag uint64, body []byte) {
-		write(wire.Append(make([]byte, 0, 16+len(body)), wire.Message{Kind: wire.Answer, Tag: tag, Body: body}))
-	}
+	answer := func(tag uint64, body []byte) { send(wire.Message{Kind: wire.Answer, Tag: tag, Body: body}) }
 	// A request's progress messages go to the host tagged like its answer,
 	// which comes after them.
 	progress := func(tag uint64) func([]byte) {
-		return func(msg []byte) {
-			write(wire.Append(make([]byte, 0, 16+len(msg)), wire.Message{Kind: wire.Progress, Tag: tag, Body: msg}))
-		}
+		return func(msg []byte) { send(wire.Message{Kind: wire.Progress, Tag: tag, Body: msg}) }
 	}
 	reqs := newInflight(a.o.MaxInFlight)
 	readDone := make(chan struct{}) // closed when the reading ends
@@ -129,7 +136,7 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 					a.o.Log.Warn().Msg("local socket: a kyso host of another version connected")
 				}
 				if m.Kind == wire.Hello {
-					write(wire.Append(nil, wire.Message{Kind: wire.Hello}))
+					send(wire.Message{Kind: wire.Hello})
 				} else {
 					write(protocol.ErrorResponse("", protocol.BadRequest, a.msg(messages.AgentOtherVersion)))
 				}
@@ -143,7 +150,7 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 			}
 			switch m.Kind {
 			case wire.Hello:
-				write(wire.Append(nil, wire.Message{Kind: wire.Hello}))
+				send(wire.Message{Kind: wire.Hello})
 				continue
 			case wire.Stats:
 				// Answered here, in order: a stats frame costs a GC, so one

@@ -107,10 +107,12 @@ func (r *Relay) Answer(ctx context.Context, origin string, req engine.Request, p
 		r.mu.Unlock()
 	}()
 
-	msg := wire.Append(make([]byte, 0, 16+len(origin)+len(req.Raw)),
+	// Built in place after the frame's length: a document's request is
+	// tens of megabytes, copied once here.
+	msg := wire.Append(make([]byte, frame.HeaderLen, frame.HeaderLen+16+len(origin)+len(req.Raw)),
 		wire.Message{Kind: wire.Request, Tag: tag, Origin: origin, Body: req.Raw})
 	r.wmu.Lock()
-	err := frame.WriteMax(r.conn, msg, wire.MaxRequestFrame)
+	err := frame.WriteReserved(r.conn, msg, wire.MaxRequestFrame)
 	r.wmu.Unlock()
 	msg = nil
 	if errors.Is(err, frame.ErrTooLarge) {

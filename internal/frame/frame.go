@@ -90,3 +90,24 @@ func WriteMax(w io.Writer, msg []byte, limit int) error {
 	_, err := w.Write(buf)
 	return err
 }
+
+// HeaderLen is the length prefix's size: a caller that builds a message in
+// place after HeaderLen reserved bytes writes it with WriteReserved.
+const HeaderLen = 4
+
+// WriteReserved writes buf[HeaderLen:] as one frame of at most limit
+// bytes, filling in buf's first HeaderLen bytes with its length: one Write
+// call, as Write, without Write's copy (a signed document's answer is tens
+// of megabytes).
+func WriteReserved(w io.Writer, buf []byte, limit int) error {
+	if len(buf) < HeaderLen {
+		return errors.New("frame: no room for the length")
+	}
+	n := len(buf) - HeaderLen
+	if n > limit {
+		return fmt.Errorf("%w (%d bytes)", ErrTooLarge, n)
+	}
+	binary.LittleEndian.PutUint32(buf, uint32(n))
+	_, err := w.Write(buf)
+	return err
+}
