@@ -306,6 +306,23 @@ func run(c *config) (*results, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The document operations, each size on a fresh agent of the same
+	// configuration, so that its peak memory is its own.
+	fresh := func() (*proc, *wsClient, error) {
+		ag, err := startAgentbench(c.agentbench, env(dDir, softhsmConf), dCfg, "")
+		if err != nil {
+			return nil, nil, err
+		}
+		ws, err := dialWS(ag.port)
+		if err != nil {
+			ag.stop()
+			return nil, nil, err
+		}
+		return ag, ws, nil
+	}
+	if err := documents(r, c, fl, fresh, rsa, tmp); err != nil {
+		return nil, fmt.Errorf("documents: %w", err)
+	}
 	if c.fault != "" {
 		if err := slowToken(r, c, self, tmp, module, softhsmConf, rsa); err != nil {
 			return nil, fmt.Errorf("slow token: %w", err)
