@@ -16,6 +16,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -125,12 +126,13 @@ func New(o Options) (*Engine, error) {
 // can repeat at will, so they go to the main log only.
 func audited(op string, code protocol.Code) bool {
 	switch op {
-	case "getCertificate", "sign", "signBatch":
+	case "getCertificate", "sign", "signBatch", "signPdf", "signCms", "signXml":
 	default:
 		return false
 	}
 	switch code {
-	case "", protocol.UserCancelled, protocol.Timeout, protocol.PINLocked, protocol.TokenRemoved, protocol.TokenError, protocol.Internal, protocol.NoDialog:
+	// TIMESTAMP_FAILED comes after the token signed.
+	case "", protocol.UserCancelled, protocol.TimestampFailed, protocol.Timeout, protocol.PINLocked, protocol.TokenRemoved, protocol.TokenError, protocol.Internal, protocol.NoDialog:
 		return true
 	}
 	return false
@@ -141,9 +143,12 @@ func audited(op string, code protocol.Code) bool {
 type logRec struct {
 	op, id, cert string
 	count        int
-	origin       string   // the origin as parsed, once it is
-	subject      string   // the certificate's holder, when known
-	job          *signJob // sign, signBatch: what was to be signed
+	origin       string // the origin as parsed, once it is
+	subject      string // the certificate's holder, when known
+	// What was to be signed, in full (the hashes, or the documents once
+	// they are prepared), and the page's description.
+	items       []audit.Item
+	description string
 }
 
 // Handle answers one raw request from origin (ParseRequest, then Answer).
@@ -172,16 +177,31 @@ func (e *Engine) Answer(ctx context.Context, rawOrigin string, req Request, prog
 		e.logRequest(rawOrigin, start, rec, resp)
 	}()
 	resp = e.respond(ctx, rawOrigin, req, progress, &rec)
-	out, err := json.Marshal(resp)
-	if err != nil || len(out) > protocol.MaxMessage {
+	out, err := marshal(resp)
+	if err != nil || len(out) > protocol.MaxMessage && !(resp.OK && protocol.IsDocumentOp(req.Op)) {
 		// A result cannot be this large for any valid request (1000
-		// signatures of 16 kbit RSA still fit), so this is a bug.
+		// signatures of 16 kbit RSA still fit), so this is a bug. The
+		// document operations answer with what they produced (a signed
+		// document is larger than the one given): the transports carry it.
 		ref := newRef()
 		e.o.Log.Error().Str("ref", ref).Err(err).Int("size", len(out)).Msg("response too large or not encodable")
 		resp = e.internal(req.ID, ref)
 		out, _ = json.Marshal(resp)
 	}
 	return out
+}
+
+// marshal is json.Marshal without the HTML escaping of <, > and &: an
+// answer is never HTML, and a signed XML document, escaped, would be up to
+// six times its size.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // logRequest writes the request's one line to the log, and to the signing
@@ -218,7 +238,7 @@ func (e *Engine) respond(ctx context.Context, rawOrigin string, req Request, pro
 	if err != nil {
 		return e.failResp(req.ID, err)
 	}
-	b, err := json.Marshal(result)
+	b, err := marshal(result)
 	if err != nil {
 		return e.failResp(req.ID, err)
 	}
@@ -244,7 +264,7 @@ func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, or
 		if f := decodeStrict(req.Params, &struct{}{}, "params: "); f != nil {
 			return nil, f
 		}
-		return versionResult{Version: Version, Protocol: protocol.Version}, nil
+		return versionResult{Version: Version, Protocol: protocol.Version, Ops: protocol.Ops}, nil
 	case "getCertificate":
 		var p getCertificateParams
 		if f := decodeStrict(req.Params, &p, "params: "); f != nil {
@@ -260,20 +280,58 @@ func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, or
 		return e.interactive(ctx, o, d, or, func(ctx context.Context, op *operation) (any, error) {
 			return e.getCertificate(ctx, op, issuer, rec)
 		})
-	case "sign", "signBatch":
-		job, f := parseSign(req.Params, req.Op == "signBatch")
+	case "sign", "signBatch", "signCms":
+		mode := oneHash
+		switch req.Op {
+		case "signBatch":
+			mode = manyHashes
+		case "signCms":
+			mode = hashOrHashes
+		}
+		job, f := parseSign(req.Params, mode)
 		if f != nil {
 			return nil, f
 		}
-		rec.cert, rec.count, rec.job = job.certID, len(job.hashes), &job
-		return e.interactive(ctx, o, d, or, func(ctx context.Context, op *operation) (any, error) {
-			return e.signJob(ctx, op, pol, signJobOf(job))
-		})
+		rec.cert, rec.count, rec.description = job.certID, len(job.hashes), job.description
+		rec.items = hashItems(job)
+		if req.Op == "signCms" {
+			return e.runJob(ctx, o, d, or, pol, rec, signCmsJob(job, timestamper(pol), rec))
+		}
+		return e.runJob(ctx, o, d, or, pol, rec, signJobOf(job))
+	case "signPdf":
+		r, f := parseSignPdf(req.Params)
+		if f != nil {
+			return nil, f
+		}
+		rec.cert, rec.count, rec.description = r.certID, len(r.docs), r.description
+		return e.runJob(ctx, o, d, or, pol, rec, signPdfJob(r, timestamper(pol), rec))
+	case "signXml":
+		r, f := parseSignXml(req.Params)
+		if f != nil {
+			return nil, f
+		}
+		rec.cert, rec.count, rec.description = r.certID, len(r.docs), r.description
+		return e.runJob(ctx, o, d, or, pol, rec, signXmlJob(r, rec))
 	}
 	return nil, fail(protocol.UnknownOp, logging.Truncate(req.Op, 64))
 }
 
 type versionResult struct {
-	Version  string `json:"version"`
-	Protocol int    `json:"protocol"`
+	Version  string   `json:"version"`
+	Protocol int      `json:"protocol"`
+	Ops      []string `json:"ops"`
+}
+
+// runJob runs a signing job as an interactive operation, and records who
+// signs (the certificate's holder) for the log and the signing record as
+// soon as the key is open.
+func (e *Engine) runJob(ctx context.Context, o origin, d decision, or opRequest, pol *policy, rec *logRec, job Job) (any, error) {
+	prepare := job.Prepare
+	job.Prepare = func(ctx context.Context, s Signer) (*Plan, error) {
+		rec.subject = holder(s.Certificate.Cert)
+		return prepare(ctx, s)
+	}
+	return e.interactive(ctx, o, d, or, func(ctx context.Context, op *operation) (any, error) {
+		return e.signJob(ctx, op, pol, job)
+	})
 }

@@ -171,7 +171,8 @@ func TestValidation(t *testing.T) {
 		{"version unknown param", `{"id":"a","op":"version","params":{"x":1}}`, "a", "BAD_REQUEST"},
 		{"version", `{"id":"a","op":"version","params":{}}`, "a", "OK"},
 		{"version no params", `{"id":"a","op":"version"}`, "a", "OK"},
-		{"too large", `{"id":"a","op":"version","params":{"p":"` + strings.Repeat("x", protocol.MaxMessage) + `"}}`, "", "BAD_REQUEST"},
+		{"too large", `{"id":"a","op":"version","params":{"p":"` + strings.Repeat("x", protocol.MaxMessage) + `"}}`, "a", "BAD_REQUEST"},
+		{"too large for any op", `{"id":"a","op":"signPdf","params":{"pdf":"` + strings.Repeat("A", protocol.MaxDocumentMessage) + `"}}`, "", "BAD_REQUEST"},
 		{"sign unknown param", sign(`,"pin":"1234"`), "a", "BAD_REQUEST"},
 		{"sign url-safe b64", strings.Replace(sign(""), good, strings.NewReplacer("+", "-", "/", "_").Replace(good+"+/"), 1), "a", "BAD_REQUEST"},
 		{"sign unpadded", strings.Replace(sign(""), good, strings.TrimRight(good, "="), 1), "a", "BAD_REQUEST"},
@@ -221,7 +222,7 @@ func TestValidation(t *testing.T) {
 func TestVersionAndOrigins(t *testing.T) {
 	h := newHarness(t, newFakeProvider(t), `{"blockedOrigins":["https://evil.example"]}`)
 	r := h.call(portal, "version", nil)
-	if code(r) != "OK" || string(r.Result) != fmt.Sprintf(`{"version":%q,"protocol":1}`, Version) {
+	if code(r) != "OK" || string(r.Result) != fmt.Sprintf(`{"version":%q,"protocol":1,"ops":["version","getCertificate","sign","signBatch","signPdf","signCms","signXml"]}`, Version) {
 		t.Fatalf("version: %s %s", code(r), r.Result)
 	}
 	for _, o := range []string{"", "null", "file://", "chrome-extension://abcdef", "http://dichvucong.gov.vn",

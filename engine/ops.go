@@ -158,7 +158,7 @@ func (e *Engine) getCertificate(ctx context.Context, op *operation, issuer strin
 		return nil, err
 	}
 	c := certs[i]
-	rec.cert = c.ID
+	rec.cert, rec.subject = c.ID, holder(c.Cert)
 	chain := make([]string, 0, len(c.Chain))
 	for _, der := range c.Chain {
 		chain = append(chain, base64.StdEncoding.EncodeToString(der))

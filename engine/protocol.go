@@ -52,8 +52,8 @@ type envelope struct {
 // returned even on failure, so the answer carries it.
 func parseRequest(raw []byte) (Request, *failure) {
 	var r Request
-	if len(raw) > protocol.MaxMessage {
-		return r, badRequest("message larger than 1 MiB")
+	if len(raw) > protocol.MaxDocumentMessage {
+		return r, badRequest("message larger than 64 MiB")
 	}
 	if !utf8.Valid(raw) {
 		return r, badRequest("message is not valid UTF-8")
@@ -81,6 +81,10 @@ func parseRequest(raw []byte) (Request, *failure) {
 	r.ID = id
 	if len(env.Op) == 0 || json.Unmarshal(env.Op, &r.Op) != nil || r.Op == "" {
 		return r, badRequest("\"op\" must be a non-empty string")
+	}
+	if len(raw) > protocol.MaxRequest(r.Op) {
+		// Only the document operations carry documents.
+		return r, badRequest("message larger than 1 MiB")
 	}
 	switch p := bytes.TrimSpace(env.Params); {
 	case len(p) == 0, string(p) == "null":
@@ -138,6 +142,7 @@ type signParams struct {
 	HashFunction  string    `json:"hashFunction"`
 	Scheme        string    `json:"scheme"`
 	Description   string    `json:"description"`
+	FileName      *string   `json:"fileName"` // signCms only
 }
 
 // signJob is a validated sign or signBatch.
@@ -147,8 +152,19 @@ type signJob struct {
 	hashFunc    token.HashFunc
 	scheme      token.Scheme // "" = the key's default
 	description string
-	batch       bool
+	batch       bool   // signBatch, or signCms with "hashes"
+	fileName    string // signCms's optional fileName
 }
+
+// How parseSign takes the hashes: sign's "hash", signBatch's "hashes", or
+// signCms's either.
+type hashesMode int
+
+const (
+	oneHash hashesMode = iota
+	manyHashes
+	hashOrHashes
+)
 
 // isCertID: 64 lowercase hex characters. A hand check rather than a
 // package-level regexp: compiling one costs every kyso process (a cold
@@ -165,12 +181,34 @@ func isCertID(s string) bool {
 	return true
 }
 
-func parseSign(raw json.RawMessage, batch bool) (signJob, *failure) {
+func parseSign(raw json.RawMessage, mode hashesMode) (signJob, *failure) {
 	var p signParams
 	if f := decodeStrict(raw, &p, "params: "); f != nil {
 		return signJob{}, f
 	}
+	if p.FileName != nil && mode != hashOrHashes {
+		return signJob{}, badRequest("params: unknown field %q", "fileName")
+	}
+	if mode == hashOrHashes {
+		if p.FileName != nil {
+			if f := checkFileName(*p.FileName); f != nil {
+				return signJob{}, f
+			}
+		}
+		switch {
+		case p.Hash != nil && p.Hashes != nil:
+			return signJob{}, badRequest("give \"hash\" or \"hashes\", not both")
+		case p.Hashes != nil:
+			mode = manyHashes
+		default:
+			mode = oneHash
+		}
+	}
+	batch := mode == manyHashes
 	j := signJob{batch: batch, description: p.Description}
+	if p.FileName != nil {
+		j.fileName = *p.FileName
+	}
 	if !isCertID(p.CertificateID) {
 		return j, badRequest("\"certificateId\" must be 64 lowercase hex characters")
 	}

@@ -27,7 +27,7 @@ func TestStrictMessages(t *testing.T) {
 		if f == nil {
 			switch r.Op {
 			case "sign":
-				_, f = parseSign(r.Params, false)
+				_, f = parseSign(r.Params, oneHash)
 			case "getCertificate":
 				f = decodeStrict(r.Params, &getCertificateParams{}, "params: ")
 			}

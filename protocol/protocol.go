@@ -21,7 +21,36 @@ const Version = 1
 const (
 	MaxMessage = 1 << 20 // bytes of one request or response, on every transport
 	MaxID      = 64      // characters of a request id
+	// MaxDocumentMessage is the request limit of the document operations
+	// (DocumentOps): a PDF or XML travels in the request, base64 or as
+	// text. Their answers may be larger still (the signed document, in
+	// base64): the transports carry what the engine produced.
+	MaxDocumentMessage = 64 << 20
 )
+
+// Ops are the operations of protocol v1, as `version` lists them.
+var Ops = []string{"version", "getCertificate", "sign", "signBatch", "signPdf", "signCms", "signXml"}
+
+// IsDocumentOp tells the document operations (DESIGN.md, "Document
+// operations"): signPdf, signCms and signXml.
+func IsDocumentOp(op string) bool {
+	switch op {
+	case "signPdf", "signCms", "signXml":
+		return true
+	}
+	return false
+}
+
+// MaxRequest is the largest request for op: MaxDocumentMessage for the
+// document operations, MaxMessage for every other (and for an op not
+// known). A transport that reads a message before it knows its op reads
+// at most MaxDocumentMessage, then holds it to MaxRequest of its op.
+func MaxRequest(op string) int {
+	if IsDocumentOp(op) {
+		return MaxDocumentMessage
+	}
+	return MaxMessage
+}
 
 // DefaultPort is the agent's WebSocket port when the settings name none.
 const DefaultPort = 28418

@@ -49,3 +49,20 @@ func TestRequestID(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxRequest(t *testing.T) {
+	for op, want := range map[string]int{
+		"signPdf": MaxDocumentMessage, "signCms": MaxDocumentMessage, "signXml": MaxDocumentMessage,
+		"sign": MaxMessage, "signBatch": MaxMessage, "version": MaxMessage, "getCertificate": MaxMessage,
+		"": MaxMessage, "SignPdf": MaxMessage, "nope": MaxMessage,
+	} {
+		if got := MaxRequest(op); got != want {
+			t.Errorf("MaxRequest(%q) = %d, want %d", op, got, want)
+		}
+	}
+	for _, op := range Ops {
+		if MaxRequest(op) == MaxDocumentMessage && !IsDocumentOp(op) {
+			t.Errorf("%s", op)
+		}
+	}
+}
