@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -69,6 +70,10 @@ func (w *world) signPDFPage(path string) {
 		}
 	}
 
+	if path == "" {
+		w.pageShot("demo-pdf.png")
+	}
+
 	// Download the signed PDF through the page's link.
 	name := w.eval(`window.kysoDemo.signedName`)
 	w.eval(`document.getElementById('tai-ve').click(), ''`)
@@ -88,6 +93,24 @@ func (w *world) signPDFPage(path string) {
 		t.Fatalf("the signed PDF (%d bytes) does not begin with the original (%d bytes)", len(signed), len(want))
 	}
 	checkSignedPDF(t, file, 1)
+}
+
+// pageShot keeps a picture of the page's main part in
+// $KYSO_DOCS_SCREENSHOTS when set (docs/img/demo-pdf.png comes from there).
+func (w *world) pageShot(name string) {
+	d := os.Getenv("KYSO_DOCS_SCREENSHOTS")
+	if d == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(w.ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("main")))
+	if err != nil {
+		w.t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(d, name), png, 0o644); err != nil {
+		w.t.Fatal(err)
+	}
 }
 
 // checkSignedPDF runs poppler's pdfsig and qpdf --check on a signed PDF:

@@ -143,8 +143,8 @@ function showResult(res, signedXml, name) {
     el('h3', { id: 'ket-luan' }, res.valid ? 'Chữ ký hợp lệ' : 'Chữ ký không hợp lệ'),
     res.valid ? el('p', {}, 'Hóa đơn đã được người bán ký số; máy chủ đã kiểm tra chữ ký XML.') : el('p', { id: 'ly-do' }, 'Lý do: ' + res.reason),
     link,
-    el('dl', { className: 'chung-thu' }, ...rows.flatMap(([k, v, cls]) => [el('dt', {}, k), el('dd', { className: cls }, v || '')])),
+    el('dl', { className: 'chung-thu' }, ...rows.flatMap(([k, v, cls]) => [el('dt', {}, k), el('dd', { className: cls }, v || '')]),
+      ...(res.signer ? certRows(res.signer, res.chain).childNodes : [])),
   ];
-  if (res.signer) parts.push(certRows(res.signer, res.chain));
   box.replaceChildren(...parts);
 }

@@ -95,9 +95,9 @@ function showResult(res, signed, name) {
     el('h3', { id: 'ket-luan' }, res.valid ? 'Chữ ký hợp lệ' : 'Chữ ký không hợp lệ'),
     res.valid ? el('p', {}, 'Văn bản đã được ký số và máy chủ đã kiểm tra chữ ký.') : el('p', { id: 'ly-do' }, 'Lý do: ' + res.reason),
     link,
-    el('dl', { className: 'chung-thu' }, ...rows.flatMap(([k, v, cls]) => [el('dt', {}, k), el('dd', { className: cls }, v || '')])),
+    el('dl', { className: 'chung-thu' }, ...rows.flatMap(([k, v, cls]) => [el('dt', {}, k), el('dd', { className: cls }, v || '')]),
+      ...(res.signer ? certRows(res.signer, res.chain).childNodes : [])),
   ];
-  if (res.signer) parts.push(certRows(res.signer, res.chain));
   parts.push(el('p', { className: 'nho' }, `Tệp đã ký: ${res.size} byte · SHA-256 ${res.sha256}`));
   box.replaceChildren(...parts);
 }
