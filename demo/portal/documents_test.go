@@ -82,43 +82,44 @@ func qpdfCheck(t *testing.T, name string, b []byte) {
 	}
 }
 
-func TestVerifyPDF(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		key  crypto.Signer
-	}{{"rsa", rsaKey(t)}, {"ecdsa", ecKey(t)}} {
-		t.Run(tc.name, func(t *testing.T) {
-			p := valid(t, tc.key)
-			orig := SamplePDF(0)
-			signed := signPDF(t, p, orig, pdf.Options{FileName: "van-ban-mau.pdf", Reason: "Phê duyệt văn bản", Location: "Hà Nội", Stamp: &pdf.Stamp{Page: -1}})
-			res := VerifyPDF(signed, time.Now())
-			if !res.Valid || !res.WholeFile || res.Signatures != 1 || res.SubFilter != "ETSI.CAdES.detached" {
-				t.Fatalf("%+v", res)
-			}
-			if res.Signer.Holder != "NGUYỄN VĂN AN" || !res.Chain.OK || res.SigReason != "Phê duyệt văn bản" || res.Location != "Hà Nội" || res.SigningTime == "" {
-				t.Fatalf("%+v %+v", res.Signer, res)
-			}
-			// A second signature: the last one is checked and covers all.
-			twice := signPDF(t, p, signed, pdf.Options{})
-			if r := VerifyPDF(twice, time.Now()); !r.Valid || r.Signatures != 2 {
-				t.Fatalf("second signature: %+v", r)
-			}
-			// Bytes appended after signing: not the whole file.
-			if r := VerifyPDF(append(bytes.Clone(signed), "% more\n"...), time.Now()); r.Valid || r.WholeFile {
-				t.Fatalf("appended: %+v", r)
-			}
-			// One signed byte changed: the digest no longer matches.
-			bad := bytes.Clone(signed)
-			i := bytes.Index(bad, []byte("VAN BAN MAU"))
-			bad[i] = 'X'
-			if r := VerifyPDF(bad, time.Now()); r.Valid || !strings.Contains(r.Reason, "CMS") {
-				t.Fatalf("changed: %+v", r)
-			}
-			if r := VerifyPDF(orig, time.Now()); r.Valid || r.Signatures != 0 {
-				t.Fatalf("unsigned: %+v", r)
-			}
-		})
+// eachKey runs f with an RSA and an ECDSA signer.
+func eachKey(t *testing.T, f func(t *testing.T, p pki)) {
+	for name, key := range map[string]crypto.Signer{"rsa": rsaKey(t), "ecdsa": ecKey(t)} {
+		t.Run(name, func(t *testing.T) { f(t, valid(t, key)) })
 	}
+}
+
+func TestVerifyPDF(t *testing.T) {
+	eachKey(t, func(t *testing.T, p pki) {
+		orig := SamplePDF(0)
+		signed := signPDF(t, p, orig, pdf.Options{FileName: "van-ban-mau.pdf", Reason: "Phê duyệt văn bản", Location: "Hà Nội", Stamp: &pdf.Stamp{Page: -1}})
+		res := VerifyPDF(signed, time.Now())
+		if !res.Valid || !res.WholeFile || res.Signatures != 1 || res.SubFilter != "ETSI.CAdES.detached" {
+			t.Fatalf("%+v", res)
+		}
+		if res.Signer.Holder != "NGUYỄN VĂN AN" || !res.Chain.OK || res.SigReason != "Phê duyệt văn bản" || res.Location != "Hà Nội" || res.SigningTime == "" {
+			t.Fatalf("%+v %+v", res.Signer, res)
+		}
+		// A second signature: the last one is checked and covers all.
+		twice := signPDF(t, p, signed, pdf.Options{})
+		if r := VerifyPDF(twice, time.Now()); !r.Valid || r.Signatures != 2 {
+			t.Fatalf("second signature: %+v", r)
+		}
+		// Bytes appended after signing: not the whole file.
+		if r := VerifyPDF(append(bytes.Clone(signed), "% more\n"...), time.Now()); r.Valid || r.WholeFile {
+			t.Fatalf("appended: %+v", r)
+		}
+		// One signed byte changed: the digest no longer matches.
+		bad := bytes.Clone(signed)
+		i := bytes.Index(bad, []byte("VAN BAN MAU"))
+		bad[i] = 'X'
+		if r := VerifyPDF(bad, time.Now()); r.Valid || !strings.Contains(r.Reason, "CMS") {
+			t.Fatalf("changed: %+v", r)
+		}
+		if r := VerifyPDF(orig, time.Now()); r.Valid || r.Signatures != 0 {
+			t.Fatalf("unsigned: %+v", r)
+		}
+	})
 }
 
 // The PDF page's API: the signed body, the original's hash and size.
@@ -172,34 +173,28 @@ func TestVerifyInvoice(t *testing.T) {
 		t.Fatal("xmlsec1 is needed (Debian package xmlsec1, scripts/deps.sh)")
 	}
 	s := &server{o: Options{Log: zerolog.Nop(), Now: time.Now}}
-	for _, tc := range []struct {
-		name string
-		key  crypto.Signer
-	}{{"rsa", rsaKey(t)}, {"ecdsa", ecKey(t)}} {
-		t.Run(tc.name, func(t *testing.T) {
-			p := valid(t, tc.key)
-			chain := []string{b64(p.ca.Raw)}
-			signed := signInvoice(t, p, xmldsigtest.Invoice(0))
-			res := s.VerifyInvoice(context.Background(), signed, chain)
-			if !res.Valid {
-				t.Fatalf("%+v\n%s", res, signed)
-			}
-			inv := res.Invoice
-			if inv.Seller != "Công ty Cổ phần Kiểm thử Kyso" || inv.Number != "123" || inv.Series != "1C26TKY" || inv.Total == "" || res.SigningTime == "" || res.Signer.Holder != "NGUYỄN VĂN AN" {
-				t.Fatalf("%+v %+v", inv, res)
-			}
-			// A changed total: xmlsec1 refuses.
-			bad := bytes.Replace(signed, []byte("<TgTTTBSo>"+inv.Total), []byte("<TgTTTBSo>1"+inv.Total), 1)
-			if r := s.VerifyInvoice(context.Background(), bad, chain); r.Valid || !strings.Contains(r.Reason, "xmlsec1") {
-				t.Fatalf("changed total: %+v", r)
-			}
-			// Another CA: not trusted.
-			other := valid(t, rsaKey(t))
-			if r := s.VerifyInvoice(context.Background(), signed, []string{b64(other.ca.Raw)}); r.Valid {
-				t.Fatalf("foreign CA: %+v", r)
-			}
-		})
-	}
+	eachKey(t, func(t *testing.T, p pki) {
+		chain := []string{b64(p.ca.Raw)}
+		signed := signInvoice(t, p, xmldsigtest.Invoice(0))
+		res := s.VerifyInvoice(context.Background(), signed, chain)
+		if !res.Valid {
+			t.Fatalf("%+v\n%s", res, signed)
+		}
+		inv := res.Invoice
+		if inv.Seller != "Công ty Cổ phần Kiểm thử Kyso" || inv.Number != "123" || inv.Series != "1C26TKY" || inv.Total == "" || res.SigningTime == "" || res.Signer.Holder != "NGUYỄN VĂN AN" {
+			t.Fatalf("%+v %+v", inv, res)
+		}
+		// A changed total: xmlsec1 refuses.
+		bad := bytes.Replace(signed, []byte("<TgTTTBSo>"+inv.Total), []byte("<TgTTTBSo>1"+inv.Total), 1)
+		if r := s.VerifyInvoice(context.Background(), bad, chain); r.Valid || !strings.Contains(r.Reason, "xmlsec1") {
+			t.Fatalf("changed total: %+v", r)
+		}
+		// Another CA: not trusted.
+		other := valid(t, rsaKey(t))
+		if r := s.VerifyInvoice(context.Background(), signed, []string{b64(other.ca.Raw)}); r.Valid {
+			t.Fatalf("foreign CA: %+v", r)
+		}
+	})
 	p := valid(t, rsaKey(t))
 	for name, doc := range map[string][]byte{
 		"unsigned":   xmldsigtest.Invoice(0),

@@ -161,6 +161,22 @@ export function certRows(signer, chain) {
   return el('dl', { className: 'chung-thu' }, ...rows.flatMap(([k, v, cls]) => [el('dt', {}, k), el('dd', { className: cls }, v || '')]));
 }
 
+// showDocumentResult fills the result box for a signed document the server
+// checked: the verdict, a link to download the signed file, and one list of
+// the server's checks (rows of [label, value, class]) and the signer.
+export function showDocumentResult(box, res, { okText, file, name, label, rows }) {
+  box.hidden = false;
+  box.dataset.state = res.valid ? 'valid' : 'invalid';
+  box.className = 'ket-qua ' + (res.valid ? 'dat' : 'loi');
+  box.replaceChildren(
+    el('h3', { id: 'ket-luan' }, res.valid ? 'Chữ ký hợp lệ' : 'Chữ ký không hợp lệ'),
+    res.valid ? el('p', {}, okText) : el('p', { id: 'ly-do' }, 'Lý do: ' + res.reason),
+    el('a', { id: 'tai-ve', className: 'tai-ve', href: URL.createObjectURL(file), download: name }, `Tải về ${label} (${name})`),
+    el('dl', { className: 'chung-thu' }, ...rows.flatMap(([k, v, cls]) => [el('dt', {}, k), el('dd', { className: cls }, v || '')]),
+      ...(res.signer ? certRows(res.signer, res.chain).childNodes : [])),
+  );
+}
+
 export function status(msg) {
   const s = document.getElementById('trang-thai');
   s.append(el('li', {}, msg));

@@ -3,7 +3,7 @@
 // seller's signature), kyso.signXml signs DLHDon as the seller with the
 // signing time, and the server verifies the enveloped signature (xmlsec1)
 // and reads seller, number and total from the signed part.
-import { loadKyso, runSigning, status, el, certRows } from '/static/common.js';
+import { loadKyso, runSigning, status, showDocumentResult } from '/static/common.js';
 
 const form = document.getElementById('hoa-don');
 const box = document.getElementById('ket-qua');
@@ -122,13 +122,10 @@ async function signInvoice() {
 }
 
 function showResult(res, signedXml, name) {
-  box.hidden = false;
-  box.dataset.state = res.valid ? 'valid' : 'invalid';
-  box.className = 'ket-qua ' + (res.valid ? 'dat' : 'loi');
   const inv = res.invoice || {};
   const total = Number(inv.total);
   const rows = [
-    ['Người bán', inv.seller + (inv.sellerTaxCode ? ' — MST ' + inv.sellerTaxCode : ''), 'nguoi-ban'],
+    ['Người bán', (inv.seller || '') + (inv.sellerTaxCode ? ' — MST ' + inv.sellerTaxCode : ''), 'nguoi-ban'],
     ['Người mua', inv.buyer, 'nguoi-mua'],
     ['Ký hiệu, số hóa đơn', `${inv.series || ''} số ${inv.number || ''}`, 'so-hoa-don'],
     ['Ngày lập', inv.date, 'ngay-lap'],
@@ -137,14 +134,8 @@ function showResult(res, signedXml, name) {
     ['Thời điểm ký (SigningTime)', res.signingTime, 'thoi-diem'],
     ['Kiểm tra bởi', res.verifier, 'kiem-tra-boi'],
   ];
-  const link = el('a', { id: 'tai-ve', className: 'tai-ve', download: name,
-    href: URL.createObjectURL(new Blob([signedXml], { type: 'application/xml' })) }, 'Tải về hóa đơn đã ký (' + name + ')');
-  const parts = [
-    el('h3', { id: 'ket-luan' }, res.valid ? 'Chữ ký hợp lệ' : 'Chữ ký không hợp lệ'),
-    res.valid ? el('p', {}, 'Hóa đơn đã được người bán ký số; máy chủ đã kiểm tra chữ ký XML.') : el('p', { id: 'ly-do' }, 'Lý do: ' + res.reason),
-    link,
-    el('dl', { className: 'chung-thu' }, ...rows.flatMap(([k, v, cls]) => [el('dt', {}, k), el('dd', { className: cls }, v || '')]),
-      ...(res.signer ? certRows(res.signer, res.chain).childNodes : [])),
-  ];
-  box.replaceChildren(...parts);
+  showDocumentResult(box, res, {
+    okText: 'Hóa đơn đã được người bán ký số; máy chủ đã kiểm tra chữ ký XML.',
+    file: new Blob([signedXml], { type: 'application/xml' }), name, label: 'hóa đơn đã ký', rows,
+  });
 }

@@ -3,7 +3,7 @@
 // stamp, the signed PDF is offered for download, and the server checks it:
 // the signature covers the whole file, the CMS verifies, the signer's
 // certificate chains, and the original is the signed file's start.
-import { loadKyso, hex, sha256, runSigning, status, el, certRows, fmtDate } from '/static/common.js';
+import { loadKyso, hex, sha256, runSigning, status, el, fmtDate, showDocumentResult } from '/static/common.js';
 
 const form = document.getElementById('van-ban');
 const input = document.getElementById('tep-pdf');
@@ -76,11 +76,7 @@ async function signPdf() {
 }
 
 function showResult(res, signed, name) {
-  box.hidden = false;
-  box.dataset.state = res.valid ? 'valid' : 'invalid';
   box.dataset.sha256 = res.sha256 || '';
-  box.className = 'ket-qua ' + (res.valid ? 'dat' : 'loi');
-  const link = el('a', { id: 'tai-ve', className: 'tai-ve', href: URL.createObjectURL(signed), download: name }, 'Tải về văn bản đã ký (' + name + ')');
   const yes = (b) => (b ? 'có' : 'không');
   const rows = [
     ['Chữ ký bao trùm toàn bộ tệp', yes(res.wholeFile), 'toan-bo'],
@@ -91,13 +87,6 @@ function showResult(res, signed, name) {
   ];
   if (res.sigReason) rows.push(['Lý do ký', res.sigReason, 'ly-do-ky']);
   if (res.location) rows.push(['Nơi ký', res.location, 'noi-ky']);
-  const parts = [
-    el('h3', { id: 'ket-luan' }, res.valid ? 'Chữ ký hợp lệ' : 'Chữ ký không hợp lệ'),
-    res.valid ? el('p', {}, 'Văn bản đã được ký số và máy chủ đã kiểm tra chữ ký.') : el('p', { id: 'ly-do' }, 'Lý do: ' + res.reason),
-    link,
-    el('dl', { className: 'chung-thu' }, ...rows.flatMap(([k, v, cls]) => [el('dt', {}, k), el('dd', { className: cls }, v || '')]),
-      ...(res.signer ? certRows(res.signer, res.chain).childNodes : [])),
-  ];
-  parts.push(el('p', { className: 'nho' }, `Tệp đã ký: ${res.size} byte · SHA-256 ${res.sha256}`));
-  box.replaceChildren(...parts);
+  showDocumentResult(box, res, { okText: 'Văn bản đã được ký số và máy chủ đã kiểm tra chữ ký.', file: signed, name, label: 'văn bản đã ký', rows });
+  box.append(el('p', { className: 'nho' }, `Tệp đã ký: ${res.size} byte · SHA-256 ${res.sha256}`));
 }
