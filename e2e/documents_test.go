@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"image"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,6 +95,53 @@ func (w *world) signPDFPage(path string) {
 		t.Fatalf("the signed PDF (%d bytes) does not begin with the original (%d bytes)", len(signed), len(want))
 	}
 	checkSignedPDF(t, file, 1)
+	orig := filepath.Join(w.dir, "original.pdf")
+	os.WriteFile(orig, want, 0o600)
+	stampShows(t, orig, file)
+}
+
+// stampShows renders the last page of the original and of the signed PDF
+// with poppler's pdftoppm and checks that they differ, and only in the
+// page's bottom-right quarter: the default visible stamp is drawn there.
+func stampShows(t *testing.T, orig, signed string) {
+	t.Helper()
+	render := func(f string) image.Image {
+		out := filepath.Join(t.TempDir(), "page")
+		if b, err := exec.Command("pdftoppm", "-l", "1", "-r", "40", "-png", "-singlefile", f, out).CombinedOutput(); err != nil {
+			t.Fatalf("pdftoppm %s: %v: %s", f, err, b)
+		}
+		r, err := os.Open(out + ".png")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		img, err := png.Decode(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img
+	}
+	a, b := render(orig), render(signed)
+	bounds := a.Bounds()
+	if b.Bounds() != bounds {
+		t.Fatalf("page sizes differ: %v and %v", bounds, b.Bounds())
+	}
+	inside, outside := 0, 0
+	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
+		for x := bounds.Min.X; x < bounds.Max.X; x++ {
+			if a.At(x, y) == b.At(x, y) {
+				continue
+			}
+			if x >= bounds.Dx()/2 && y >= bounds.Dy()*3/4 {
+				inside++
+			} else {
+				outside++
+			}
+		}
+	}
+	if inside < 50 || outside > 0 {
+		t.Fatalf("the stamp does not show where it should: %d pixels changed bottom right, %d elsewhere", inside, outside)
+	}
 }
 
 // pageShot keeps a picture of the page's main part in
@@ -110,6 +159,22 @@ func (w *world) pageShot(name string) {
 	}
 	if err := os.WriteFile(filepath.Join(d, name), png, 0o644); err != nil {
 		w.t.Fatal(err)
+	}
+}
+
+// badPDFPage uploads a truncated PDF: Kyso refuses it with BAD_DOCUMENT
+// before asking for the PIN, and the page says so in Vietnamese.
+func (w *world) badPDFPage() {
+	t := w.t
+	t.Helper()
+	f := filepath.Join(w.dir, "hong.pdf")
+	os.WriteFile(f, portal.SamplePDF(0)[:600], 0o600)
+	w.run(chromedp.Navigate(w.page("/ky-van-ban-pdf")), chromedp.WaitVisible(chromedp.ID("ky-pdf")))
+	w.run(chromedp.SetUploadFiles(chromedp.CSS(`#tep-pdf`), []string{f}))
+	w.eval(`document.getElementById('ky-pdf').click(), ''`)
+	got := w.awaitResult(false)
+	if got.State != "error" || got.Code != "BAD_DOCUMENT" || !strings.Contains(got.Text, "Kyso không ký được văn bản này") {
+		t.Fatalf("a truncated PDF: state %q code %q\n%s", got.State, got.Code, got.Text)
 	}
 }
 
@@ -218,6 +283,7 @@ func TestDocumentsWebSocket(t *testing.T) {
 	w := newWorld(t, setup{agent: true})
 	w.signPDFPage("")
 	w.signInvoicePage()
+	w.badPDFPage()
 }
 
 // A 20 MiB PDF (DESIGN: document requests up to 64 MiB) signs over the
