@@ -58,7 +58,7 @@ async function signPdf() {
     certificateId: cert.certificateId,
     fileName: file.name,
     description: 'Ký văn bản ' + file.name,
-    onProgress: (p) => status(`Kyso: ${p.done}/${p.total}`),
+    onProgress: (p) => status(`Kyso đã ký ${p.done}/${p.total} văn bản`),
   };
   if (reason) opts.reason = reason;
   if (location) opts.location = location;
