@@ -59,6 +59,9 @@ type Options struct {
 	MaxConns          int // 0: DefaultMaxConns
 	MaxConnsPerOrigin int // 0: DefaultMaxConnsPerOrigin
 	MaxInFlight       int // 0: DefaultMaxInFlight
+	// MemoryBudget bounds the large requests in flight, agent-wide (see
+	// budget.go); 0: DefaultMemoryBudget.
+	MemoryBudget int64
 
 	// WebSocket keepalive (0: pingPeriod, pongWait); shorter in tests.
 	pingPeriod, pongWait time.Duration
@@ -84,6 +87,7 @@ type Agent struct {
 	unlisted   atomic.Int64 // WebSocket connections of origins not yet allowed (≤ MaxConns/2)
 	perOrigin  *originCounter
 	logs       *logLimiter
+	budget     *budget // large requests in flight, on every transport
 }
 
 // New returns an Agent.
@@ -97,6 +101,9 @@ func New(o Options) *Agent {
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = DefaultMaxInFlight
 	}
+	if o.MemoryBudget <= 0 {
+		o.MemoryBudget = DefaultMemoryBudget
+	}
 	if o.pingPeriod <= 0 {
 		o.pingPeriod = pingPeriod
 	}
@@ -107,7 +114,8 @@ func New(o Options) *Agent {
 		o.Lang = messages.Lang()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Agent{o: o, ctx: ctx, cancel: cancel, perOrigin: newOriginCounter(o.MaxConnsPerOrigin), logs: newLogLimiter()}
+	return &Agent{o: o, ctx: ctx, cancel: cancel, perOrigin: newOriginCounter(o.MaxConnsPerOrigin), logs: newLogLimiter(),
+		budget: &budget{max: o.MemoryBudget}}
 }
 
 // Listeners are the bound endpoints Run serves.

@@ -73,7 +73,18 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 		c.Close() // unblocks the read loop at shutdown
 	}()
 	var wmu sync.Mutex
-	write := func(msg []byte) {
+	// send writes m as one frame, built in place after the frame's length
+	// (an answer may be a signed document of tens of megabytes).
+	send := func(m wire.Message) {
+		buf := wire.Append(make([]byte, frame.HeaderLen, frame.HeaderLen+16+len(m.Body)), m)
+		wmu.Lock()
+		defer wmu.Unlock()
+		_ = c.SetWriteDeadline(time.Now().Add(writeWait))
+		if err := frame.WriteReserved(c, buf, wire.MaxFrame); err != nil {
+			a.o.Log.Debug().Err(err).Msg("local socket write failed")
+		}
+	}
+	write := func(msg []byte) { // a JSON frame, to a host of another version
 		wmu.Lock()
 		defer wmu.Unlock()
 		_ = c.SetWriteDeadline(time.Now().Add(writeWait))
@@ -81,15 +92,11 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 			a.o.Log.Debug().Err(err).Msg("local socket write failed")
 		}
 	}
-	answer := func(tag uint64, body []byte) {
-		write(wire.Append(make([]byte, 0, 16+len(body)), wire.Message{Kind: wire.Answer, Tag: tag, Body: body}))
-	}
+	answer := func(tag uint64, body []byte) { send(wire.Message{Kind: wire.Answer, Tag: tag, Body: body}) }
 	// A request's progress messages go to the host tagged like its answer,
 	// which comes after them.
 	progress := func(tag uint64) func([]byte) {
-		return func(msg []byte) {
-			write(wire.Append(make([]byte, 0, 16+len(msg)), wire.Message{Kind: wire.Progress, Tag: tag, Body: msg}))
-		}
+		return func(msg []byte) { send(wire.Message{Kind: wire.Progress, Tag: tag, Body: msg}) }
 	}
 	reqs := newInflight(a.o.MaxInFlight)
 	readDone := make(chan struct{}) // closed when the reading ends
@@ -98,7 +105,15 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 		defer reqs.wg.Done()
 		defer close(readDone)
 		for {
-			msg, err := frame.Read(c, wire.MaxFrame)
+			msg, charged, err := a.readLocal(c)
+			if errors.Is(err, errOverBudget) {
+				// Skipped unread: answered by its tag (and the page's id
+				// when the request began with it; else the host puts it).
+				m, _ := wire.Parse(msg)
+				a.logOverBudget(m.Origin, len(msg))
+				answer(m.Tag, protocol.ErrorResponse(prefixID(m.Body), protocol.Busy, a.msg(messages.AgentMemory)))
+				continue
+			}
 			if err != nil {
 				if !errors.Is(err, io.EOF) && ctx.Err() == nil {
 					a.o.Log.Debug().Err(err).Msg("local socket read failed")
@@ -108,6 +123,11 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 				return
 			}
 			m, err := wire.Parse(msg)
+			if m.Kind != wire.Request || err != nil {
+				// Only a request is held past this loop's turn.
+				a.budget.give(charged)
+				charged = 0
+			}
 			switch {
 			case errors.Is(err, wire.ErrOtherVersion):
 				// A host of another version: answered in the frames it
@@ -116,7 +136,7 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 					a.o.Log.Warn().Msg("local socket: a kyso host of another version connected")
 				}
 				if m.Kind == wire.Hello {
-					write(wire.Append(nil, wire.Message{Kind: wire.Hello}))
+					send(wire.Message{Kind: wire.Hello})
 				} else {
 					write(protocol.ErrorResponse("", protocol.BadRequest, a.msg(messages.AgentOtherVersion)))
 				}
@@ -130,7 +150,7 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 			}
 			switch m.Kind {
 			case wire.Hello:
-				write(wire.Append(nil, wire.Message{Kind: wire.Hello}))
+				send(wire.Message{Kind: wire.Hello})
 				continue
 			case wire.Stats:
 				// Answered here, in order: a stats frame costs a GC, so one
@@ -147,10 +167,14 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 				continue
 			}
 			if !reqs.acquire() {
+				a.budget.give(charged)
 				answer(m.Tag, protocol.ErrorResponse(requestID(m.Body), protocol.Busy, a.msg(messages.AgentBusy)))
 				continue
 			}
-			reqs.run(func() { answer(m.Tag, a.o.Engine.Handle(ctx, m.Origin, m.Body, progress(m.Tag))) })
+			reqs.run(func() {
+				defer a.budget.give(charged) // once the answer is written
+				answer(m.Tag, a.o.Engine.Handle(ctx, m.Origin, m.Body, progress(m.Tag)))
+			})
 		}
 	}()
 	<-readDone
@@ -159,3 +183,40 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 	reqs.wg.Wait()
 	<-closed
 }
+
+// readLocal reads one frame of the local socket. A frame larger than
+// protocol.MaxMessage (a document's request) is charged to the budget
+// from its length, before it is allocated; when the budget cannot hold it,
+// only its first bytes are read (returned with errOverBudget, for its tag
+// and id) and the rest is skipped, so the stream stays in step and the
+// agent holds nothing of it. charged is given back by the caller.
+func (a *Agent) readLocal(c net.Conn) (msg []byte, charged int64, err error) {
+	n, err := frame.ReadLen(c, wire.MaxRequestFrame)
+	if err != nil {
+		return nil, 0, err
+	}
+	if n <= protocol.MaxMessage {
+		msg, err = frame.ReadBody(c, n)
+		return msg, 0, err
+	}
+	charged = int64(n) * chargeFactor
+	if !a.budget.take(charged) {
+		head, err := frame.ReadBody(c, min(n, localHeadBytes))
+		if err == nil {
+			err = frame.Skip(c, n-len(head))
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		return head, 0, errOverBudget
+	}
+	if msg, err = frame.ReadBody(c, n); err != nil {
+		a.budget.give(charged)
+		return nil, 0, err
+	}
+	return msg, charged, nil
+}
+
+// localHeadBytes of a skipped frame are read: the wire header, the origin
+// (a browser's origin is far shorter) and the start of the request.
+const localHeadBytes = 64 << 10

@@ -15,7 +15,6 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"kyso.vn/kyso/internal/frame"
 	"kyso.vn/kyso/internal/logging"
 	"kyso.vn/kyso/messages"
 	"kyso.vn/kyso/protocol"
@@ -267,7 +266,9 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 		}
 	}
 
-	c.SetReadLimit(frame.Max) // over it gorilla closes with 1009
+	// Over the document limit gorilla closes with 1009; a smaller message
+	// over its op's limit is the engine's BAD_REQUEST (protocol.MaxRequest).
+	c.SetReadLimit(protocol.MaxDocumentMessage)
 	// A message or a pong shows the peer alive and moves the read
 	// deadline. Moving it re-arms a runtime timer, so a busy connection
 	// moves it at most once a second: the peer gets between pongWait-1s and
@@ -302,21 +303,37 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 				return
 			}
 			inMessage = true
-			msg, err := io.ReadAll(r)
+			msg, charged, err := a.budget.readMessage(r)
 			inMessage = false
+			if errors.Is(err, errOverBudget) {
+				// Read and dropped: the stream is in step, the agent
+				// holds nothing of it. The id, when the message began
+				// with it (kyso.js writes it first), is in what was kept.
+				alive()
+				a.logOverBudget(origin, len(msg))
+				write(protocol.ErrorResponse(prefixID(msg), protocol.Busy, a.msg(messages.AgentMemory)))
+				continue
+			}
 			if err != nil {
 				return
 			}
 			alive()
 			if typ != websocket.TextMessage {
+				a.budget.give(charged)
 				write(protocol.ErrorResponse("", protocol.BadRequest, a.msg(messages.AgentBinary)))
 				continue
 			}
 			if !reqs.acquire() {
+				a.budget.give(charged)
 				write(protocol.ErrorResponse(requestID(msg), protocol.Busy, a.msg(messages.AgentBusy)))
 				continue
 			}
-			reqs.run(func() { write(a.o.Engine.Handle(ctx, origin, msg, write)) })
+			reqs.run(func() {
+				// Given back once the answer is written: until then the
+				// request, its document and its answer are held.
+				defer a.budget.give(charged)
+				write(a.o.Engine.Handle(ctx, origin, msg, write))
+			})
 		}
 	}()
 

@@ -13,7 +13,10 @@ import (
 )
 
 // rssKiB reads VmRSS (resident memory, KiB) of pid from /proc.
-func rssKiB(pid int) (int64, error) {
+func rssKiB(pid int) (int64, error) { return statusKiB(pid, "VmRSS:") }
+
+// statusKiB reads the line key (e.g. "VmRSS:") of /proc/PID/status, in KiB.
+func statusKiB(pid int, key string) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
@@ -21,7 +24,7 @@ func rssKiB(pid int) (int64, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), key); ok {
 			fields := strings.Fields(v)
 			if len(fields) == 0 {
 				break
@@ -29,7 +32,7 @@ func rssKiB(pid int) (int64, error) {
 			return strconv.ParseInt(fields[0], 10, 64)
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	return 0, fmt.Errorf("no %s in /proc/%d/status", key, pid)
 }
 
 // cpuTicks reads utime+stime of pid (clock ticks) from /proc/<pid>/stat.

@@ -26,6 +26,13 @@ var targets = []target{
 	{"agent_idle_cpu_percent", 0.1, "agent idle CPU, % of one core"},
 	{"serve_idle_cpu_percent", 0.1, "`kyso serve` idle CPU, % of one core"},
 	{"conns_rss_added_mb", 50, "memory added by the held connections, MB"},
+	{"signpdf_1mib_ratio", 2, "signPdf of 1 MiB from the answered PIN dialog vs WebSocket echo + SHA-256 + C_Sign"},
+	{"signpdf_10mib_ratio", 2, "signPdf of 10 MiB, the same"},
+	{"signpdf_30mib_ratio", 2, "signPdf of 30 MiB, the same"},
+	{"signpdf_10mib_peak_docs", 4, "agent peak RSS added by signPdf of 10 MiB, in document sizes"},
+	{"signpdf_30mib_peak_docs", 4, "agent peak RSS added by signPdf of 30 MiB, in document sizes"},
+	{"signxml_1mib_ratio", 2, "signXml of 1 MiB from the answered PIN dialog vs SHA-256 + C_Sign (+ echo)"},
+	{"signxml_10mib_ratio", 2, "signXml of 10 MiB, the same"},
 }
 
 func (r *results) write(c *config) error {
@@ -202,6 +209,8 @@ func (r *results) markdown(svg string) string {
 			"%.0f%% of a 10-hash request, %.1f%% of a 1000-hash one.\n",
 			fixed, 100*fixed/r.batchKyso[10], 100*fixed/r.batchKyso[1000])
 	}
+
+	r.documentsSection(w)
 
 	w("\n## On a slow token (%s ms per signature)\n\n", r.f("slow_sign_delay_ms"))
 	w("A USB token takes 0.1–1 s per RSA signature; SoftHSM under a millisecond. The fault module of the tests " +
@@ -596,4 +605,25 @@ func (b breakdown) restText() string {
 	return fmt.Sprintf("%.3f ms left over: the agent process around the %.2f ms C_Sign (an idle CPU waking for each request, "+
 		"thread wake-ups, the cgo call) and the noise of a shared machine, to which the agent's series is more exposed "+
 		"than the floor's tight loop (compare the p99 columns).%s", b.rest, b.raw, idle)
+}
+
+// documentsSection reports the document operations (bench/documents.go).
+func (r *results) documentsSection(w func(string, ...any)) {
+	w("\n## Signed documents (signPdf, signXml; RSA-2048, over WebSocket, from the answered PIN dialog)\n\n")
+	w("Each request has its PIN dialog, answered through the prompter interface, and is timed from that answer to the " +
+		"signed document's arrival. Its floor, measured alternately in the same run: the same request bytes through a " +
+		"WebSocket echo (there and back), SHA-256 of the document, and one raw C_Login + C_Sign on the same key. " +
+		"The PDFs are copies of Debian's libtasn1.pdf joined by qpdf (object streams, cross-reference stream); the XML " +
+		"an e-invoice of Thông tư 78 shape (xmldsigtest.Invoice), signed as the seller with the signing time; the floor " +
+		"hashes its bytes as they are (their canonical form is the same length within a few bytes). " +
+		"Peak memory: the agent's VmHWM, reset before each size (/proc/PID/clear_refs), less its RSS before, " +
+		"in document sizes.\n\n")
+	w("| document | MB | floor, median (ms) | Kyso from the answer, median (ms) | ratio | agent RSS before / peak (MB) | peak added, in documents |\n|---|---|---|---|---|---|---|\n")
+	for _, k := range []string{"signpdf_1mib", "signpdf_10mib", "signpdf_30mib", "signxml_1mib", "signxml_10mib"} {
+		if !r.has(k + "_ms") {
+			continue
+		}
+		w("| %s | %s | %s | %s | %s | %s / %s | %s |\n", k, r.f(k+"_doc_mb"), r.f(k+"_floor_ms"), r.f(k+"_ms"), r.ratio(k+"_ratio"),
+			r.f(k+"_rss_before_mb"), r.f(k+"_hwm_mb"), r.ratio(k+"_peak_docs"))
+	}
 }

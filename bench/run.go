@@ -301,6 +301,9 @@ func run(c *config) (*results, error) {
 		return nil, err
 	}
 	err = batches(r, c, fl, dws, dg, rsa)
+	if err == nil {
+		err = documents(r, c, fl, dws, dg, rsa, tmp)
+	}
 	dws.Close()
 	dg.stop()
 	if err != nil {

@@ -52,11 +52,13 @@ type pdfParams struct {
 	Stamp       jsontext.Value `json:"stamp"` // left out: the default stamp; null: none
 }
 
-type signPdfParams struct {
-	CertificateID string       `json:"certificateId"`
-	Description   string       `json:"description"`
-	Documents     *[]pdfParams `json:"documents"`
-	pdfParams     `json:",inline"`
+// docParams are the params of signPdf and signXml: one document (P's
+// fields, beside the others) or "documents".
+type docParams[P any] struct {
+	CertificateID string `json:"certificateId"`
+	Description   string `json:"description"`
+	Documents     *[]P   `json:"documents"`
+	One           P      `json:",inline"`
 }
 
 type stampParams struct {
@@ -73,13 +75,6 @@ type xmlParams struct {
 	Reference   string  `json:"reference"`
 	Parent      string  `json:"parent"`
 	SigningTime bool    `json:"signingTime"`
-}
-
-type signXmlParams struct {
-	CertificateID string       `json:"certificateId"`
-	Description   string       `json:"description"`
-	Documents     *[]xmlParams `json:"documents"`
-	xmlParams     `json:",inline"`
 }
 
 // pdfDoc and xmlDoc are validated documents.
@@ -104,22 +99,46 @@ type docRequest[D any] struct {
 }
 
 func parseSignPdf(raw json.RawMessage) (docRequest[pdfDoc], *failure) {
-	var p signPdfParams
-	var r docRequest[pdfDoc]
+	return parseDocs(raw, "pdf, fileName, reason, location, contactInfo, stamp", func(d pdfParams) bool {
+		return d.PDF != nil || d.FileName != "" || d.Reason != "" || d.Location != "" || d.ContactInfo != "" || len(d.Stamp) > 0
+	}, parsePdfDoc)
+}
+
+func parseSignXml(raw json.RawMessage) (docRequest[xmlDoc], *failure) {
+	return parseDocs(raw, "xml, fileName, reference, parent, signingTime", func(d xmlParams) bool {
+		return d.XML != nil || d.FileName != "" || d.Reference != "" || d.Parent != "" || d.SigningTime
+	}, parseXmlDoc)
+}
+
+// parseDocs reads the params of signPdf or signXml: the certificate id,
+// the description, and one document in the params (given tells whether
+// any of its keys are there) or 1–maxDocuments in "documents" (then
+// r.list), never both; parse checks each document.
+func parseDocs[P, D any](raw json.RawMessage, keys string, given func(P) bool, parse func(P) (D, *failure)) (docRequest[D], *failure) {
+	var p docParams[P]
+	var r docRequest[D]
 	if f := decodeStrict(raw, &p, "params: "); f != nil {
 		return r, f
 	}
-	one := p.pdfParams
-	givenOne := one.PDF != nil || one.FileName != "" || one.Reason != "" || one.Location != "" || one.ContactInfo != "" || len(one.Stamp) > 0
-	list, f := parseDocList(&r, p.CertificateID, p.Description, p.Documents, givenOne, "pdf", "reason, location, contactInfo, stamp")
-	if f != nil {
+	if !isCertID(p.CertificateID) {
+		return r, badRequest("\"certificateId\" must be 64 lowercase hex characters")
+	}
+	if f := checkDescription(p.Description); f != nil {
 		return r, f
 	}
-	if !r.list {
-		list = []pdfParams{one}
+	r.certID, r.description = p.CertificateID, p.Description
+	list := []P{p.One}
+	if p.Documents != nil {
+		if given(p.One) {
+			return r, badRequest("with \"documents\", give %s in each document", keys)
+		}
+		if n := len(*p.Documents); n < 1 || n > maxDocuments {
+			return r, badRequest("\"documents\" must hold 1–%d documents", maxDocuments)
+		}
+		list, r.list = *p.Documents, true
 	}
 	for i, d := range list {
-		doc, f := parsePdfDoc(d)
+		doc, f := parse(d)
 		if f != nil {
 			return r, r.where(i, f)
 		}
@@ -128,65 +147,24 @@ func parseSignPdf(raw json.RawMessage) (docRequest[pdfDoc], *failure) {
 	return r, nil
 }
 
-func parseSignXml(raw json.RawMessage) (docRequest[xmlDoc], *failure) {
-	var p signXmlParams
-	var r docRequest[xmlDoc]
-	if f := decodeStrict(raw, &p, "params: "); f != nil {
-		return r, f
+func parseXmlDoc(d xmlParams) (xmlDoc, *failure) {
+	if d.XML == nil || *d.XML == "" {
+		return xmlDoc{}, badRequest("\"xml\" is missing")
 	}
-	one := p.xmlParams
-	givenOne := one.XML != nil || one.FileName != "" || one.Reference != "" || one.Parent != "" || one.SigningTime
-	list, f := parseDocList(&r, p.CertificateID, p.Description, p.Documents, givenOne, "xml", "reference, parent, signingTime")
-	if f != nil {
-		return r, f
+	if f := checkFileName(d.FileName); f != nil {
+		return xmlDoc{}, f
 	}
-	if !r.list {
-		list = []xmlParams{one}
+	o := xmldsig.Options{FileName: d.FileName, Reference: d.Reference, Parent: d.Parent, SigningTime: d.SigningTime}
+	if err := o.Validate(); err != nil {
+		return xmlDoc{}, badRequest("%s", docReason(err))
 	}
-	for i, d := range list {
-		if d.XML == nil || *d.XML == "" {
-			return r, r.where(i, badRequest("\"xml\" is missing"))
-		}
-		if f := checkFileName(d.FileName); f != nil {
-			return r, r.where(i, f)
-		}
-		o := xmldsig.Options{FileName: d.FileName, Reference: d.Reference, Parent: d.Parent, SigningTime: d.SigningTime}
-		if err := o.Validate(); err != nil {
-			return r, r.where(i, badRequest("%s", docReason(err)))
-		}
-		r.docs = append(r.docs, xmlDoc{data: []byte(*d.XML), opts: o})
-	}
-	return r, nil
-}
-
-// parseDocList checks what signPdf and signXml share: the certificate id,
-// the description, and one document in the params or 1–maxDocuments in
-// "documents" (then r.list, and the list returned), never both.
-func parseDocList[D, P any](r *docRequest[D], certID, desc string, docs *[]P, givenOne bool, field, perDoc string) ([]P, *failure) {
-	if !isCertID(certID) {
-		return nil, badRequest("\"certificateId\" must be 64 lowercase hex characters")
-	}
-	if f := checkDescription(desc); f != nil {
-		return nil, f
-	}
-	r.certID, r.description = certID, desc
-	if docs == nil {
-		return nil, nil
-	}
-	if givenOne {
-		return nil, badRequest("with \"documents\", give %s, fileName, %s in each document", field, perDoc)
-	}
-	if n := len(*docs); n < 1 || n > maxDocuments {
-		return nil, badRequest("\"documents\" must hold 1–%d documents", maxDocuments)
-	}
-	r.list = true
-	return *docs, nil
+	return xmlDoc{data: []byte(*d.XML), opts: o}, nil
 }
 
 // where names the document a failure is about, when the page gave a list.
 func (r *docRequest[D]) where(i int, f *failure) *failure {
 	if r.list && len(f.args) == 1 {
-		f.args = []any{fmt.Sprintf("document %d: %v", i, f.args[0])}
+		f.args = []any{fmt.Sprintf("documents[%d]: %v", i, f.args[0])}
 	}
 	return f
 }
@@ -225,6 +203,9 @@ func parseStamp(raw jsontext.Value) (*pdf.Stamp, *failure) {
 	}
 	if string(raw) == "null" {
 		return nil, nil
+	}
+	if raw.Kind() != '{' {
+		return nil, badRequest("\"stamp\" must be an object, or null for an invisible signature")
 	}
 	var p stampParams
 	if f := decodeStrict(raw, &p, "params: stamp: "); f != nil {
@@ -307,6 +288,10 @@ type (
 	}
 )
 
+type docListResult[R any] struct {
+	Documents []R `json:"documents"`
+}
+
 // timestamper is the system policy's timestamp authority, or nil (no
 // timestamp: PAdES B-B, CAdES-BES).
 func timestamper(pol *policy) document.Timestamper {
@@ -319,54 +304,56 @@ func timestamper(pol *policy) document.Timestamper {
 // signPdfJob signs r's PDFs, with the policy's timestamp authority.
 func signPdfJob(r docRequest[pdfDoc], ts document.Timestamper, rec *logRec) Job {
 	return documentJob(r.certID, "", r.description, rec, func(s document.Signer) ([]document.Prepared, error) {
-		out := make([]document.Prepared, 0, len(r.docs))
-		for i, d := range r.docs {
+		return prepareAll(r, func(d pdfDoc) (document.Prepared, error) {
 			o := d.opts
 			o.Timestamper = ts
-			p, err := pdf.Prepare(d.data, s, o)
-			if err != nil {
-				return nil, inDocument(r.list, i, err)
-			}
-			out = append(out, p)
-		}
-		return out, nil
+			return pdf.Prepare(d.data, s, o)
+		})
 	}, func(outs [][]byte) any {
-		if !r.list {
-			return pdfResult{base64.StdEncoding.EncodeToString(outs[0])}
-		}
-		res := pdfListResult{Documents: make([]pdfResult, len(outs))}
-		for i, o := range outs {
-			res.Documents[i] = pdfResult{base64.StdEncoding.EncodeToString(o)}
-		}
-		return res
+		return shapeResult(r.list, outs, func(b []byte) pdfResult { return pdfResult{base64.StdEncoding.EncodeToString(b)} })
 	})
 }
 
 // signXmlJob signs r's XML documents.
 func signXmlJob(r docRequest[xmlDoc], rec *logRec) Job {
 	return documentJob(r.certID, "", r.description, rec, func(s document.Signer) ([]document.Prepared, error) {
-		out := make([]document.Prepared, 0, len(r.docs))
-		for i, d := range r.docs {
+		return prepareAll(r, func(d xmlDoc) (document.Prepared, error) {
 			p, err := xmldsig.Prepare(d.data, s, d.opts)
 			if errors.Is(err, xmldsig.ErrUnsupportedKey) {
 				return nil, fail(protocol.UnsupportedAlgorithm, "key type")
 			}
-			if err != nil {
-				return nil, inDocument(r.list, i, err)
-			}
-			out = append(out, p)
-		}
-		return out, nil
+			return p, err
+		})
 	}, func(outs [][]byte) any {
-		if !r.list {
-			return xmlResult{string(outs[0])}
-		}
-		res := xmlListResult{Documents: make([]xmlResult, len(outs))}
-		for i, o := range outs {
-			res.Documents[i] = xmlResult{string(o)}
-		}
-		return res
+		return shapeResult(r.list, outs, func(b []byte) xmlResult { return xmlResult{string(b)} })
 	})
+}
+
+// prepareAll prepares each of r's documents; a document error names the
+// document when the page gave a list.
+func prepareAll[D any](r docRequest[D], prepare func(D) (document.Prepared, error)) ([]document.Prepared, error) {
+	out := make([]document.Prepared, 0, len(r.docs))
+	for i, d := range r.docs {
+		p, err := prepare(d)
+		if err != nil {
+			return nil, inDocument(r.list, i, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// shapeResult is the result in the form the page asked in: one document,
+// or {"documents": [...]} in order.
+func shapeResult[R any](list bool, outs [][]byte, one func([]byte) R) any {
+	if !list {
+		return one(outs[0])
+	}
+	res := docListResult[R]{Documents: make([]R, len(outs))}
+	for i, o := range outs {
+		res.Documents[i] = one(o)
+	}
+	return res
 }
 
 // signCmsJob makes a detached CAdES-BES SignedData over each of j's
@@ -405,7 +392,7 @@ func inDocument(list bool, i int, err error) error {
 	var de *document.Error
 	if list && errors.As(err, &de) {
 		c := *de
-		c.Reason = fmt.Sprintf("document %d: %s", i, de.Reason)
+		c.Reason = fmt.Sprintf("documents[%d]: %s", i, de.Reason)
 		return &c
 	}
 	return err

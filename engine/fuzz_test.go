@@ -58,7 +58,8 @@ var designCodes = map[protocol.Code]bool{
 	"BAD_REQUEST": true, "UNKNOWN_OP": true, "ORIGIN_DENIED": true, "USER_CANCELLED": true,
 	"TIMEOUT": true, "BUSY": true, "RATE_LIMITED": true, "NO_TOKEN": true, "NO_CERTIFICATE": true,
 	"CERTIFICATE_NOT_FOUND": true, "UNSUPPORTED_ALGORITHM": true, "PIN_LOCKED": true,
-	"TOKEN_REMOVED": true, "TOKEN_ERROR": true, "INTERNAL": true,
+	"TOKEN_REMOVED": true, "TOKEN_ERROR": true, "BAD_DOCUMENT": true, "TIMESTAMP_FAILED": true,
+	"NO_DIALOG": true, "INTERNAL": true,
 }
 
 // fuzzHandleCodes are the outcomes possible in FuzzHandle's set-up: an
@@ -97,6 +98,14 @@ func fuzzHandleSeeds() []string {
 			`"],"hashFunction":"SHA-256"}}`,
 		`{"id":"b","op":"signBatch","params":{"certificateId":"` + fuzzRSAID + `","hashes":["` + b64(48) +
 			`"],"hashFunction":"SHA3-384","scheme":"RSASSA-PSS","description":"x"}}`,
+		// The document operations: a tiny PDF (BAD_DOCUMENT), XML that
+		// signs, a CMS, a list.
+		`{"id":"p","op":"signPdf","params":{"certificateId":"` + fuzzRSAID + `","pdf":"JVBERi0xLjQK","stamp":{"page":1,"rect":[1,2,30,40],"text":"a\nb"}}}`,
+		`{"id":"p","op":"signPdf","params":{"certificateId":"` + fuzzECID + `","documents":[{"pdf":"JVBERi0xLjQK","stamp":null}]}}`,
+		`{"id":"x","op":"signXml","params":{"certificateId":"` + fuzzRSAID + `","xml":"<a><b Id=\"i\">ư</b></a>","reference":"#i","parent":"/a","signingTime":true}}`,
+		`{"id":"x","op":"signXml","params":{"certificateId":"` + fuzzECID + `","documents":[{"xml":"<a/>"},{"xml":"<!DOCTYPE a><a/>"}]}}`,
+		`{"id":"c","op":"signCms","params":{"certificateId":"` + fuzzRSAID + `","hash":"` + b64(32) + `","hashFunction":"SHA-256","fileName":"a.p7s"}}`,
+		`{"id":"c","op":"signCms","params":{"certificateId":"` + fuzzECID + `","hashes":["` + b64(64) + `"],"hashFunction":"SHA-512"}}`,
 		`{"id":"x","op":"sign","params":{"hashfunction":"SHA-256"}}`,
 		`{"ID":"x","OP":"version"}`,
 		`{"id":"x","id":"y","op":"version"}`,

@@ -34,15 +34,23 @@ type Backend interface {
 	Answer(ctx context.Context, origin string, req engine.Request, progress func(msg []byte)) []byte
 }
 
+// maxEnvelope bounds one message from the browser: a document operation's
+// request (protocol.MaxDocumentMessage, also Chrome's limit for a message
+// to a host) with room for the envelope's origin and keys. What is inside
+// is then held to its op's limit.
+const maxEnvelope = protocol.MaxDocumentMessage + protocol.MaxMessage
+
 // drainWait bounds how long Run waits, after the browser went away, for
 // cancelled operations to return before it exits anyway.
 const drainWait = 5 * time.Second
 
 // Run serves the browser's messages from in until it closes, answering on
 // out. Requests run concurrently; responses are written whole, one at a
-// time, in the order they finish. A frame that cannot be parsed is answered
-// with BAD_REQUEST and the stream goes on; a length over 1 MiB cannot be
-// skipped safely, so it is answered and Run returns an error. When in ends,
+// time, in the order they finish (one over 1 MiB as parts, writeAnswer). A
+// frame that cannot be parsed is answered with BAD_REQUEST and the stream
+// goes on; a request over its op's limit (protocol.MaxRequest) too; a
+// length over maxEnvelope cannot be skipped safely, so it is answered and
+// Run returns an error. When in ends,
 // pending operations are cancelled and Run returns nil.
 func Run(ctx context.Context, in io.Reader, out io.Writer, b Backend, log zerolog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
@@ -54,8 +62,8 @@ func Run(ctx context.Context, in io.Reader, out io.Writer, b Backend, log zerolo
 		wg       sync.WaitGroup
 	)
 	write := func(id string, resp []byte) {
-		if len(resp) > frame.Max {
-			// Chrome drops the port on a bigger message; tell the page instead.
+		if len(resp) > protocol.MaxAnswer {
+			// The extension joins parts up to 96 MiB; tell the page instead.
 			log.Warn().Str("id", id).Int("bytes", len(resp)).Msg("response too large")
 			resp = errorResponse(id, protocol.BadRequest, messages.HostRespLarge)
 		}
@@ -64,7 +72,9 @@ func Run(ctx context.Context, in io.Reader, out io.Writer, b Backend, log zerolo
 		if writeErr != nil {
 			return
 		}
-		if err := frame.Write(out, resp); err != nil {
+		// Over 1 MiB (Chrome's limit for one message from a host): parts,
+		// all under wmu, so nothing comes between them.
+		if err := writeAnswer(out, id, resp); err != nil {
 			writeErr = fmt.Errorf("host: write to browser: %w", err)
 			cancel() // nobody is listening any more
 		}
@@ -79,7 +89,7 @@ func Run(ctx context.Context, in io.Reader, out io.Writer, b Backend, log zerolo
 	reads := make(chan read)
 	go func() {
 		for {
-			msg, err := frame.Read(in, frame.Max)
+			msg, err := frame.Read(in, maxEnvelope)
 			select {
 			case reads <- read{msg, err}:
 			case <-ctx.Done():
@@ -117,6 +127,11 @@ loop:
 			break loop
 		}
 		origin, req, bad := parseEnvelope(r.msg)
+		r.msg = nil // the request's bytes are in req.Raw
+		if bad == nil && len(req.Raw) > protocol.MaxRequest(req.Op) {
+			// Refused here too, so that the relay never carries it.
+			bad = &messages.HostTooLarge
+		}
 		if bad != nil {
 			log.Warn().Str("id", req.ID).Str("problem", bad.EN).Msg("bad message from the extension")
 			write(req.ID, errorResponse(req.ID, protocol.BadRequest, *bad))

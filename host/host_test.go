@@ -16,6 +16,7 @@ import (
 	"kyso.vn/kyso/engine"
 	"kyso.vn/kyso/internal/extid"
 	"kyso.vn/kyso/internal/frame"
+	"kyso.vn/kyso/protocol"
 )
 
 func TestCheckCaller(t *testing.T) {
@@ -84,7 +85,7 @@ func (h *harness) raw(b []byte) {
 
 func (h *harness) send(msg string) {
 	h.t.Helper()
-	if err := frame.Write(h.in, []byte(msg)); err != nil {
+	if err := frame.WriteMax(h.in, []byte(msg), maxEnvelope); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -154,8 +155,8 @@ func (e *echo) Answer(ctx context.Context, origin string, r engine.Request, _ fu
 		e.cancelled = append(e.cancelled, r.ID)
 		e.mu.Unlock()
 		return []byte(`{"id":` + quote(r.ID) + `,"ok":false,"error":{"code":"USER_CANCELLED","message":"x"}}`)
-	case "huge":
-		return []byte(`{"id":` + quote(r.ID) + `,"ok":true,"result":{"x":"` + strings.Repeat("A", frame.Max) + `"}}`)
+	case "huge": // over what the extension joins
+		return []byte(`{"id":` + quote(r.ID) + `,"ok":true,"result":{"x":"` + strings.Repeat("A", protocol.MaxAnswer) + `"}}`)
 	}
 	return []byte(`{"id":` + quote(r.ID) + `,"ok":true,"result":{"origin":` + quote(origin) + `}}`)
 }
@@ -212,7 +213,7 @@ func TestRunBadMessages(t *testing.T) {
 func TestRunTooLarge(t *testing.T) {
 	h := start(t, &echo{})
 	var hdr [4]byte
-	binary.LittleEndian.PutUint32(hdr[:], frame.Max+1)
+	binary.LittleEndian.PutUint32(hdr[:], maxEnvelope+1)
 	h.raw(hdr[:])
 	h.wantError("", "BAD_REQUEST")
 	// The body was never read: Run gives up on the stream.
@@ -244,6 +245,18 @@ func TestRunResponseTooLarge(t *testing.T) {
 	h := start(t, &echo{})
 	h.send(`{"origin":"https://a.vn","request":{"id":"big","op":"huge"}}`)
 	h.wantError("big", "BAD_REQUEST")
+	h.end()
+}
+
+// A request over its op's limit is refused by the host itself, before any
+// backend (the relay would carry it to the agent), and the stream goes on.
+func TestRunRequestOverOpLimit(t *testing.T) {
+	h := start(t, &echo{})
+	pad := strings.Repeat("A", protocol.MaxMessage)
+	h.send(`{"origin":"https://a.vn","request":{"id":"s","op":"sign","params":{"hash":"` + pad + `"}}}`)
+	h.wantError("s", "BAD_REQUEST")
+	h.send(`{"origin":"https://a.vn","request":{"id":"ok","op":"version"}}`)
+	h.wantOrigin("ok", "https://a.vn")
 	h.end()
 }
 

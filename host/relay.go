@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -106,11 +107,14 @@ func (r *Relay) Answer(ctx context.Context, origin string, req engine.Request, p
 		r.mu.Unlock()
 	}()
 
-	msg := wire.Append(make([]byte, 0, 16+len(origin)+len(req.Raw)),
+	// Built in place after the frame's length: a document's request is
+	// tens of megabytes, copied once here.
+	msg := wire.Append(make([]byte, frame.HeaderLen, frame.HeaderLen+16+len(origin)+len(req.Raw)),
 		wire.Message{Kind: wire.Request, Tag: tag, Origin: origin, Body: req.Raw})
 	r.wmu.Lock()
-	err := frame.Write(r.conn, msg)
+	err := frame.WriteReserved(r.conn, msg, wire.MaxRequestFrame)
 	r.wmu.Unlock()
+	msg = nil
 	if errors.Is(err, frame.ErrTooLarge) {
 		return errorResponse(req.ID, protocol.BadRequest, messages.HostTooLarge)
 	}
@@ -121,7 +125,7 @@ func (r *Relay) Answer(ctx context.Context, origin string, req engine.Request, p
 
 	select {
 	case resp := <-ch:
-		return resp
+		return withID(resp, req.ID)
 	case <-r.done:
 		r.log.Error().Err(r.err).Str("id", req.ID).Msg("relay: agent connection lost")
 		return errorResponse(req.ID, protocol.Internal, messages.HostAgentLost)
@@ -171,4 +175,24 @@ func (r *Relay) readLoop() {
 	}
 	r.err = fmt.Errorf("relay: read from agent: %w", err)
 	close(r.done)
+}
+
+// withID puts the page's id into an agent's refusal that has none: the
+// agent skips a large request the memory budget cannot hold without
+// reading it (BUSY), and cannot know the id unless the request began with
+// it; the relay knows it from its tag. Any other answer is as it came.
+func withID(resp []byte, id string) []byte {
+	if len(resp) > protocol.MaxMessage || id == "" {
+		return resp
+	}
+	var r protocol.Response
+	if json.Unmarshal(resp, &r) != nil || r.ID != "" || r.Error == nil {
+		return resp
+	}
+	r.ID = id
+	b, err := json.Marshal(r)
+	if err != nil {
+		return resp
+	}
+	return b
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,13 +38,19 @@ func (e *agentEcho) Handle(ctx context.Context, origin string, req []byte, progr
 // returns a Relay connected to it.
 func startAgent(t *testing.T, eng agent.Engine) *Relay {
 	t.Helper()
+	return startAgentWith(t, agent.Options{Engine: eng})
+}
+
+func startAgentWith(t *testing.T, o agent.Options) *Relay {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "agent.sock")
 	ln, err := agent.ListenLocalAt(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a := agent.New(agent.Options{Engine: eng, Log: zerolog.New(io.Discard)})
+	o.Log = zerolog.New(io.Discard)
+	a := agent.New(o)
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, agent.Listeners{Local: ln}) }()
 	t.Cleanup(func() { cancel(); <-done })
@@ -140,4 +147,45 @@ func TestRelayAgentOfAnotherVersion(t *testing.T) {
 	if _, err := NewRelay(ctx, host, zerolog.New(io.Discard)); !errors.Is(err, ErrOtherVersion) {
 		t.Fatalf("NewRelay: %v, want ErrOtherVersion", err)
 	}
+}
+
+// Large requests through the relay: one the agent's memory budget holds is
+// answered; one it cannot hold is BUSY, with the page's id even when the
+// request does not begin with it (the agent skipped it unread; the relay
+// puts the id back from its tag); a 20 MiB answer from the agent reaches
+// the browser as parts that join into it.
+func TestRelayLargeRequests(t *testing.T) {
+	e := &agentEcho{cancelled: make(chan string, 1)}
+	r := startAgentWith(t, agent.Options{Engine: e, MemoryBudget: 8 << 20})
+	h := start(t, r)
+	doc := strings.Repeat("A", 3<<19) // 1.5 MiB: 6 MiB charged
+	h.send(`{"origin":"https://a.vn","request":{"op":"signPdf","id":"fits","params":{"pdf":"` + doc + `"}}}`)
+	h.wantOrigin("fits", "https://a.vn")
+	doc = strings.Repeat("A", 3<<20) // 12 MiB charged
+	h.send(`{"origin":"https://a.vn","request":{"op":"signPdf","id":"late","params":{"pdf":"` + doc + `"}}}`)
+	h.wantError("late", "BUSY")
+	h.send(`{"origin":"https://a.vn","request":{"id":"v","op":"version"}}`)
+	h.wantOrigin("v", "https://a.vn")
+	if err := h.end(); err != nil {
+		t.Fatal(err)
+	}
+
+	resp := bigAnswer("big", 20<<20)
+	r = startAgentWith(t, agent.Options{Engine: agentAnswer(resp)})
+	h = start(t, r)
+	h.send(`{"origin":"https://a.vn","request":{"id":"big","op":"signPdf"}}`)
+	if got, _ := joinParts(t, h.out, "big"); got != string(resp) {
+		t.Fatal("the relayed 20 MiB answer differs")
+	}
+	h.end()
+}
+
+// agentAnswer answers every request with the same response, as the agent's
+// engine.
+type agentAnswer []byte
+
+func (a agentAnswer) MayAsk(string) error { return nil }
+func (a agentAnswer) Allowed(string) bool { return true }
+func (a agentAnswer) Handle(context.Context, string, []byte, func([]byte)) []byte {
+	return a
 }

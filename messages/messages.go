@@ -160,14 +160,15 @@ var (
 	AgentEnvelope     = Text{"Yêu cầu không hợp lệ: thông điệp hỏng trên socket cục bộ.", "Bad request: a broken message on the local socket."}
 	AgentOtherVersion = Text{"Yêu cầu không hợp lệ: tiện ích Kyso và tác tử Kyso đang chạy là hai phiên bản khác nhau; hãy đăng nhập lại để khởi động lại Kyso.", "Bad request: the Kyso host and the running Kyso agent are of different versions; log in again to restart Kyso."}
 	AgentBusy         = Text{"Có quá nhiều yêu cầu đang chờ trên kết nối này.", "Too many requests are pending on this connection."}
+	AgentMemory       = Text{"Kyso đang xử lý quá nhiều văn bản lớn cùng lúc; hãy thử lại sau ít phút.", "Kyso is handling too many large documents at once; try again in a moment."}
 
 	// Errors the native-messaging host answers by itself, before the
 	// agent sees a request (code BAD_REQUEST or INTERNAL).
 	HostFrame     = Text{"Thông điệp không hợp lệ.", "The message is not valid."}
-	HostTooLarge  = Text{"Thông điệp lớn hơn 1 MiB.", "The message is larger than 1 MiB."}
+	HostTooLarge  = Text{"Thông điệp quá lớn: tối đa 64 MiB cho yêu cầu ký văn bản (signPdf, signCms, signXml), 1 MiB cho các yêu cầu khác.", "The message is too large: at most 64 MiB for a document request (signPdf, signCms, signXml), 1 MiB for any other."}
 	HostEnvelope  = Text{"Thông điệp từ tiện ích thiếu nguồn gốc (origin) hoặc yêu cầu.", "The extension's message lacks the origin or the request."}
 	HostRequest   = Text{"Yêu cầu phải là một đối tượng JSON có id là chuỗi 1–64 ký tự.", "The request must be a JSON object whose id is a string of 1–64 characters."}
-	HostRespLarge = Text{"Kết quả lớn hơn 1 MiB; hãy ký ít mã băm hơn trong một lần.", "The result is larger than 1 MiB; sign fewer hashes at a time."}
+	HostRespLarge = Text{"Kết quả lớn hơn 96 MiB; hãy ký ít văn bản hơn trong một lần.", "The result is larger than 96 MiB; sign fewer documents at a time."}
 	HostAgentLost = Text{"Mất kết nối tới dịch vụ Kyso.", "The connection to the Kyso service was lost."}
 	HostCancelled = Text{"Thao tác đã bị huỷ.", "The operation was cancelled."}
 

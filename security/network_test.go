@@ -29,6 +29,7 @@ import (
 	"kyso.vn/kyso/internal/frame"
 	"kyso.vn/kyso/internal/testenv"
 	"kyso.vn/kyso/internal/wire"
+	"kyso.vn/kyso/protocol"
 )
 
 // DNS rebinding: any Host header but the three loopback spellings with the
@@ -317,7 +318,7 @@ func TestNetSlowloris(t *testing.T) {
 }
 
 // 10,000 malformed or oversized messages over the WebSocket and the local
-// socket: each is answered BAD_REQUEST (over 1 MiB: closed with 1009 on
+// socket: each is answered BAD_REQUEST (over 64 MiB: closed with 1009 on
 // the WebSocket, closed on the local socket, as docs/agent.md says), no
 // dialog opens, and the agent goes on serving.
 func TestNetMalformedMessages(t *testing.T) {
@@ -414,30 +415,36 @@ func TestNetMalformedMessages(t *testing.T) {
 		t.FailNow()
 	}
 
-	// Oversized: 1 MiB + 1 closes the WebSocket with 1009.
+	// Oversized: a request of an op other than the document operations
+	// over 1 MiB is BAD_REQUEST with its id and the connection goes on;
+	// 64 MiB + 1 closes the WebSocket with 1009.
 	for i := 0; i < 3; i++ {
 		c, _, err := a.Dial(portal)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.WriteMessage(websocket.TextMessage, bytes.Repeat([]byte("a"), frame.Max+1))
+		pad := strings.Repeat("A", frame.Max)
+		if r := call(t, c, map[string]any{"id": "big", "op": "sign", "params": map[string]any{"hash": pad}}); r.Code() != "BAD_REQUEST" || r.ID != "big" {
+			t.Fatalf("a 1 MiB sign over the WebSocket: %+v", r)
+		}
+		c.WriteMessage(websocket.TextMessage, bytes.Repeat([]byte("a"), protocol.MaxDocumentMessage+1))
 		c.SetReadDeadline(time.Now().Add(30 * time.Second))
 		if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
-			t.Fatalf("1 MiB + 1 over the WebSocket: %v, want close 1009", err)
+			t.Fatalf("64 MiB + 1 over the WebSocket: %v, want close 1009", err)
 		}
 		c.Close()
 	}
-	// On the local socket a length over 1 MiB and a header closes the
-	// connection (the host checks sizes before it sends); so does a frame
-	// of that length with its body.
-	for _, body := range [][]byte{nil, bytes.Repeat([]byte("a"), wire.MaxFrame+1)} {
+	// On the local socket a length over the request limit (64 MiB + 1 MiB)
+	// and a header closes the connection (the host checks sizes before it
+	// sends); so does a frame of that length with the start of its body.
+	for _, body := range [][]byte{nil, bytes.Repeat([]byte("a"), 2*frame.Max)} {
 		c, err := net.Dial("unix", a.Sock)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.SetDeadline(time.Now().Add(30 * time.Second))
 		var hdr [4]byte
-		binary.LittleEndian.PutUint32(hdr[:], wire.MaxFrame+1)
+		binary.LittleEndian.PutUint32(hdr[:], wire.MaxRequestFrame+1)
 		c.Write(append(hdr[:], body...))
 		if b, err := frame.Read(c, wire.MaxFrame); err == nil {
 			t.Fatalf("local socket still open after an oversized frame: answered %q", b)

@@ -18,8 +18,8 @@ import (
 
 	"kyso.vn/kyso/document"
 	"kyso.vn/kyso/document/cms"
-	"kyso.vn/kyso/document/internal/doctest"
 	"kyso.vn/kyso/document/tsa"
+	"kyso.vn/kyso/internal/doctest"
 )
 
 // content is what the "portal" signs: a file whose digest it sends.

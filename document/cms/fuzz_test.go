@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"kyso.vn/kyso/document/cms"
-	"kyso.vn/kyso/document/internal/doctest"
+	"kyso.vn/kyso/internal/doctest"
 )
 
 // FuzzVerify: Verify reads any bytes (a portal's server may call it on

@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"kyso.vn/kyso/document/internal/doctest"
 	"kyso.vn/kyso/document/pdf"
+	"kyso.vn/kyso/internal/doctest"
 )
 
 // bigPDF is a real document of about mib MiB: copies of libtasn1.pdf (36

@@ -3,22 +3,17 @@ package pdf_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"kyso.vn/kyso/document"
-	"kyso.vn/kyso/document/cms"
-	"kyso.vn/kyso/document/internal/doctest"
 	"kyso.vn/kyso/document/pdf"
+	"kyso.vn/kyso/internal/doctest"
 )
 
 // The corpus: PDFs nobody on the team wrote, shipped by Debian packages or
@@ -71,17 +66,7 @@ func run(name string, args ...string) ([]byte, error) {
 
 // qpdf runs qpdf; strict refuses its exit status 3 (warnings: qpdf
 // recovered from a problem), which the corpus's rewrites may have.
-func qpdfRun(strict bool, args ...string) error {
-	out, err := exec.Command("qpdf", args...).CombinedOutput()
-	var ee *exec.ExitError
-	if !strict && errors.As(err, &ee) && ee.ExitCode() == 3 {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("qpdf %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return nil
-}
+func qpdfRun(strict bool, args ...string) error { return doctest.QPDF(strict, args...) }
 
 func qpdf(args ...string) error { return qpdfRun(false, args...) }
 
@@ -244,133 +229,14 @@ func hybridPDF() []byte {
 	return b.Bytes()
 }
 
-// ---- Verification by independent tools -------------------------------
+// verified is what doctest.VerifyPDF found of one signature.
+type verified = doctest.Verified
 
-var rangeRE = regexp.MustCompile(`Signed Ranges: \[(\d+) - (\d+)\], \[(\d+) - (\d+)\]`)
-
-// verified is what verifyPDF found of one signature.
-type verified struct {
-	fields map[string]string // pdfsig's "- Key: value" lines
-	signed *cms.Signed
-}
-
-// verifyPDF checks a signed PDF with independent tools and returns, per
-// signature, what they saw:
-//   - pdfsig (poppler): every signature valid, the last covering the whole
-//     file, all of type ETSI.CAdES.detached unless other is set;
-//   - qpdf --check: no error;
-//   - openssl cms -verify of each CMS (dumped by pdfsig) over the bytes of
-//     its ByteRange (as pdfsig reports it), with the chain from the CMS and
-//     only the test root trusted;
-//   - Go: cms.Verify of the same, and that PAdES's rules hold (no
-//     signing-time attribute, signing-certificate-v2 present).
-//
-// others is how many of the signatures were not made by Kyso.
+// verifyPDF checks a signed PDF with independent tools (doctest.VerifyPDF),
+// trusting only the test root.
 func verifyPDF(t *testing.T, signed []byte, want, others int) []verified {
 	t.Helper()
-	p := doctest.Get(t)
-	dir := t.TempDir()
-	f := filepath.Join(dir, "signed.pdf")
-	if err := os.WriteFile(f, signed, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := qpdfRun(true, "--check", f); err != nil {
-		t.Fatalf("qpdf --check: %v", err)
-	}
-	out, err := exec.Command("pdfsig", "-nocert", f).CombinedOutput()
-	if err != nil {
-		t.Fatalf("pdfsig: %v\n%s", err, out)
-	}
-	dump := exec.Command("pdfsig", "-nocert", "-dump", f)
-	dump.Dir = dir
-	if o, err := dump.CombinedOutput(); err != nil {
-		t.Fatalf("pdfsig -dump: %v\n%s", err, o)
-	}
-	blocks := strings.Split(string(out), "Signature #")[1:]
-	if len(blocks) != want {
-		t.Fatalf("pdfsig sees %d signatures, want %d:\n%s", len(blocks), want, out)
-	}
-	root := doctest.WritePEM(t, dir, "root.pem", p.Root.Cert)
-	var res []verified
-	for i, blk := range blocks {
-		v := verified{fields: map[string]string{}}
-		for _, l := range strings.Split(blk, "\n") {
-			if k, val, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(l), "- "), ": "); ok {
-				v.fields[k] = val
-			}
-		}
-		if v.fields["Signature Validation"] != "Signature is Valid." {
-			t.Errorf("signature %d: pdfsig: %q\n%s", i+1, v.fields["Signature Validation"], out)
-		}
-		last := i == len(blocks)-1
-		if last != strings.Contains(blk, "Total document signed") {
-			t.Errorf("signature %d: whole document signed %v, want %v", i+1, !last, last)
-		}
-		m := rangeRE.FindStringSubmatch(blk)
-		if m == nil {
-			t.Fatalf("signature %d: no ranges in pdfsig's output", i+1)
-		}
-		var r [4]int
-		for j := range r {
-			r[j], _ = strconv.Atoi(m[j+1])
-		}
-		if r[0] != 0 || r[3] > len(signed) || r[2] < r[1] {
-			t.Fatalf("signature %d: ranges %v", i+1, r)
-		}
-		content := append(append([]byte{}, signed[r[0]:r[1]]...), signed[r[2]:r[3]]...)
-		sigFile := filepath.Join(dir, fmt.Sprintf("signed.pdf.sig%d", i))
-		der, err := os.ReadFile(sigFile)
-		if err != nil {
-			t.Fatalf("signature %d: pdfsig -dump: %v", i+1, err)
-		}
-		if i >= others {
-			if v.fields["Signature Type"] != "ETSI.CAdES.detached" {
-				t.Errorf("signature %d: type %q", i+1, v.fields["Signature Type"])
-			}
-			cf := filepath.Join(dir, fmt.Sprintf("content%d.bin", i))
-			os.WriteFile(cf, content, 0o600)
-			o, err := exec.Command("openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", sigFile,
-				"-content", cf, "-CAfile", root, "-purpose", "any", "-out", os.DevNull).CombinedOutput()
-			if err != nil || !strings.Contains(string(o), "Verification successful") {
-				t.Errorf("signature %d: openssl cms -verify: %v\n%s", i+1, err, o)
-			}
-			// pdfsig dumps the whole /Contents (padded with zeros): the DER
-			// is its first element.
-			der = trimDER(der)
-			sum := sha256.Sum256(content)
-			v.signed, err = cms.Verify(der, sum[:])
-			if err != nil {
-				t.Errorf("signature %d: cms.Verify: %v", i+1, err)
-			} else if !v.signed.SigningTime.IsZero() || !v.signed.SigningCertificateV2 {
-				t.Errorf("signature %d: signing-time %v, signing-certificate-v2 %v: not PAdES", i+1, v.signed.SigningTime, v.signed.SigningCertificateV2)
-			}
-		}
-		res = append(res, v)
-	}
-	return res
-}
-
-// trimDER cuts b to its first DER element.
-func trimDER(b []byte) []byte {
-	if len(b) < 2 {
-		return b
-	}
-	n, l := int(b[1]), 2
-	if n&0x80 != 0 {
-		k := n & 0x7f
-		if k > 4 || len(b) < 2+k {
-			return b
-		}
-		n = 0
-		for _, c := range b[2 : 2+k] {
-			n = n<<8 | int(c)
-		}
-		l += k
-	}
-	if l+n > len(b) {
-		return b
-	}
-	return b[:l+n]
+	return doctest.VerifyPDF(t, signed, doctest.Get(t).Root.Cert, want, others)
 }
 
 // signWith signs data with the test signer of kind and returns the PDF.

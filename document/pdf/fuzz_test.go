@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"kyso.vn/kyso/document"
-	"kyso.vn/kyso/document/internal/doctest"
 	"kyso.vn/kyso/document/pdf"
+	"kyso.vn/kyso/internal/doctest"
 )
 
 // FuzzPrepare feeds any bytes to Prepare (with a stamp or without) as a

@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"kyso.vn/kyso/document"
-	"kyso.vn/kyso/document/internal/doctest"
 	"kyso.vn/kyso/document/pdf"
 	"kyso.vn/kyso/document/tsa"
+	"kyso.vn/kyso/internal/doctest"
 )
 
 // pdfinfo reads a field of poppler's pdfinfo (independent of our reader).
@@ -77,13 +77,13 @@ func TestSignCorpus(t *testing.T) {
 				t.Fatal("the original bytes changed")
 			}
 			v := verifyPDF(t, out, 1, 0)[0]
-			if cn := v.fields["Signer Certificate Common Name"]; cn != "NGUYỄN VĂN AN" {
+			if cn := v.Fields["Signer Certificate Common Name"]; cn != "NGUYỄN VĂN AN" {
 				t.Errorf("signer %q", cn)
 			}
-			if !v.signed.Signer.Equal(id.Cert) || len(v.signed.Certificates) != 3 {
+			if !v.Signed.Signer.Equal(id.Cert) || len(v.Signed.Certificates) != 3 {
 				t.Errorf("CMS signer or chain wrong")
 			}
-			if got := v.fields["Signing Time"]; got != "Mar 09 2026 07:05:09" {
+			if got := v.Fields["Signing Time"]; got != "Mar 09 2026 07:05:09" {
 				t.Errorf("signing time %q (pdfsig shows /M in UTC)", got)
 			}
 		})
@@ -118,8 +118,8 @@ func TestSuccessiveSignatures(t *testing.T) {
 				data = signWith(t, data, kind, opts)
 				vs := verifyPDF(t, data, i+1, 0)
 				for j, v := range vs {
-					if want := "Signature" + strconv.Itoa(j+1); v.fields["Signature Field Name"] != want {
-						t.Errorf("signature %d in field %q, want %s", j+1, v.fields["Signature Field Name"], want)
+					if want := "Signature" + strconv.Itoa(j+1); v.Fields["Signature Field Name"] != want {
+						t.Errorf("signature %d in field %q, want %s", j+1, v.Fields["Signature Field Name"], want)
 					}
 				}
 			}
@@ -175,11 +175,11 @@ func TestTimestampBT(t *testing.T) {
 			data := readCorpus(t, "ghostscript-1.7")
 			out := signWith(t, data, kind, pdf.Options{Timestamper: tsa.New(ts.URL), Stamp: &pdf.Stamp{Page: -1}})
 			v := verifyPDF(t, out, 1, 0)[0]
-			tok := v.signed.TimestampToken
+			tok := v.Signed.TimestampToken
 			if tok == nil {
 				t.Fatal("no signature-time-stamp-token")
 			}
-			ts.VerifyToken(t, tok, v.signed.Signature)
+			ts.VerifyToken(t, tok, v.Signed.Signature)
 			// B-T on top of B-T: both stay valid.
 			out2 := signWith(t, out, kind, pdf.Options{Timestamper: tsa.New(ts.URL)})
 			verifyPDF(t, out2, 2, 0)

@@ -15,8 +15,8 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
-	"kyso.vn/kyso/document/internal/doctest"
 	"kyso.vn/kyso/document/pdf"
+	"kyso.vn/kyso/internal/doctest"
 )
 
 // Run with KYSO_UPDATE_STAMP=1 to rewrite testdata/stamp-ref.png and

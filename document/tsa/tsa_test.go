@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"kyso.vn/kyso/document"
-	"kyso.vn/kyso/document/internal/doctest"
 	"kyso.vn/kyso/document/tsa"
+	"kyso.vn/kyso/internal/doctest"
 )
 
 func TestTimestampRealTSA(t *testing.T) {

@@ -39,3 +39,20 @@ func TestBadFrames(t *testing.T) {
 		t.Fatalf("Write too large: %v", err)
 	}
 }
+
+func TestWriteReserved(t *testing.T) {
+	var b bytes.Buffer
+	buf := append(make([]byte, HeaderLen), `{"a":"ký"}`...)
+	if err := WriteReserved(&b, buf, Max); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Read(&b, Max); err != nil || string(got) != `{"a":"ký"}` {
+		t.Fatalf("Read = %q, %v", got, err)
+	}
+	if err := WriteReserved(&b, make([]byte, HeaderLen+11), 10); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("over the limit: %v", err)
+	}
+	if err := WriteReserved(&b, []byte{1}, 10); err == nil || b.Len() != 0 {
+		t.Fatalf("no room for the length: %v, wrote %d", err, b.Len())
+	}
+}

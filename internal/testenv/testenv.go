@@ -5,6 +5,10 @@
 package testenv
 
 import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -74,6 +78,31 @@ type Tokens struct {
 // constants): Dir/<name>.pem. The DER is beside it as <name>.der.
 func (tk *Tokens) CertFile(name string) string {
 	return filepath.Join(tk.Dir, name+".pem")
+}
+
+// Cert parses the certificate name (one of the Cert* constants).
+func (tk *Tokens) Cert(t testing.TB, name string) *x509.Certificate {
+	t.Helper()
+	b, err := os.ReadFile(tk.CertFile(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatalf("testenv: %s: no PEM", name)
+	}
+	c, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// CertID is protocol v1's certificateId of the certificate name.
+func (tk *Tokens) CertID(t testing.TB, name string) string {
+	t.Helper()
+	sum := sha256.Sum256(tk.Cert(t, name).Raw)
+	return hex.EncodeToString(sum[:])
 }
 
 // RepoRoot returns the repository root: the first directory at or above the

@@ -16,7 +16,7 @@ import (
 	"errors"
 	"fmt"
 
-	"kyso.vn/kyso/internal/frame"
+	"kyso.vn/kyso/protocol"
 )
 
 // Version is this framing's version, exchanged in Hello.
@@ -35,9 +35,16 @@ const (
 	Progress = 'p'
 )
 
-// MaxFrame bounds a frame on the local socket: a message of at most
-// frame.Max with its header.
-const MaxFrame = frame.Max + 64
+// MaxFrame bounds a frame on the local socket either way: an answer of at
+// most protocol.MaxAnswer (a signed document) with its header. A request
+// is smaller (the agent reads it under MaxRequestFrame).
+const MaxFrame = protocol.MaxAnswer + 64
+
+// MaxRequestFrame bounds a request frame: a document operation's request
+// (protocol.MaxDocumentMessage) with its header and an origin, whose
+// length the extension's envelope bounds by the same MaxMessage of room
+// the host leaves for it.
+const MaxRequestFrame = protocol.MaxDocumentMessage + protocol.MaxMessage
 
 // Message is one frame's content.
 type Message struct {
