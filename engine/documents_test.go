@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -219,6 +220,33 @@ func TestDocumentSize(t *testing.T) {
 	if len(h.pr.Calls()) != 0 {
 		t.Fatal("a dialog opened")
 	}
+
+	// A real 2 MiB PDF (Debian's, eight times over, joined by qpdf): the
+	// request and the answer are over 1 MiB, and the answer is whole.
+	dir := t.TempDir()
+	joined := filepath.Join(dir, "joined.pdf")
+	args := []string{"--empty", "--pages"}
+	src := readDoc(t, libtasn1PDF)
+	for i := range 8 {
+		// Copies under other names: qpdf shares what one file gives twice.
+		f := filepath.Join(dir, fmt.Sprintf("copy%d.pdf", i))
+		if err := os.WriteFile(f, src, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, f)
+	}
+	if err := doctest.QPDF(false, append(args, "--", joined)...); err != nil {
+		t.Fatal(err)
+	}
+	doc := readDoc(t, joined)
+	out := h.e.Handle(t.Context(), portal, []byte(`{"id":"big","op":"signPdf","params":{"certificateId":"`+h.prov.certs[0].ID+`","pdf":"`+b64s(doc)+`"}}`), nil)
+	var r2 reply
+	if err := json.Unmarshal(out, &r2); err != nil || len(out) <= protocol.MaxMessage {
+		t.Fatalf("answer of %d bytes: %v", len(out), err)
+	}
+	signed := unb64(t, result[pdfResult](t, r2).PDF)
+	doctest.VerifyPDF(t, signed, h.pki.Root.Cert, 1, 0)
+	t.Logf("a %d-byte PDF: request %d bytes, answer %d bytes", len(doc), len(b64s(doc))+100, len(out))
 }
 
 // TestSignPdfEngine: one PDF, then a list of two with one PIN; each

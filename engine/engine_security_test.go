@@ -198,7 +198,8 @@ func TestAuditRecord(t *testing.T) {
 		t.Fatalf("%q: %v", line, err)
 	}
 	if rec.Origin != portal || rec.Op != "signBatch" || rec.CertID != prov.certs[0].ID || rec.Outcome != "OK" ||
-		rec.Description != "Hồ sơ 2026/17 — Sở Tư pháp" || rec.Time.Before(before) || len(rec.Items) != 3 {
+		rec.Description != "Hồ sơ 2026/17 — Sở Tư pháp" || rec.Time.Before(before) || len(rec.Items) != 3 ||
+		rec.Subject != holder(prov.certs[0].Cert) {
 		t.Fatalf("record %+v", rec)
 	}
 	for i, it := range rec.Items {

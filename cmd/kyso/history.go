@@ -104,7 +104,7 @@ func historyOp(r audit.Record, lang string) string {
 	switch r.Op {
 	case "getCertificate":
 		return messages.HistoryGetCertificate.In(lang)
-	case "sign", "signBatch":
+	case "sign", "signBatch", "signPdf", "signCms", "signXml":
 		if len(r.Items) <= 1 {
 			return messages.PINSignOne.In(lang)
 		}
