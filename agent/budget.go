@@ -156,7 +156,7 @@ func prefixID(head []byte) string {
 
 // logOverBudget logs a large request refused for the budget, at most once
 // a minute per origin (a page could send them in a loop).
-func (a *Agent) logOverBudget(origin string, head int) {
+func (a *Agent) logOverBudget(origin string) {
 	if ok, dropped := a.logs.allow("over budget\x00" + origin); ok {
 		a.o.Log.Warn().Str("origin", logging.Truncate(origin, 200)).Int64("budget", a.budget.max).
 			Int64("inUse", a.budget.used.Load()).Int("alsoRefusedSinceLastLine", dropped).

@@ -110,7 +110,7 @@ func (a *Agent) serveLocalConn(c net.Conn) {
 				// Skipped unread: answered by its tag (and the page's id
 				// when the request began with it; else the host puts it).
 				m, _ := wire.Parse(msg)
-				a.logOverBudget(m.Origin, len(msg))
+				a.logOverBudget(m.Origin)
 				answer(m.Tag, protocol.ErrorResponse(prefixID(m.Body), protocol.Busy, a.msg(messages.AgentMemory)))
 				continue
 			}

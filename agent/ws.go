@@ -310,7 +310,7 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 				// holds nothing of it. The id, when the message began
 				// with it (kyso.js writes it first), is in what was kept.
 				alive()
-				a.logOverBudget(origin, len(msg))
+				a.logOverBudget(origin)
 				write(protocol.ErrorResponse(prefixID(msg), protocol.Busy, a.msg(messages.AgentMemory)))
 				continue
 			}

@@ -37,9 +37,9 @@ func documentSizes(quick bool) (pdf, xml []int, reps int) {
 	return []int{1, 10, 30}, []int{1, 10}, 5
 }
 
-// documents measures the document operations on agent ag (PIN asked for
-// each operation) over ws, against floor fl.
-func documents(r *results, c *config, fl *floorProc, ws *wsClient, ag *proc, s *scheme, tmp string) error {
+// documents measures the document operations, each size on a fresh agent
+// from start (PIN asked for each operation), against floor fl.
+func documents(r *results, c *config, fl *floorProc, start func() (*proc, *wsClient, error), s *scheme, tmp string) error {
 	echo, err := startEcho()
 	if err != nil {
 		return err
@@ -47,20 +47,14 @@ func documents(r *results, c *config, fl *floorProc, ws *wsClient, ag *proc, s *
 	defer echo.Close()
 	fc := floorCase{Name: s.Name, Label: s.Label, Scheme: string(s.Scheme)}
 	pdfSizes, xmlSizes, reps := documentSizes(c.quick)
-	type doc struct {
-		key  string
-		size int // bytes of the document
-		req  func(id string) []byte
-		sum  []byte // what the floor hashes
-	}
-	var docs []doc
+	var docs []docCase
 	for _, mib := range pdfSizes {
 		pdf, err := bigPDF(tmp, mib)
 		if err != nil {
 			r.note("signPdf was not measured: %v", err)
 			break
 		}
-		docs = append(docs, doc{fmt.Sprintf("signpdf_%dmib", mib), len(pdf), func(id string) []byte {
+		docs = append(docs, docCase{fmt.Sprintf("signpdf_%dmib", mib), len(pdf), func(id string) []byte {
 			b, _ := json.Marshal(map[string]any{"id": id, "op": "signPdf", "params": map[string]any{
 				"certificateId": s.certID, "pdf": pdf, "fileName": "bench.pdf"}})
 			return b
@@ -68,7 +62,7 @@ func documents(r *results, c *config, fl *floorProc, ws *wsClient, ag *proc, s *
 	}
 	for _, mib := range xmlSizes {
 		xml := xmldsigtest.Invoice(mib << 20)
-		docs = append(docs, doc{fmt.Sprintf("signxml_%dmib", mib), len(xml), func(id string) []byte {
+		docs = append(docs, docCase{fmt.Sprintf("signxml_%dmib", mib), len(xml), func(id string) []byte {
 			b, _ := json.Marshal(map[string]any{"id": id, "op": "signXml", "params": map[string]any{
 				"certificateId": s.certID, "xml": string(xml), "fileName": "invoice.xml",
 				"reference": xmldsigtest.InvoiceReference, "parent": xmldsigtest.InvoiceParent, "signingTime": true}})
@@ -77,52 +71,82 @@ func documents(r *results, c *config, fl *floorProc, ws *wsClient, ag *proc, s *
 	}
 	for _, d := range docs {
 		logf("%s (%.1f MiB) from the answered PIN dialog against echo + SHA-256 + C_Sign (%d times)", d.key, float64(d.size)/(1<<20), reps)
-		req := d.req("d")
-		if err := resetHWM(ag.pid()); err != nil {
-			return err
-		}
-		before, err := rssKiB(ag.pid())
+		ag, ws, err := start()
 		if err != nil {
 			return err
 		}
-		var kyso, floor []int64
-		for i := -1; i < reps; i++ { // i == -1: untimed warm-up of both
-			fr, err := fl.do(floorCmd{Case: fc, N: 1, Count: 1, Login: true})
-			if err != nil {
-				return err
-			}
-			t0 := time.Now()
-			if err := echo.roundTrip(req); err != nil {
-				return fmt.Errorf("WebSocket echo: %w", err)
-			}
-			sha256.Sum256(d.sum)
-			floorNS := time.Since(t0).Nanoseconds() + fr.Batch[0]
-			raw, ns, err := fromDialog(ws, ag, req)
-			if err != nil {
-				return fmt.Errorf("%s: %w", d.key, err)
-			}
-			if resp, err := parseResponse(raw); err != nil || !resp.OK {
-				return fmt.Errorf("%s: %v %.300s", d.key, err, raw)
-			}
-			if i >= 0 {
-				kyso, floor = append(kyso, ns), append(floor, floorNS)
-			}
+		// Warm: the module loaded and one signature made, as before a
+		// person's first document.
+		if _, _, err := fromDialog(ws, ag, signRequest("w", s, randomHashes(1)[0])); err != nil {
+			ws.Close()
+			ag.stop()
+			return err
 		}
-		hwm, err := hwmKiB(ag.pid())
+		time.Sleep(200 * time.Millisecond)
+		err = d.measure(r, fl, fc, echo, ag, ws, reps)
+		ws.Close()
+		ag.stop()
 		if err != nil {
 			return err
 		}
-		km, fm := summarize(kyso), summarize(floor)
-		r.add(d.key+"_floor_ms", fm.Median, "ms")
-		r.add(d.key+"_ms", km.Median, "ms")
-		r.add(d.key+"_ratio", km.Median/fm.Median, "×")
-		r.add(d.key+"_doc_mb", float64(d.size)/1e6, "MB")
-		r.add(d.key+"_rss_before_mb", mb(before), "MB")
-		r.add(d.key+"_hwm_mb", mb(hwm), "MB")
-		// The peak the document added, in documents: the high-water mark
-		// over the RSS the agent had before.
-		r.add(d.key+"_peak_docs", float64(hwm-before)*1024/float64(d.size), "×")
 	}
+	return nil
+}
+
+type docCase struct {
+	key  string
+	size int // bytes of the document
+	req  func(id string) []byte
+	sum  []byte // what the floor hashes
+}
+
+// measure runs reps requests of d (after one untimed) on a fresh agent.
+func (d docCase) measure(r *results, fl *floorProc, fc floorCase, echo *echoServer, ag *proc, ws *wsClient, reps int) error {
+	req := d.req("d")
+	if err := resetHWM(ag.pid()); err != nil {
+		return err
+	}
+	before, err := rssKiB(ag.pid())
+	if err != nil {
+		return err
+	}
+	var kyso, floor []int64
+	for i := -1; i < reps; i++ { // i == -1: untimed warm-up of both
+		fr, err := fl.do(floorCmd{Case: fc, N: 1, Count: 1, Login: true})
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		if err := echo.roundTrip(req); err != nil {
+			return fmt.Errorf("WebSocket echo: %w", err)
+		}
+		sha256.Sum256(d.sum)
+		floorNS := time.Since(t0).Nanoseconds() + fr.Batch[0]
+		raw, ns, err := fromDialog(ws, ag, req)
+		if err != nil {
+			return fmt.Errorf("%s: %w", d.key, err)
+		}
+		if resp, err := parseResponse(raw); err != nil || !resp.OK {
+			return fmt.Errorf("%s: %v %.300s", d.key, err, raw)
+		}
+		if i >= 0 {
+			kyso, floor = append(kyso, ns), append(floor, floorNS)
+		}
+	}
+	hwm, err := hwmKiB(ag.pid())
+	if err != nil {
+		return err
+	}
+	km, fm := summarize(kyso), summarize(floor)
+	r.add(d.key+"_floor_ms", fm.Median, "ms")
+	r.add(d.key+"_ms", km.Median, "ms")
+	r.add(d.key+"_ratio", km.Median/fm.Median, "×")
+	r.add(d.key+"_doc_mb", float64(d.size)/1e6, "MB")
+	r.add(d.key+"_rss_before_mb", mb(before), "MB")
+	r.add(d.key+"_hwm_mb", mb(hwm), "MB")
+	// The peak the document added, in documents: the high-water mark
+	// over the RSS the agent had before.
+	r.add(d.key+"_peak_docs", float64(hwm-before)*1024/float64(d.size), "×")
 	return nil
 }
 

@@ -545,6 +545,21 @@ func (r *results) causes(w func(string, ...any)) {
 			r.f("agent_rss_start_mb"), r.f("agent_rss_first_sign_mb"), r.f("agent_rss_after_signatures_mb"), r.f("agent_signatures"),
 			r.f("serve_rss_start_mb"), r.f("agent_rss_after_signatures_mb"), r.f("agent_rss_module_libs_mb"), r.f("floor_rss_mb")))
 	}
+	if k := "signpdf_30mib_peak_docs"; r.missed(k) || r.missed("signpdf_10mib_peak_docs") {
+		if !r.has(k) {
+			k = "signpdf_10mib_peak_docs"
+		}
+		out = append(out, fmt.Sprintf("**Peak memory of signPdf** (%s the document at %s MB): a document travels as base64 "+
+			"inside one JSON message, and the agent holds several whole copies of it at once while it answers: the request "+
+			"as read (1.33× the document; read in 1 MiB chunks and joined once), the params' `pdf` string decoded from it "+
+			"(1.33×), the document decoded from base64 (1×), the signed document (1×: document/pdf allocates little else, "+
+			"docs/documents.md), its base64 (1.33×) and the response's JSON built around it (1.33×, once for the result and "+
+			"once for the response), plus the garbage of each until the collector runs. Under 4× needs the answer streamed: "+
+			"the engine writing the signed document's base64 straight into the transport's frame, and the request's "+
+			"document decoded from the message as it is read, instead of whole-message []byte in and out (the Engine "+
+			"interface's Handle). The memory budget bounds what many such requests hold together (docs/agent.md).",
+			r.ratio(k), r.f(strings.TrimSuffix(k, "_peak_docs")+"_doc_mb")))
+	}
 	if len(out) == 0 {
 		return
 	}

@@ -301,13 +301,27 @@ func run(c *config) (*results, error) {
 		return nil, err
 	}
 	err = batches(r, c, fl, dws, dg, rsa)
-	if err == nil {
-		err = documents(r, c, fl, dws, dg, rsa, tmp)
-	}
 	dws.Close()
 	dg.stop()
 	if err != nil {
 		return nil, err
+	}
+	// The document operations, each size on a fresh agent of the same
+	// configuration, so that its peak memory is its own.
+	fresh := func() (*proc, *wsClient, error) {
+		ag, err := startAgentbench(c.agentbench, env(dDir, softhsmConf), dCfg, "")
+		if err != nil {
+			return nil, nil, err
+		}
+		ws, err := dialWS(ag.port)
+		if err != nil {
+			ag.stop()
+			return nil, nil, err
+		}
+		return ag, ws, nil
+	}
+	if err := documents(r, c, fl, fresh, rsa, tmp); err != nil {
+		return nil, fmt.Errorf("documents: %w", err)
 	}
 	if c.fault != "" {
 		if err := slowToken(r, c, self, tmp, module, softhsmConf, rsa); err != nil {
