@@ -224,7 +224,8 @@ func attr(t xml.StartElement, name string) string {
 }
 
 // xmlsecVerify runs xmlsec1 --verify on the signature with Id sigID,
-// trusting only the given CA certificates. DLHDon's Id and the dsig
+// trusting only the given CA certificates, references within the document
+// only. DLHDon's Id and the dsig
 // Signature's Id are declared as XML IDs (xmlsec1 knows no schema).
 func xmlsecVerify(ctx context.Context, doc []byte, sigID string, cas []*x509.Certificate) error {
 	bin, err := exec.LookPath("xmlsec1")
@@ -240,7 +241,9 @@ func xmlsecVerify(ctx context.Context, doc []byte, sigID string, cas []*x509.Cer
 	if err := os.WriteFile(f, doc, 0o600); err != nil {
 		return fmt.Errorf("ghi tệp tạm: %w", err)
 	}
-	args := []string{"--verify"}
+	// Only references inside the document (a hostile invoice could name a
+	// file or a URL), and the key only from the X.509 certificate.
+	args := []string{"--verify", "--enabled-reference-uris", "empty,same-doc", "--enabled-key-data", "x509"}
 	for i, c := range cas {
 		p := filepath.Join(dir, fmt.Sprintf("ca-%d.pem", i))
 		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}), 0o600); err != nil {
