@@ -157,11 +157,14 @@ echo "────────────────────────�
 echo " Kyso demo đang chạy / is running"
 echo "   Cổng dịch vụ công (portal):  $URL$Q"
 echo "   Ký hàng loạt (batch, 100):   ${URL}ky-hang-loat$Q"
+echo "   Ký văn bản PDF (signPdf):    ${URL}ky-van-ban-pdf$Q"
+echo "   Ký hóa đơn điện tử (signXml): ${URL}ky-hoa-don$Q"
 echo "   Token:  kyso-rsa2048 (SoftHSM2), chứng thư CN=NGUYỄN VĂN AN"
 printf '   \033[1mPIN của token / token PIN:  %s\033[0m\n' "$PIN"
 echo "   Cấu hình demo / demo config: $CFG"
 echo "────────────────────────────────────────────────────────────────────"
 
+command -v xmlsec1 >/dev/null || warn "xmlsec1 is not installed: the e-invoice page cannot verify on the server (make deps installs it)."
 if [ ! -f "$EXT/manifest.json" ]; then
   warn "extension/build/chromium is not built yet: the page will use the WebSocket path (kyso serve)."
 fi

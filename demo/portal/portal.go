@@ -1,7 +1,9 @@
 // Package portal is the Kyso demo portal: a Vietnamese online public-service
-// form ("Nộp hồ sơ trực tuyến") and a batch-signing page that use kyso.js to
-// have the user's token sign, and a server that recomputes what was signed
-// and verifies each signature with Go crypto. It exists to show portal
+// form ("Nộp hồ sơ trực tuyến"), a batch-signing page, a PDF page ("Ký văn
+// bản PDF", kyso.signPdf) and an e-invoice page ("Ký hóa đơn điện tử",
+// kyso.signXml) that use kyso.js to have the user's token sign, and a
+// server that recomputes what was signed and verifies each signature (Go
+// crypto; xmlsec1 for the signed XML). It exists to show portal
 // developers the whole path and to drive the end-to-end tests.
 package portal
 
@@ -64,6 +66,11 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("POST /api/ho-so", s.submit)
 	mux.HandleFunc("GET /api/lo-van-ban", s.batchDocs)
 	mux.HandleFunc("POST /api/ky-hang-loat", s.batchVerify)
+	mux.HandleFunc("GET /ky-van-ban-pdf", s.page(sub, "pdf.html"))
+	mux.HandleFunc("GET /api/pdf-mau", s.samplePDF)
+	mux.HandleFunc("POST /api/kiem-tra-pdf", s.verifyPDF)
+	mux.HandleFunc("GET /ky-hoa-don", s.page(sub, "invoice.html"))
+	mux.HandleFunc("POST /api/kiem-tra-hoa-don", s.verifyInvoice)
 	return headers(mux)
 }
 

@@ -286,10 +286,15 @@ func TestBatch(t *testing.T) {
 func TestPagesAndLibrary(t *testing.T) {
 	srv := newServer(t)
 	for path, want := range map[string]string{
-		"/":                 "Nộp hồ sơ trực tuyến",
-		"/ky-hang-loat":     "Ký hàng loạt",
-		"/static/common.js": "export function canonical",
-		"/kyso.js":          "export const kyso",
+		"/":                  "Nộp hồ sơ trực tuyến",
+		"/ky-hang-loat":      "Ký hàng loạt",
+		"/ky-van-ban-pdf":    "Ký văn bản PDF",
+		"/ky-hoa-don":        "Ký hóa đơn điện tử",
+		"/static/pdf.js":     "signPdfFile",
+		"/static/invoice.js": "signXml",
+		"/api/pdf-mau":       "%PDF-1.7",
+		"/static/common.js":  "export function canonical",
+		"/kyso.js":           "export const kyso",
 	} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {

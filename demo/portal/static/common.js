@@ -88,6 +88,9 @@ const messages = {
   BAD_REQUEST: 'Yêu cầu ký không hợp lệ (lỗi của trang web).',
   UNKNOWN_OP: 'Phiên bản Kyso trên máy không hỗ trợ thao tác này. Hãy cập nhật Kyso.',
   INTERNAL: 'Kyso gặp lỗi nội bộ. Vui lòng thử lại hoặc báo cho bộ phận hỗ trợ.',
+  BAD_DOCUMENT: 'Kyso không ký được văn bản này (tệp hỏng, bị mã hóa, đã khóa không cho sửa, hoặc thiếu phần cần ký).',
+  TIMESTAMP_FAILED: 'Máy chủ cấp dấu thời gian không trả lời đúng; văn bản chưa được ký. Vui lòng thử lại sau.',
+  NO_DIALOG: 'Kyso không mở được hộp thoại trên máy này (không có phiên màn hình?). Không có gì được ký.',
   KYSO_JS_MISSING: 'Trang không tải được thư viện kyso.js.',
   INSECURE_CONTEXT: 'Trình duyệt chỉ cho phép tính mã băm trên trang https hoặc http://localhost.',
 };
@@ -96,6 +99,7 @@ export function errorMessage(err) {
   const code = err && err.code;
   let m = messages[code] || 'Lỗi không xác định: ' + (err && err.message ? err.message : String(err));
   if (code === 'TOKEN_ERROR' && err.detail) m += ' (' + err.detail + ')';
+  if (code === 'BAD_DOCUMENT' && err.message) m += ' (' + err.message + ')';
   return m;
 }
 
@@ -155,6 +159,22 @@ export function certRows(signer, chain) {
   ];
   if (chain) rows.push(['Chuỗi chứng thư', chain.checked ? (chain.ok ? 'hợp lệ, tới CA ' + chain.root : chain.reason) : (chain.reason || 'không kiểm tra'), 'chuoi']);
   return el('dl', { className: 'chung-thu' }, ...rows.flatMap(([k, v, cls]) => [el('dt', {}, k), el('dd', { className: cls }, v || '')]));
+}
+
+// showDocumentResult fills the result box for a signed document the server
+// checked: the verdict, a link to download the signed file, and one list of
+// the server's checks (rows of [label, value, class]) and the signer.
+export function showDocumentResult(box, res, { okText, file, name, label, rows }) {
+  box.hidden = false;
+  box.dataset.state = res.valid ? 'valid' : 'invalid';
+  box.className = 'ket-qua ' + (res.valid ? 'dat' : 'loi');
+  box.replaceChildren(
+    el('h3', { id: 'ket-luan' }, res.valid ? 'Chữ ký hợp lệ' : 'Chữ ký không hợp lệ'),
+    res.valid ? el('p', {}, okText) : el('p', { id: 'ly-do' }, 'Lý do: ' + res.reason),
+    el('a', { id: 'tai-ve', className: 'tai-ve', href: URL.createObjectURL(file), download: name }, `Tải về ${label} (${name})`),
+    el('dl', { className: 'chung-thu' }, ...rows.flatMap(([k, v, cls]) => [el('dt', {}, k), el('dd', { className: cls }, v || '')]),
+      ...(res.signer ? certRows(res.signer, res.chain).childNodes : [])),
+  );
 }
 
 export function status(msg) {
