@@ -128,7 +128,18 @@ func readInvoice(doc []byte) (*Invoice, *sellerSig, error) {
 	var path []string
 	inv := &Invoice{}
 	var sig *sellerSig
-	var series string
+	var form, symbol string // KHMSHDon and KHHDon: the series is the two joined
+	fields := map[string]*string{
+		"HDon/DLHDon/TTChung/KHMSHDon":      &form,
+		"HDon/DLHDon/TTChung/KHHDon":        &symbol,
+		"HDon/DLHDon/TTChung/SHDon":         &inv.Number,
+		"HDon/DLHDon/TTChung/NLap":          &inv.Date,
+		"HDon/DLHDon/TTChung/DVTTe":         &inv.Currency,
+		"HDon/DLHDon/NDHDon/NBan/Ten":       &inv.Seller,
+		"HDon/DLHDon/NDHDon/NBan/MST":       &inv.SellerTaxCode,
+		"HDon/DLHDon/NDHDon/NMua/Ten":       &inv.Buyer,
+		"HDon/DLHDon/NDHDon/TToan/TgTTTBSo": &inv.Total,
+	}
 	dlhdon, sigs := 0, 0
 	inSig := false
 	refs := 0
@@ -174,25 +185,8 @@ func readInvoice(doc []byte) (*Invoice, *sellerSig, error) {
 			}
 			p := strings.Join(path, "/")
 			v := strings.TrimSpace(string(t))
-			switch p {
-			case "HDon/DLHDon/TTChung/KHMSHDon":
-				series = v + series
-			case "HDon/DLHDon/TTChung/KHHDon":
-				series += v
-			case "HDon/DLHDon/TTChung/SHDon":
-				inv.Number = v
-			case "HDon/DLHDon/TTChung/NLap":
-				inv.Date = v
-			case "HDon/DLHDon/TTChung/DVTTe":
-				inv.Currency = v
-			case "HDon/DLHDon/NDHDon/NBan/Ten":
-				inv.Seller = v
-			case "HDon/DLHDon/NDHDon/NBan/MST":
-				inv.SellerTaxCode = v
-			case "HDon/DLHDon/NDHDon/NMua/Ten":
-				inv.Buyer = v
-			case "HDon/DLHDon/NDHDon/TToan/TgTTTBSo":
-				inv.Total = v
+			if dst, ok := fields[p]; ok {
+				*dst = v
 			}
 			if inSig && strings.HasSuffix(p, "/KeyInfo/X509Data/X509Certificate") {
 				sig.certificate = strings.Join(strings.Fields(string(t)), "")
@@ -202,7 +196,7 @@ func readInvoice(doc []byte) (*Invoice, *sellerSig, error) {
 			}
 		}
 	}
-	inv.Series = series
+	inv.Series = form + symbol
 	switch {
 	case dlhdon != 1 || inv.ID == "":
 		return nil, nil, fmt.Errorf("hóa đơn phải có đúng một HDon/DLHDon có Id (thấy %d)", dlhdon)

@@ -8,6 +8,7 @@
 package portal
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"embed"
@@ -15,6 +16,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"io"
 	"io/fs"
 	"net/http"
@@ -29,6 +31,27 @@ import (
 
 //go:embed static
 var staticFS embed.FS
+
+// The pages are templates/layout.html around one templates/<page>.html each,
+// kept outside static/ so they are never served unrendered.
+//
+//go:embed templates
+var templateFS embed.FS
+
+// pageInfo is one page of the portal. Title is its menu entry, its <title>
+// and its <h1>; Script is its module under /static/; file defines its
+// "main" content (and may redefine the layout's "huong-dan" steps).
+type pageInfo struct {
+	Path, Title, Script, file string
+}
+
+// pages lists the portal's pages in menu order.
+var pages = []pageInfo{
+	{"/", "Nộp hồ sơ trực tuyến", "form.js", "index.html"},
+	{"/ky-hang-loat", "Ký hàng loạt", "batch.js", "batch.html"},
+	{"/ky-van-ban-pdf", "Ký văn bản PDF", "pdf.js", "pdf.html"},
+	{"/ky-hoa-don", "Ký hóa đơn điện tử", "invoice.js", "invoice.html"},
+}
 
 // FormHeader and BatchHeader open the canonical texts; a signature made for
 // one kind of document can never pass as the other.
@@ -59,17 +82,20 @@ func New(o Options) http.Handler {
 	sub, _ := fs.Sub(staticFS, "static")
 	files := http.FileServer(http.FS(sub))
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", s.page(sub, "index.html"))
-	mux.HandleFunc("GET /ky-hang-loat", s.page(sub, "batch.html"))
+	for _, p := range pages {
+		pattern := "GET " + p.Path
+		if p.Path == "/" {
+			pattern += "{$}"
+		}
+		mux.HandleFunc(pattern, s.page(renderPage(p)))
+	}
 	mux.Handle("GET /static/", http.StripPrefix("/static/", files))
 	mux.HandleFunc("GET /kyso.js", s.kysoJS)
 	mux.HandleFunc("POST /api/ho-so", s.submit)
 	mux.HandleFunc("GET /api/lo-van-ban", s.batchDocs)
 	mux.HandleFunc("POST /api/ky-hang-loat", s.batchVerify)
-	mux.HandleFunc("GET /ky-van-ban-pdf", s.page(sub, "pdf.html"))
 	mux.HandleFunc("GET /api/pdf-mau", s.samplePDF)
 	mux.HandleFunc("POST /api/kiem-tra-pdf", s.verifyPDF)
-	mux.HandleFunc("GET /ky-hoa-don", s.page(sub, "invoice.html"))
 	mux.HandleFunc("POST /api/kiem-tra-hoa-don", s.verifyInvoice)
 	return headers(mux)
 }
@@ -87,16 +113,27 @@ func headers(h http.Handler) http.Handler {
 	})
 }
 
-func (s *server) page(sub fs.FS, name string) http.HandlerFunc {
+// renderPage renders page p in the layout once, at New: the pages depend
+// on nothing but the pages table. The templates are embedded, so an error
+// here is a bug in them and stops the portal at start-up, where the tests
+// see it.
+func renderPage(p pageInfo) []byte {
+	t := template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+p.file))
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, "layout.html", struct {
+		pageInfo
+		Menu []pageInfo
+	}{p, pages}); err != nil {
+		panic(fmt.Sprintf("demo portal: page %s: %v", p.file, err))
+	}
+	return b.Bytes()
+}
+
+func (s *server) page(body []byte) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		b, err := fs.ReadFile(sub, name)
-		if err != nil {
-			http.Error(w, "missing page", http.StatusInternalServerError)
-			return
-		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		w.Write(b)
+		w.Write(body)
 	}
 }
 

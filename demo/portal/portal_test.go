@@ -332,3 +332,40 @@ process.stdout.write(canonical('` + FormHeader + `', JSON.parse(process.argv[1])
 		t.Fatalf("page canonical differs:\n%q\n%q", out, want)
 	}
 }
+
+// TestPagesLayout checks what the shared layout promises each page: its own
+// title, heading and script, the menu marking it (and only it) as current,
+// the install steps, no inline script (the CSP would block it) and no cache.
+func TestPagesLayout(t *testing.T) {
+	srv := newServer(t)
+	for _, p := range pages {
+		resp, err := http.Get(srv.URL + p.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		html := string(b)
+		for _, want := range []string{
+			"<title>" + p.Title + " — ",
+			"<h1>" + p.Title + "</h1>",
+			`<script type="module" src="/static/` + p.Script + `"></script>`,
+			`<a href="` + p.Path + `" aria-current="page">` + p.Title + "</a>",
+			`<details id="huong-dan" class="the">`,
+			`<footer class="chan-trang">`,
+		} {
+			if !strings.Contains(html, want) {
+				t.Errorf("%s: no %q", p.Path, want)
+			}
+		}
+		if n := strings.Count(html, `aria-current="page"`); n != 1 {
+			t.Errorf("%s: %d menu entries marked current", p.Path, n)
+		}
+		if n, m := strings.Count(html, "<script"), strings.Count(html, `<script type="module" src="/static/`); n != m {
+			t.Errorf("%s: %d scripts, %d from /static/", p.Path, n, m)
+		}
+		if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("%s: Cache-Control %q", p.Path, cc)
+		}
+	}
+}
