@@ -266,19 +266,14 @@ func docReason(err error) string {
 	return err.Error()
 }
 
-// Results of the document operations.
+// Results of the document operations. docResult writes signPdf's and
+// signXml's (the tests read them back into pdfResult and xmlResult).
 type (
 	pdfResult struct {
 		PDF string `json:"pdf"`
 	}
-	pdfListResult struct {
-		Documents []pdfResult `json:"documents"`
-	}
 	xmlResult struct {
 		XML string `json:"xml"`
-	}
-	xmlListResult struct {
-		Documents []xmlResult `json:"documents"`
 	}
 	cmsResult struct {
 		CMS string `json:"cms"`
@@ -290,6 +285,76 @@ type (
 
 type docListResult[R any] struct {
 	Documents []R `json:"documents"`
+}
+
+// docResult is the result of signPdf ({"pdf": base64}) or signXml
+// ({"xml": text}), or {"documents": [those]} when the page gave a list.
+// It is a rawResult: the signed documents go straight into the answer.
+type docResult struct {
+	key  string // "pdf" or "xml"
+	b64  bool   // the value is the document's base64, else its text
+	list bool
+	docs [][]byte
+}
+
+func (r docResult) size() int {
+	n := 0
+	if r.list {
+		n = len(`{"documents":[]}`) + len(r.docs) - 1 // and the commas
+	}
+	for _, d := range r.docs {
+		n += len(`{"":}`) + len(r.key)
+		if r.b64 {
+			n += base64.StdEncoding.EncodedLen(len(d)) + 2
+		} else {
+			n += quotedLen(d)
+		}
+	}
+	return n
+}
+
+func (r docResult) appendJSON(b []byte) []byte {
+	if r.list {
+		b = append(b, `{"documents":[`...)
+	}
+	for i, d := range r.docs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(append(append(b, `{"`...), r.key...), `":`...)
+		if r.b64 {
+			// base64 needs no JSON escaping.
+			b = append(base64.StdEncoding.AppendEncode(append(b, '"'), d), '"')
+		} else {
+			// encoding/json's escaping (and like marshal, no HTML
+			// escaping) but for U+2028 and U+2029, which JSON allows
+			// as they are. Invalid UTF-8 (a signed XML has none)
+			// would become U+FFFD, as encoding/json makes it.
+			b, _ = jsontext.AppendQuote(b, d)
+		}
+		b = append(b, '}')
+		r.docs[i] = nil // written: the collector may take it
+	}
+	if r.list {
+		b = append(b, "]}"...)
+	}
+	return b
+}
+
+// quotedLen is the length of d as a JSON string: the quotes, and an
+// escape for each quote, backslash and control character (a close
+// estimate with invalid UTF-8, which a signed XML has none of).
+func quotedLen(d []byte) int {
+	n := len(d) + 2
+	for _, c := range d {
+		switch {
+		case c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t':
+			n++
+		case c < 0x20:
+			n += 5 // \u00XX
+		}
+	}
+	return n
 }
 
 // timestamper is the system policy's timestamp authority, or nil (no
@@ -310,7 +375,7 @@ func signPdfJob(r docRequest[pdfDoc], ts document.Timestamper, rec *logRec) Job 
 			return pdf.Prepare(d.data, s, o)
 		})
 	}, func(outs [][]byte) any {
-		return shapeResult(r.list, outs, func(b []byte) pdfResult { return pdfResult{base64.StdEncoding.EncodeToString(b)} })
+		return docResult{key: "pdf", b64: true, list: r.list, docs: outs}
 	})
 }
 
@@ -325,7 +390,7 @@ func signXmlJob(r docRequest[xmlDoc], rec *logRec) Job {
 			return p, err
 		})
 	}, func(outs [][]byte) any {
-		return shapeResult(r.list, outs, func(b []byte) xmlResult { return xmlResult{string(b)} })
+		return docResult{key: "xml", list: r.list, docs: outs}
 	})
 }
 
@@ -341,19 +406,6 @@ func prepareAll[D any](r docRequest[D], prepare func(D) (document.Prepared, erro
 		out = append(out, p)
 	}
 	return out, nil
-}
-
-// shapeResult is the result in the form the page asked in: one document,
-// or {"documents": [...]} in order.
-func shapeResult[R any](list bool, outs [][]byte, one func([]byte) R) any {
-	if !list {
-		return one(outs[0])
-	}
-	res := docListResult[R]{Documents: make([]R, len(outs))}
-	for i, o := range outs {
-		res.Documents[i] = one(o)
-	}
-	return res
 }
 
 // signCmsJob makes a detached CAdES-BES SignedData over each of j's

@@ -1,0 +1,43 @@
+package engine
+
+import (
+	"encoding/base64"
+	"testing"
+)
+
+// docResult writes the JSON that marshal would make of the same result
+// (the escaping of encoding/json without HTML escaping), in a buffer sized
+// right: for base64 exactly, for text from its escapes.
+func TestDocResultJSON(t *testing.T) {
+	xml := []byte("<a b=\"1\">Ký bởi & \\ \t\n\r\b\f\x01\x1f\x7f ]]></a>")
+	pdfs := [][]byte{[]byte("%PDF-1.7\n\x00\xff"), {}, []byte("x")}
+	for _, c := range []struct {
+		name string
+		r    docResult
+		want any
+	}{
+		{"one pdf", docResult{key: "pdf", b64: true, docs: [][]byte{pdfs[0]}}, pdfResult{base64.StdEncoding.EncodeToString(pdfs[0])}},
+		{"pdf list", docResult{key: "pdf", b64: true, list: true, docs: append([][]byte(nil), pdfs...)},
+			docListResult[pdfResult]{[]pdfResult{{base64.StdEncoding.EncodeToString(pdfs[0])}, {""}, {"eA=="}}}},
+		{"one xml", docResult{key: "xml", docs: [][]byte{xml}}, xmlResult{string(xml)}},
+		{"xml list", docResult{key: "xml", list: true, docs: [][]byte{xml, []byte("<b/>")}},
+			docListResult[xmlResult]{[]xmlResult{{string(xml)}, {"<b/>"}}}},
+	} {
+		want, err := marshal(c.want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := c.r.size()
+		got := c.r.appendJSON(nil)
+		if string(got) != string(want) {
+			t.Errorf("%s:\n got %s\nwant %s", c.name, got, want)
+		}
+		if size != len(got) {
+			t.Errorf("%s: size %d for %d bytes", c.name, size, len(got))
+		}
+	}
+	ans, err := okAnswer("a\"<1", docResult{key: "pdf", b64: true, docs: [][]byte{{1}}})
+	if want := `{"id":"a\"<1","ok":true,"result":{"pdf":"AQ=="}}`; err != nil || string(ans) != want {
+		t.Errorf("okAnswer: %s, %v; want %s", ans, err, want)
+	}
+}
