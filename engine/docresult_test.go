@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/base64"
+	"strings"
 	"testing"
 )
 
@@ -39,5 +41,29 @@ func TestDocResultJSON(t *testing.T) {
 	ans, err := okAnswer("a\"<1", docResult{key: "pdf", b64: true, docs: [][]byte{{1}}})
 	if want := `{"id":"a\"<1","ok":true,"result":{"pdf":"AQ=="}}`; err != nil || string(ans) != want {
 		t.Errorf("okAnswer: %s, %v; want %s", ans, err, want)
+	}
+}
+
+// A document's string is read in place in the request when it has no
+// escapes, and unescaped when it has (a JSON writer may escape "/" in
+// base64 as "\/").
+func TestDocString(t *testing.T) {
+	id := strings.Repeat("a", 64)
+	doc := []byte{0xff, 0xff, 0xff, 0xfb} // base64 "////+w=="
+	raw := []byte(`{"certificateId":"` + id + `","pdf":"\/\/\/\/+w=="}`)
+	r, f := parseSignPdf(raw)
+	if f != nil || !bytes.Equal(r.docs[0].data, doc) {
+		t.Fatalf("escaped base64: %v", f)
+	}
+	raw = []byte(`{"certificateId":"` + id + `","xml":"<a b=\"1\">\u1ef3</a>"}`)
+	x, f := parseSignXml(raw)
+	if f != nil || string(x.docs[0].data) != `<a b="1">ỳ</a>` {
+		t.Fatalf("escaped xml: %v", f)
+	}
+	req := ParseRequest([]byte(`{"id":"1","op":"signXml","params":{"certificateId":"` + id + `","xml":"<a/>"}}`))
+	x, f = parseSignXml(req.Params)
+	at := bytes.Index(req.Raw, []byte("<a/>"))
+	if f != nil || &x.docs[0].data[0] != &req.Raw[at] {
+		t.Fatalf("xml without escapes: %v, not read in place", f)
 	}
 }

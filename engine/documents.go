@@ -44,7 +44,7 @@ const (
 // pdfParams is one PDF of signPdf: the params themselves, or one entry of
 // "documents".
 type pdfParams struct {
-	PDF         *string        `json:"pdf"`
+	PDF         docString      `json:"pdf"`
 	FileName    string         `json:"fileName"`
 	Reason      string         `json:"reason"`
 	Location    string         `json:"location"`
@@ -70,11 +70,11 @@ type stampParams struct {
 
 // xmlParams is one XML document of signXml.
 type xmlParams struct {
-	XML         *string `json:"xml"`
-	FileName    string  `json:"fileName"`
-	Reference   string  `json:"reference"`
-	Parent      string  `json:"parent"`
-	SigningTime bool    `json:"signingTime"`
+	XML         docString `json:"xml"`
+	FileName    string    `json:"fileName"`
+	Reference   string    `json:"reference"`
+	Parent      string    `json:"parent"`
+	SigningTime bool      `json:"signingTime"`
 }
 
 // pdfDoc and xmlDoc are validated documents.
@@ -100,13 +100,13 @@ type docRequest[D any] struct {
 
 func parseSignPdf(raw json.RawMessage) (docRequest[pdfDoc], *failure) {
 	return parseDocs(raw, "pdf, fileName, reason, location, contactInfo, stamp", func(d pdfParams) bool {
-		return d.PDF != nil || d.FileName != "" || d.Reason != "" || d.Location != "" || d.ContactInfo != "" || len(d.Stamp) > 0
+		return d.PDF.given || d.FileName != "" || d.Reason != "" || d.Location != "" || d.ContactInfo != "" || len(d.Stamp) > 0
 	}, parsePdfDoc)
 }
 
 func parseSignXml(raw json.RawMessage) (docRequest[xmlDoc], *failure) {
 	return parseDocs(raw, "xml, fileName, reference, parent, signingTime", func(d xmlParams) bool {
-		return d.XML != nil || d.FileName != "" || d.Reference != "" || d.Parent != "" || d.SigningTime
+		return d.XML.given || d.FileName != "" || d.Reference != "" || d.Parent != "" || d.SigningTime
 	}, parseXmlDoc)
 }
 
@@ -148,7 +148,7 @@ func parseDocs[P, D any](raw json.RawMessage, keys string, given func(P) bool, p
 }
 
 func parseXmlDoc(d xmlParams) (xmlDoc, *failure) {
-	if d.XML == nil || *d.XML == "" {
+	if len(d.XML.text) == 0 {
 		return xmlDoc{}, badRequest("\"xml\" is missing")
 	}
 	if f := checkFileName(d.FileName); f != nil {
@@ -158,7 +158,7 @@ func parseXmlDoc(d xmlParams) (xmlDoc, *failure) {
 	if err := o.Validate(); err != nil {
 		return xmlDoc{}, badRequest("%s", docReason(err))
 	}
-	return xmlDoc{data: []byte(*d.XML), opts: o}, nil
+	return xmlDoc{data: d.XML.text, opts: o}, nil
 }
 
 // where names the document a failure is about, when the page gave a list.
@@ -170,10 +170,10 @@ func (r *docRequest[D]) where(i int, f *failure) *failure {
 }
 
 func parsePdfDoc(d pdfParams) (pdfDoc, *failure) {
-	if d.PDF == nil || *d.PDF == "" {
+	if len(d.PDF.text) == 0 {
 		return pdfDoc{}, badRequest("\"pdf\" is missing")
 	}
-	data, err := decodeB64(*d.PDF)
+	data, err := decodeB64(d.PDF.text)
 	if err != nil {
 		return pdfDoc{}, badRequest("\"pdf\": %v", err)
 	}
