@@ -152,6 +152,9 @@ type logRec struct {
 }
 
 // Handle answers one raw request from origin (ParseRequest, then Answer).
+// Of a document operation's raw the engine keeps no reference once it has
+// read the documents from it (Request.drop); the caller should keep none
+// either, so that the collector may take it while the document is signed.
 func (e *Engine) Handle(ctx context.Context, rawOrigin string, raw []byte, progress Progress) []byte {
 	return e.Answer(ctx, rawOrigin, ParseRequest(raw), progress)
 }
@@ -176,7 +179,7 @@ func (e *Engine) Answer(ctx context.Context, rawOrigin string, req Request, prog
 		}
 		e.logRequest(rawOrigin, start, rec, resp)
 	}()
-	resp, out = e.respond(ctx, rawOrigin, req, progress, &rec)
+	resp, out = e.respond(ctx, rawOrigin, &req, progress, &rec)
 	var err error
 	if out == nil {
 		out, err = marshal(resp)
@@ -235,7 +238,7 @@ func (e *Engine) logRequest(rawOrigin string, start time.Time, rec logRec, resp 
 
 // respond runs req. A success comes with its answer already encoded
 // (okAnswer); a failure without, for Answer to encode.
-func (e *Engine) respond(ctx context.Context, rawOrigin string, req Request, progress Progress, rec *logRec) (protocol.Response, []byte) {
+func (e *Engine) respond(ctx context.Context, rawOrigin string, req *Request, progress Progress, rec *logRec) (protocol.Response, []byte) {
 	if req.fail != nil {
 		return e.failResp(req.ID, req.fail), nil
 	}
@@ -280,7 +283,7 @@ func okAnswer(id string, result any) ([]byte, error) {
 	return append(append(head, res...), '}'), nil
 }
 
-func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, or opRequest, rec *logRec) (any, error) {
+func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req *Request, or opRequest, rec *logRec) (any, error) {
 	pol, err := e.policy()
 	if err != nil {
 		return nil, &failure{code: protocol.OriginDenied, msg: &messages.PolicyBroken, cause: err}
@@ -338,6 +341,7 @@ func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, or
 		if f != nil {
 			return nil, f
 		}
+		req.drop()
 		rec.cert, rec.count, rec.description = r.certID, len(r.docs), r.description
 		return e.runJob(ctx, o, d, or, pol, rec, signPdfJob(r, timestamper(pol), rec))
 	case "signXml":
@@ -345,6 +349,7 @@ func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, or
 		if f != nil {
 			return nil, f
 		}
+		req.drop()
 		rec.cert, rec.count, rec.description = r.certID, len(r.docs), r.description
 		return e.runJob(ctx, o, d, or, pol, rec, signXmlJob(r, rec))
 	}

@@ -43,6 +43,12 @@ func ParseRequest(raw []byte) Request {
 	return r
 }
 
+// drop lets go of the request's bytes once its documents are read from
+// them: a signPdf request is most of 64 MiB, and holding it while the
+// document is signed and answered would add its size to the agent's peak.
+// (The front-end hands the bytes over: Handle's caller keeps none.)
+func (r *Request) drop() { r.Params, r.Raw = nil, nil }
+
 // envelope is the top level of a request. Unknown top-level keys are
 // rejected like unknown params keys (see docs/protocol.md).
 type envelope struct {
