@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -47,7 +48,18 @@ func ParseRequest(raw []byte) Request {
 // them: a signPdf request is most of 64 MiB, and holding it while the
 // document is signed and answered would add its size to the agent's peak.
 // (The front-end hands the bytes over: Handle's caller keeps none.)
-func (r *Request) drop() { r.Params, r.Raw = nil, nil }
+// A large one is then collected at once, with what the transport left
+// of reading it: the signed document and its answer, allocated next,
+// reuse that memory instead of growing the agent by as much again before
+// the collector's own pace comes round. The collection is cheap: the
+// documents are pointer-free, so there is little to mark.
+func (r *Request) drop() {
+	large := len(r.Raw) > protocol.MaxMessage
+	r.Params, r.Raw = nil, nil
+	if large {
+		runtime.GC()
+	}
+}
 
 // envelope is the top level of a request. Unknown top-level keys are
 // rejected like unknown params keys (see docs/protocol.md).
