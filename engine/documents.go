@@ -369,11 +369,20 @@ func timestamper(pol *policy) document.Timestamper {
 // signPdfJob signs r's PDFs, with the policy's timestamp authority.
 func signPdfJob(r docRequest[pdfDoc], ts document.Timestamper, rec *logRec) Job {
 	return documentJob(r.certID, "", r.description, rec, func(s document.Signer) ([]document.Prepared, error) {
-		return prepareAll(r, func(d pdfDoc) (document.Prepared, error) {
+		preps, err := prepareAll(r, func(d pdfDoc) (document.Prepared, error) {
 			o := d.opts
 			o.Timestamper = ts
 			return pdf.Prepare(d.data, s, o)
 		})
+		if err == nil {
+			// Prepared, each PDF is in its signed copy (pdf.Prepare):
+			// the original is not held while the person decides and
+			// the answer is written. (A job is prepared once.)
+			for i := range r.docs {
+				r.docs[i].data = nil
+			}
+		}
+		return preps, err
 	}, func(outs [][]byte) any {
 		return docResult{key: "pdf", b64: true, list: r.list, docs: outs}
 	})
