@@ -332,7 +332,11 @@ func (a *Agent) serveWS(parent context.Context, c *websocket.Conn, origin string
 				// Given back once the answer is written: until then the
 				// request, its document and its answer are held.
 				defer a.budget.give(charged)
-				write(a.o.Engine.Handle(ctx, origin, msg, write))
+				// The engine lets go of the message once it has read
+				// the document from it: keep no reference here.
+				m := msg
+				msg = nil
+				write(a.o.Engine.Handle(ctx, origin, m, write))
 			})
 		}
 	}()

@@ -549,15 +549,13 @@ func (r *results) causes(w func(string, ...any)) {
 		if !r.has(k) {
 			k = "signpdf_10mib_peak_docs"
 		}
-		out = append(out, fmt.Sprintf("**Peak memory of signPdf** (%s the document at %s MB): a document travels as base64 "+
-			"inside one JSON message, and the agent holds several whole copies of it at once while it answers: the request "+
-			"as read (1.33× the document; read in 1 MiB chunks and joined once), the params' `pdf` string decoded from it "+
-			"(1.33×), the document decoded from base64 (1×), the signed document (1×: document/pdf allocates little else, "+
-			"docs/documents.md), its base64 (1.33×) and the response's JSON built around it (1.33×, once for the result and "+
-			"once for the response), plus the garbage of each until the collector runs. Under 4× needs the answer streamed: "+
-			"the engine writing the signed document's base64 straight into the transport's frame, and the request's "+
-			"document decoded from the message as it is read, instead of whole-message []byte in and out (the Engine "+
-			"interface's Handle). The memory budget bounds what many such requests hold together (docs/agent.md).",
+		out = append(out, fmt.Sprintf("**Peak memory of signPdf** (%s the document at %s MB): no more than about 2.7× "+
+			"the document is live at once (\"Signed documents\" below: the message while it is joined from its chunks, "+
+			"then at most one more copy at a time), and each copy let go is collected at once; what is left over 4× is "+
+			"the collector's headroom (between collections the heap may grow to twice what is live) and the PDF "+
+			"reader's own allocations. Less needs the message never joined: the engine reading the request from the "+
+			"transport's chunks, or the document decoded as the message is read, instead of whole-message []byte in "+
+			"(the Engine interface's Handle). The memory budget bounds what many such requests hold together (docs/agent.md).",
 			r.ratio(k), r.f(strings.TrimSuffix(k, "_peak_docs")+"_doc_mb")))
 	}
 	if len(out) == 0 {
@@ -633,6 +631,17 @@ func (r *results) documentsSection(w func(string, ...any)) {
 		"hashes its bytes as they are (their canonical form is the same length within a few bytes). " +
 		"Peak memory: the agent's VmHWM, reset before each size (/proc/PID/clear_refs), less its RSS before, " +
 		"in document sizes.\n\n")
+	w("What a signPdf holds of its document, in the order it goes (base64 is 1.33× the document): the WebSocket message, " +
+		"read in 1 MiB chunks and joined once (1.33× + 1.33× while joining; the chunks are collected at once); the params " +
+		"and the `pdf` string are read in place in the message, and the base64 decoded straight from it (1×); the message " +
+		"is then let go and collected, before the dialog; document/pdf builds the signed PDF at its final size (1×: the " +
+		"original bytes, then the update with the /Contents placeholder; the ByteRange hashed where it lies) and the " +
+		"original is let go; after the signature the CMS is written into that PDF, and the answer " +
+		"`{\"id\":…,\"ok\":true,\"result\":{\"pdf\":\"…\"}}` is built once in a buffer of its final size, the base64 " +
+		"written straight into it (1.33×), which the transport writes as it is. So at most about 2.7× the document is " +
+		"live at once (joining the message), 2.3× while answering; the rest of the peak is the collector's headroom " +
+		"between collections and what the PDF reader allocates for the objects it reads. signXml goes the same way, its " +
+		"`xml` unescaped once from the message (1×) and written escaped into the answer's buffer.\n\n")
 	w("| document | MB | floor, median (ms) | Kyso from the answer, median (ms) | ratio | agent RSS before / peak (MB) | peak added, in documents |\n|---|---|---|---|---|---|---|\n")
 	for _, k := range []string{"signpdf_1mib", "signpdf_10mib", "signpdf_30mib", "signxml_1mib", "signxml_10mib"} {
 		if !r.has(k + "_ms") {

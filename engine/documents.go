@@ -44,7 +44,7 @@ const (
 // pdfParams is one PDF of signPdf: the params themselves, or one entry of
 // "documents".
 type pdfParams struct {
-	PDF         *string        `json:"pdf"`
+	PDF         docString      `json:"pdf"`
 	FileName    string         `json:"fileName"`
 	Reason      string         `json:"reason"`
 	Location    string         `json:"location"`
@@ -70,11 +70,11 @@ type stampParams struct {
 
 // xmlParams is one XML document of signXml.
 type xmlParams struct {
-	XML         *string `json:"xml"`
-	FileName    string  `json:"fileName"`
-	Reference   string  `json:"reference"`
-	Parent      string  `json:"parent"`
-	SigningTime bool    `json:"signingTime"`
+	XML         docString `json:"xml"`
+	FileName    string    `json:"fileName"`
+	Reference   string    `json:"reference"`
+	Parent      string    `json:"parent"`
+	SigningTime bool      `json:"signingTime"`
 }
 
 // pdfDoc and xmlDoc are validated documents.
@@ -100,13 +100,13 @@ type docRequest[D any] struct {
 
 func parseSignPdf(raw json.RawMessage) (docRequest[pdfDoc], *failure) {
 	return parseDocs(raw, "pdf, fileName, reason, location, contactInfo, stamp", func(d pdfParams) bool {
-		return d.PDF != nil || d.FileName != "" || d.Reason != "" || d.Location != "" || d.ContactInfo != "" || len(d.Stamp) > 0
+		return d.PDF.given || d.FileName != "" || d.Reason != "" || d.Location != "" || d.ContactInfo != "" || len(d.Stamp) > 0
 	}, parsePdfDoc)
 }
 
 func parseSignXml(raw json.RawMessage) (docRequest[xmlDoc], *failure) {
 	return parseDocs(raw, "xml, fileName, reference, parent, signingTime", func(d xmlParams) bool {
-		return d.XML != nil || d.FileName != "" || d.Reference != "" || d.Parent != "" || d.SigningTime
+		return d.XML.given || d.FileName != "" || d.Reference != "" || d.Parent != "" || d.SigningTime
 	}, parseXmlDoc)
 }
 
@@ -148,7 +148,7 @@ func parseDocs[P, D any](raw json.RawMessage, keys string, given func(P) bool, p
 }
 
 func parseXmlDoc(d xmlParams) (xmlDoc, *failure) {
-	if d.XML == nil || *d.XML == "" {
+	if len(d.XML.text) == 0 {
 		return xmlDoc{}, badRequest("\"xml\" is missing")
 	}
 	if f := checkFileName(d.FileName); f != nil {
@@ -158,7 +158,7 @@ func parseXmlDoc(d xmlParams) (xmlDoc, *failure) {
 	if err := o.Validate(); err != nil {
 		return xmlDoc{}, badRequest("%s", docReason(err))
 	}
-	return xmlDoc{data: []byte(*d.XML), opts: o}, nil
+	return xmlDoc{data: d.XML.text, opts: o}, nil
 }
 
 // where names the document a failure is about, when the page gave a list.
@@ -170,10 +170,10 @@ func (r *docRequest[D]) where(i int, f *failure) *failure {
 }
 
 func parsePdfDoc(d pdfParams) (pdfDoc, *failure) {
-	if d.PDF == nil || *d.PDF == "" {
+	if len(d.PDF.text) == 0 {
 		return pdfDoc{}, badRequest("\"pdf\" is missing")
 	}
-	data, err := decodeB64(*d.PDF)
+	data, err := decodeB64(d.PDF.text)
 	if err != nil {
 		return pdfDoc{}, badRequest("\"pdf\": %v", err)
 	}
@@ -266,19 +266,14 @@ func docReason(err error) string {
 	return err.Error()
 }
 
-// Results of the document operations.
+// Results of the document operations. docResult writes signPdf's and
+// signXml's (the tests read them back into pdfResult and xmlResult).
 type (
 	pdfResult struct {
 		PDF string `json:"pdf"`
 	}
-	pdfListResult struct {
-		Documents []pdfResult `json:"documents"`
-	}
 	xmlResult struct {
 		XML string `json:"xml"`
-	}
-	xmlListResult struct {
-		Documents []xmlResult `json:"documents"`
 	}
 	cmsResult struct {
 		CMS string `json:"cms"`
@@ -290,6 +285,76 @@ type (
 
 type docListResult[R any] struct {
 	Documents []R `json:"documents"`
+}
+
+// docResult is the result of signPdf ({"pdf": base64}) or signXml
+// ({"xml": text}), or {"documents": [those]} when the page gave a list.
+// It is a rawResult: the signed documents go straight into the answer.
+type docResult struct {
+	key  string // "pdf" or "xml"
+	b64  bool   // the value is the document's base64, else its text
+	list bool
+	docs [][]byte
+}
+
+func (r docResult) size() int {
+	n := 0
+	if r.list {
+		n = len(`{"documents":[]}`) + len(r.docs) - 1 // and the commas
+	}
+	for _, d := range r.docs {
+		n += len(`{"":}`) + len(r.key)
+		if r.b64 {
+			n += base64.StdEncoding.EncodedLen(len(d)) + 2
+		} else {
+			n += quotedLen(d)
+		}
+	}
+	return n
+}
+
+func (r docResult) appendJSON(b []byte) []byte {
+	if r.list {
+		b = append(b, `{"documents":[`...)
+	}
+	for i, d := range r.docs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(append(append(b, `{"`...), r.key...), `":`...)
+		if r.b64 {
+			// base64 needs no JSON escaping.
+			b = append(base64.StdEncoding.AppendEncode(append(b, '"'), d), '"')
+		} else {
+			// encoding/json's escaping (and like marshal, no HTML
+			// escaping) but for U+2028 and U+2029, which JSON allows
+			// as they are. Invalid UTF-8 (a signed XML has none)
+			// would become U+FFFD, as encoding/json makes it.
+			b, _ = jsontext.AppendQuote(b, d)
+		}
+		b = append(b, '}')
+		r.docs[i] = nil // written: the collector may take it
+	}
+	if r.list {
+		b = append(b, "]}"...)
+	}
+	return b
+}
+
+// quotedLen is the length of d as a JSON string: the quotes, and an
+// escape for each quote, backslash and control character (a close
+// estimate with invalid UTF-8, which a signed XML has none of).
+func quotedLen(d []byte) int {
+	n := len(d) + 2
+	for _, c := range d {
+		switch {
+		case c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t':
+			n++
+		case c < 0x20:
+			n += 5 // \u00XX
+		}
+	}
+	return n
 }
 
 // timestamper is the system policy's timestamp authority, or nil (no
@@ -304,13 +369,22 @@ func timestamper(pol *policy) document.Timestamper {
 // signPdfJob signs r's PDFs, with the policy's timestamp authority.
 func signPdfJob(r docRequest[pdfDoc], ts document.Timestamper, rec *logRec) Job {
 	return documentJob(r.certID, "", r.description, rec, func(s document.Signer) ([]document.Prepared, error) {
-		return prepareAll(r, func(d pdfDoc) (document.Prepared, error) {
+		preps, err := prepareAll(r, func(d pdfDoc) (document.Prepared, error) {
 			o := d.opts
 			o.Timestamper = ts
 			return pdf.Prepare(d.data, s, o)
 		})
+		if err == nil {
+			// Prepared, each PDF is in its signed copy (pdf.Prepare):
+			// the original is not held while the person decides and
+			// the answer is written. (A job is prepared once.)
+			for i := range r.docs {
+				r.docs[i].data = nil
+			}
+		}
+		return preps, err
 	}, func(outs [][]byte) any {
-		return shapeResult(r.list, outs, func(b []byte) pdfResult { return pdfResult{base64.StdEncoding.EncodeToString(b)} })
+		return docResult{key: "pdf", b64: true, list: r.list, docs: outs}
 	})
 }
 
@@ -325,7 +399,7 @@ func signXmlJob(r docRequest[xmlDoc], rec *logRec) Job {
 			return p, err
 		})
 	}, func(outs [][]byte) any {
-		return shapeResult(r.list, outs, func(b []byte) xmlResult { return xmlResult{string(b)} })
+		return docResult{key: "xml", list: r.list, docs: outs}
 	})
 }
 
@@ -341,19 +415,6 @@ func prepareAll[D any](r docRequest[D], prepare func(D) (document.Prepared, erro
 		out = append(out, p)
 	}
 	return out, nil
-}
-
-// shapeResult is the result in the form the page asked in: one document,
-// or {"documents": [...]} in order.
-func shapeResult[R any](list bool, outs [][]byte, one func([]byte) R) any {
-	if !list {
-		return one(outs[0])
-	}
-	res := docListResult[R]{Documents: make([]R, len(outs))}
-	for i, o := range outs {
-		res.Documents[i] = one(o)
-	}
-	return res
 }
 
 // signCmsJob makes a detached CAdES-BES SignedData over each of j's

@@ -152,6 +152,9 @@ type logRec struct {
 }
 
 // Handle answers one raw request from origin (ParseRequest, then Answer).
+// Of a document operation's raw the engine keeps no reference once it has
+// read the documents from it (Request.drop); the caller should keep none
+// either, so that the collector may take it while the document is signed.
 func (e *Engine) Handle(ctx context.Context, rawOrigin string, raw []byte, progress Progress) []byte {
 	return e.Answer(ctx, rawOrigin, ParseRequest(raw), progress)
 }
@@ -176,8 +179,11 @@ func (e *Engine) Answer(ctx context.Context, rawOrigin string, req Request, prog
 		}
 		e.logRequest(rawOrigin, start, rec, resp)
 	}()
-	resp = e.respond(ctx, rawOrigin, req, progress, &rec)
-	out, err := marshal(resp)
+	resp, out = e.respond(ctx, rawOrigin, &req, progress, &rec)
+	var err error
+	if out == nil {
+		out, err = marshal(resp)
+	}
 	if err != nil || len(out) > protocol.MaxMessage && !(resp.OK && protocol.IsDocumentOp(req.Op)) {
 		// A result cannot be this large for any valid request (1000
 		// signatures of 16 kbit RSA still fit), so this is a bug. The
@@ -230,22 +236,54 @@ func (e *Engine) logRequest(rawOrigin string, start time.Time, rec logRec, resp 
 	}
 }
 
-func (e *Engine) respond(ctx context.Context, rawOrigin string, req Request, progress Progress, rec *logRec) protocol.Response {
+// respond runs req. A success comes with its answer already encoded
+// (okAnswer); a failure without, for Answer to encode.
+func (e *Engine) respond(ctx context.Context, rawOrigin string, req *Request, progress Progress, rec *logRec) (protocol.Response, []byte) {
 	if req.fail != nil {
-		return e.failResp(req.ID, req.fail)
+		return e.failResp(req.ID, req.fail), nil
 	}
 	result, err := e.dispatch(ctx, rawOrigin, req, opRequest{id: req.ID, progress: progress}, rec)
 	if err != nil {
-		return e.failResp(req.ID, err)
+		return e.failResp(req.ID, err), nil
 	}
-	b, err := marshal(result)
+	out, err := okAnswer(req.ID, result)
 	if err != nil {
-		return e.failResp(req.ID, err)
+		return e.failResp(req.ID, err), nil
 	}
-	return protocol.Response{ID: req.ID, OK: true, Result: b}
+	return protocol.Response{ID: req.ID, OK: true}, out
 }
 
-func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, or opRequest, rec *logRec) (any, error) {
+// rawResult is a result that writes its own JSON (a signed document): its
+// base64 or text goes once into the answer's buffer, sized beforehand.
+// Through json.Marshal a 30 MiB document would be a base64 string, that
+// string encoded into a growing buffer, and the buffer copied again into
+// the answer's envelope (which also re-validates it): several times the
+// document held at once, and most of signPdf's time after the token.
+type rawResult interface {
+	size() int // the JSON's length in bytes, or a close estimate
+	appendJSON(b []byte) []byte
+}
+
+// okAnswer is {"id":…,"ok":true,"result":…}, the bytes protocol.Response
+// would marshal to.
+func okAnswer(id string, result any) ([]byte, error) {
+	idJSON, err := marshal(id)
+	if err != nil {
+		return nil, err
+	}
+	head := append(append([]byte(`{"id":`), idJSON...), `,"ok":true,"result":`...)
+	if r, ok := result.(rawResult); ok {
+		b := make([]byte, 0, len(head)+r.size()+1)
+		return append(r.appendJSON(append(b, head...)), '}'), nil
+	}
+	res, err := marshal(result)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(head, res...), '}'), nil
+}
+
+func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req *Request, or opRequest, rec *logRec) (any, error) {
 	pol, err := e.policy()
 	if err != nil {
 		return nil, &failure{code: protocol.OriginDenied, msg: &messages.PolicyBroken, cause: err}
@@ -303,6 +341,7 @@ func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, or
 		if f != nil {
 			return nil, f
 		}
+		req.drop()
 		rec.cert, rec.count, rec.description = r.certID, len(r.docs), r.description
 		return e.runJob(ctx, o, d, or, pol, rec, signPdfJob(r, timestamper(pol), rec))
 	case "signXml":
@@ -310,6 +349,7 @@ func (e *Engine) dispatch(ctx context.Context, rawOrigin string, req Request, or
 		if f != nil {
 			return nil, f
 		}
+		req.drop()
 		rec.cert, rec.count, rec.description = r.certID, len(r.docs), r.description
 		return e.runJob(ctx, o, d, or, pol, rec, signXmlJob(r, rec))
 	}

@@ -5,10 +5,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"runtime"
+	"unicode/utf8"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"kyso.vn/kyso/protocol"
 	"kyso.vn/kyso/token"
-	"strings"
-	"unicode/utf8"
 )
 
 // Limits of the operations' params (the message and id limits are
@@ -40,12 +44,72 @@ func ParseRequest(raw []byte) Request {
 	return r
 }
 
+// drop lets go of the request's bytes once its documents are read from
+// them: a signPdf request is most of 64 MiB, and holding it while the
+// document is signed and answered would add its size to the agent's peak.
+// (The front-end hands the bytes over: Handle's caller keeps none.)
+// A large one is then collected at once, with what the transport left
+// of reading it: the signed document and its answer, allocated next,
+// reuse that memory instead of growing the agent by as much again before
+// the collector's own pace comes round. The collection is cheap: the
+// documents are pointer-free, so there is little to mark.
+func (r *Request) drop() {
+	large := len(r.Raw) > protocol.MaxMessage
+	r.Params, r.Raw = nil, nil
+	if large {
+		runtime.GC()
+	}
+}
+
 // envelope is the top level of a request. Unknown top-level keys are
 // rejected like unknown params keys (see docs/protocol.md).
 type envelope struct {
 	ID     json.RawMessage `json:"id"`
 	Op     json.RawMessage `json:"op"`
-	Params json.RawMessage `json:"params"`
+	Params inPlace         `json:"params"`
+}
+
+// inPlace is a JSON value left where it is in the request, not copied (a
+// document's params are most of a 64 MiB message).
+type inPlace []byte
+
+// UnmarshalJSONFrom keeps the value as the reader has it: within the
+// request's bytes, as unmarshalStrict reads them from one buffer (the
+// reader's values are slices of it, valid as long as it is).
+func (v *inPlace) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	val, err := dec.ReadValue()
+	*v = inPlace(val)
+	return err
+}
+
+// docString is a document given as a JSON string (signPdf's "pdf",
+// signXml's "xml"): its bytes in place in the request when it has no
+// escapes (base64 never has), else unescaped once. Never written to: it
+// may be the request's bytes. given: the key was there, and not null.
+type docString struct {
+	text  []byte
+	given bool
+}
+
+func (d *docString) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	switch dec.PeekKind() {
+	case 'n':
+		_, err := dec.ReadToken()
+		return err
+	case '"':
+	default: // the error a string field gives
+		var s string
+		return jsonv2.UnmarshalDecode(dec, &s)
+	}
+	val, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	d.given = true
+	if d.text = val[1 : len(val)-1]; bytes.IndexByte(d.text, '\\') >= 0 {
+		d.text, err = jsontext.AppendUnquote(make([]byte, 0, len(val)), val)
+	}
+	return err
 }
 
 // parseRequest parses the envelope. When the id could be read it is
@@ -92,7 +156,7 @@ func parseRequest(raw []byte) (Request, *failure) {
 	case p[0] != '{':
 		return r, badRequest("\"params\" must be an object")
 	default:
-		r.Params = p
+		r.Params = json.RawMessage(p)
 	}
 	return r, nil
 }
@@ -266,12 +330,18 @@ var strictB64 = base64.StdEncoding.Strict()
 // URL-safe alphabet, no missing padding, no line breaks. Strict decoding
 // refuses non-zero trailing bits and needs the padding, so apart from the
 // CR and LF it skips, what it accepts is canonical.
-func decodeB64(s string) ([]byte, error) {
-	b, err := strictB64.DecodeString(s)
-	if err != nil || strings.ContainsAny(s, "\r\n") {
+func decodeB64[T string | []byte](s T) ([]byte, error) {
+	b := make([]byte, strictB64.DecodedLen(len(s)))
+	n, err := strictB64.Decode(b, []byte(s))
+	for i := 0; err == nil && i < len(s); i++ {
+		if s[i] == '\r' || s[i] == '\n' {
+			err = errors.New("line break")
+		}
+	}
+	if err != nil {
 		return nil, errors.New("not standard base64 with padding")
 	}
-	return b, nil
+	return b[:n], nil
 }
 
 // bidi marks that could reorder what the dialog shows: refused so that a

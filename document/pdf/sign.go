@@ -168,10 +168,15 @@ func Prepare(data []byte, signer document.Signer, opts Options) (document.Prepar
 	if err != nil {
 		return nil, err
 	}
+	// The signed PDF, built here at its final size (Finish only writes the
+	// CMS into /Contents): the one copy of the document this package makes,
+	// after which the caller may let data go while the person decides.
+	out := make([]byte, total)
+	copy(out, data)
+	copy(out[base:], upd)
 	return &prepared{
-		data:  data,
-		upd:   upd,
-		hexAt: c0 - base + 1,
+		out:   out,
+		hexAt: c0 + 1,
 		size:  size,
 		inner: inner,
 		summary: document.Summary{
@@ -310,10 +315,9 @@ func (u *update) addField(field Ref) {
 
 // prepared is Prepare's result.
 type prepared struct {
-	data    []byte
-	upd     []byte
-	hexAt   int // offset in upd of the first hex digit of /Contents
-	size    int // bytes of CMS the placeholder holds
+	out     []byte // the signed PDF but for its CMS
+	hexAt   int    // offset in out of the first hex digit of /Contents
+	size    int    // bytes of CMS the placeholder holds
 	inner   document.Prepared
 	summary document.Summary
 }
@@ -324,7 +328,7 @@ func (p *prepared) Hash() crypto.Hash         { return p.inner.Hash() }
 
 // Finish builds the CMS from the token's signature (with the timestamp
 // for B-T) and returns the signed PDF: the original bytes, then the update
-// with the CMS in /Contents.
+// with the CMS in /Contents. Once: it writes into the PDF Prepare built.
 func (p *prepared) Finish(ctx context.Context, signature []byte) ([]byte, error) {
 	der, err := p.inner.Finish(ctx, signature)
 	if err != nil {
@@ -336,9 +340,6 @@ func (p *prepared) Finish(ctx context.Context, signature []byte) ([]byte, error)
 		return nil, &document.Error{Code: document.CodeTimestampFailed,
 			Reason: fmt.Sprintf("the signature with its timestamp has %d bytes, more than the %d reserved", len(der), p.size)}
 	}
-	out := make([]byte, len(p.data)+len(p.upd))
-	copy(out, p.data)
-	copy(out[len(p.data):], p.upd)
-	hex.Encode(out[len(p.data)+p.hexAt:], der)
-	return out, nil
+	hex.Encode(p.out[p.hexAt:], der)
+	return p.out, nil
 }
