@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,19 +41,8 @@ const (
 	sharedMimePDF = "/usr/share/doc/shared-mime-info/shared-mime-info-spec.pdf"
 )
 
-var (
-	tokOnce sync.Once
-	tok     *testenv.Tokens
-)
-
-func tokens(t testing.TB) *testenv.Tokens {
-	t.Helper()
-	tokOnce.Do(func() { tok = testenv.Provision(t, docPIN) })
-	if tok == nil {
-		t.Fatal("tokens not provisioned")
-	}
-	return tok
-}
+// tokens returns the suite's private token set (made once per process).
+var tokens = testenv.SuiteTokens(docPIN)
 
 // startAgent runs the shipped binary with the suite's tokens and the
 // portal allowed; system, when set, is the system policy.

@@ -24,7 +24,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,20 +36,8 @@ import (
 // log line, profile file or page could hold by chance (123456 could).
 const hostilePIN = "Kyso-E2E-8vRqJ"
 
-var hostileTK struct {
-	once sync.Once
-	tk   *testenv.Tokens
-}
-
 // hostileTokens provisions the suite's tokens once per test process.
-func hostileTokens(t *testing.T) *testenv.Tokens {
-	t.Helper()
-	hostileTK.once.Do(func() { hostileTK.tk = testenv.Provision(t, hostilePIN) })
-	if hostileTK.tk == nil {
-		t.Fatal("the hostile suite's tokens could not be provisioned (see the first test)")
-	}
-	return hostileTK.tk
-}
+var hostileTokens = testenv.SuiteTokens(hostilePIN)
 
 // site serves the hostile pages over TLS on 127.0.0.1 for any host name;
 // Chromium maps every *.test name to 127.0.0.1 and ignores the certificate,

@@ -18,7 +18,6 @@ import (
 	"encoding/pem"
 	"net"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,20 +42,8 @@ const (
 	other  = "https://congvan.hanoi.gov.vn"
 )
 
-var (
-	tokOnce sync.Once
-	tok     *testenv.Tokens
-)
-
 // tokens returns the suite's private token set (made once per process).
-func tokens(t testing.TB) *testenv.Tokens {
-	t.Helper()
-	tokOnce.Do(func() { tok = testenv.Provision(t, suitePIN) })
-	if tok == nil {
-		t.Fatal("suite tokens not provisioned")
-	}
-	return tok
-}
+var tokens = testenv.SuiteTokens(suitePIN)
 
 // startAgent runs the shipped binary with the suite's tokens, both portals
 // allowed, and the extra config keys in cfg.

@@ -202,6 +202,24 @@ func Provision(t testing.TB, pin string) *Tokens {
 	return tk
 }
 
+// SuiteTokens gives a suite its private tokens (Provision with pin), made
+// once per test process by the first test that asks: declare it as a
+// package variable, `var tokens = testenv.SuiteTokens(pin)`.
+func SuiteTokens(pin string) func(testing.TB) *Tokens {
+	var (
+		once sync.Once
+		tk   *Tokens
+	)
+	return func(t testing.TB) *Tokens {
+		t.Helper()
+		once.Do(func() { tk = Provision(t, pin) })
+		if tk == nil {
+			t.Fatal("testenv: the suite's tokens could not be provisioned (see the first test that asked)")
+		}
+		return tk
+	}
+}
+
 func provision(pin string) (*Tokens, error) {
 	module := FindSoftHSM()
 	if module == "" {
